@@ -1,0 +1,320 @@
+//! The [`Buffer`]: one type that is either a writer or a reader, so that a
+//! single pack function can serve both directions.
+
+use crate::error::{Error, ErrorKind};
+
+/// The shape of every pack function: it packs `T` into the buffer when the
+/// buffer writes, and unpacks `T` from it when the buffer reads.
+///
+/// Any `fn(&mut T, &mut Buffer)` item coerces to this type.
+pub type PackFn<T> = for<'a> fn(&mut T, &mut Buffer<'a>);
+
+enum Mode<'a> {
+    Write(&'a mut Vec<u8>),
+    Read { data: &'a [u8], pos: usize },
+}
+
+/// A byte buffer that is either writing (packing) or reading (unpacking).
+///
+/// A writer appends to a `Vec<u8>` it borrows, so a caller can reuse one
+/// allocation for many values. A reader borrows the input bytes and never
+/// copies them.
+///
+/// The first failure is recorded and every later operation becomes a no-op,
+/// so pack functions never check errors themselves: the caller sees the
+/// failure once, from [`Buffer::finish`] or the entry points
+/// ([`to_bytes`](crate::to_bytes), [`from_bytes`](crate::from_bytes)).
+///
+/// ```
+/// use vpack::Buffer;
+///
+/// let mut out = Vec::new();
+/// let mut w = Buffer::writer(&mut out);
+/// let mut n = 300i64;
+/// vpack::int(&mut n, &mut w);
+/// assert_eq!(w.finish(), Ok(2));
+/// assert_eq!(out, [0xd8, 0x04]);
+///
+/// let mut r = Buffer::reader(&out);
+/// let mut back = 0i64;
+/// vpack::int(&mut back, &mut r);
+/// assert_eq!(r.finish(), Ok(2));
+/// assert_eq!(back, 300);
+/// ```
+pub struct Buffer<'a> {
+    mode: Mode<'a>,
+    start: usize,
+    error: Option<Error>,
+}
+
+impl<'a> Buffer<'a> {
+    /// A writer that appends to `out` (existing contents are kept).
+    pub fn writer(out: &'a mut Vec<u8>) -> Buffer<'a> {
+        let start = out.len();
+        Buffer {
+            mode: Mode::Write(out),
+            start,
+            error: None,
+        }
+    }
+
+    /// A reader over `data`, starting at its first byte.
+    pub fn reader(data: &'a [u8]) -> Buffer<'a> {
+        Buffer {
+            mode: Mode::Read { data, pos: 0 },
+            start: 0,
+            error: None,
+        }
+    }
+
+    /// True when this buffer unpacks values.
+    #[inline]
+    pub fn is_reading(&self) -> bool {
+        matches!(self.mode, Mode::Read { .. })
+    }
+
+    /// True when this buffer packs values.
+    #[inline]
+    pub fn is_writing(&self) -> bool {
+        matches!(self.mode, Mode::Write(_))
+    }
+
+    /// The first error recorded, if any.
+    pub fn error(&self) -> Option<&Error> {
+        self.error.as_ref()
+    }
+
+    /// True while no error has been recorded.
+    #[inline]
+    pub fn is_ok(&self) -> bool {
+        self.error.is_none()
+    }
+
+    /// Bytes written or read so far by this buffer.
+    pub fn position(&self) -> usize {
+        match &self.mode {
+            Mode::Write(out) => out.len() - self.start,
+            Mode::Read { pos, .. } => *pos,
+        }
+    }
+
+    /// Bytes not yet read (always 0 for a writer).
+    pub fn remaining(&self) -> usize {
+        match &self.mode {
+            Mode::Write(_) => 0,
+            Mode::Read { data, pos } => data.len() - pos,
+        }
+    }
+
+    /// Records that the value being packed or unpacked is invalid.
+    ///
+    /// Use it in a pack function to reject a value the type allows but the
+    /// format does not; the first recorded error wins.
+    ///
+    /// ```
+    /// fn even(n: &mut u8, buf: &mut vpack::Buffer) {
+    ///     vpack::byte(n, buf);
+    ///     if *n % 2 == 1 {
+    ///         buf.fail("odd number");
+    ///     }
+    /// }
+    /// assert!(vpack::from_bytes(&[3], even).is_err());
+    /// assert!(vpack::to_bytes(&mut 3, even).is_err());
+    /// ```
+    pub fn fail(&mut self, reason: &'static str) {
+        self.fail_kind(ErrorKind::Invalid(reason));
+    }
+
+    /// Ends the buffer: the first error, or the number of bytes processed.
+    /// A reader also fails if input bytes are left over.
+    pub fn finish(self) -> Result<usize, Error> {
+        if let Some(err) = self.error {
+            return Err(err);
+        }
+        match self.mode {
+            Mode::Write(out) => Ok(out.len() - self.start),
+            Mode::Read { data, pos } if pos == data.len() => Ok(pos),
+            Mode::Read { data, pos } => {
+                Err(Error::new(ErrorKind::TrailingBytes(data.len() - pos), pos))
+            }
+        }
+    }
+
+    #[cold]
+    pub(crate) fn fail_kind(&mut self, kind: ErrorKind) {
+        if self.error.is_none() {
+            let at = self.position();
+            self.error = Some(Error::new(kind, at));
+        }
+    }
+
+    /// Records an error located at byte `at` rather than the current position.
+    #[cold]
+    pub(crate) fn fail_at(&mut self, kind: ErrorKind, at: usize) {
+        if self.error.is_none() {
+            self.error = Some(Error::new(kind, at));
+        }
+    }
+
+    /// The output vector, when writing and no error has been recorded.
+    #[inline]
+    pub(crate) fn out(&mut self) -> Option<&mut Vec<u8>> {
+        match &mut self.mode {
+            Mode::Write(out) if self.error.is_none() => Some(out),
+            _ => None,
+        }
+    }
+
+    /// Takes the next `n` input bytes, or records `UnexpectedEnd`.
+    /// Returns `None` for a writer or a failed buffer.
+    #[inline]
+    pub(crate) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.error.is_some() {
+            return None;
+        }
+        match &mut self.mode {
+            Mode::Read { data, pos } => {
+                let data: &'a [u8] = data;
+                match data.get(*pos..).and_then(|rest| rest.get(..n)) {
+                    Some(bytes) => {
+                        *pos += n;
+                        Some(bytes)
+                    }
+                    None => {
+                        self.fail_kind(ErrorKind::UnexpectedEnd);
+                        None
+                    }
+                }
+            }
+            Mode::Write(_) => None,
+        }
+    }
+
+    /// Takes `N` input bytes as an array.
+    #[inline]
+    pub(crate) fn take_array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        self.take(N).map(|b| {
+            let mut a = [0u8; N];
+            a.copy_from_slice(b);
+            a
+        })
+    }
+
+    /// The unread input (empty for a writer).
+    #[inline]
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        match &self.mode {
+            Mode::Read { data, pos } => {
+                let data: &'a [u8] = data;
+                &data[*pos..]
+            }
+            Mode::Write(_) => &[],
+        }
+    }
+
+    /// Moves the read position forward by `n` bytes already inspected via `rest`.
+    #[inline]
+    pub(crate) fn advance(&mut self, n: usize) {
+        if let Mode::Read { pos, .. } = &mut self.mode {
+            *pos += n;
+        }
+    }
+
+    /// Checks a length prefix against the bytes left, assuming every element
+    /// takes at least one byte; this bounds allocation by the input size.
+    pub(crate) fn check_len(&mut self, len: u64, at: usize) -> Option<usize> {
+        let remaining = self.remaining();
+        if len > remaining as u64 {
+            self.fail_at(ErrorKind::LengthExceedsInput { len, remaining }, at);
+            return None;
+        }
+        Some(len as usize)
+    }
+}
+
+/// Packs `value` into a new byte vector.
+///
+/// ```
+/// let bytes = vpack::to_bytes(&mut String::from("hi"), vpack::string).unwrap();
+/// assert_eq!(bytes, [0x04, b'h', b'i']);
+/// ```
+pub fn to_bytes<T>(
+    value: &mut T,
+    pack: impl FnOnce(&mut T, &mut Buffer),
+) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::new();
+    let mut buf = Buffer::writer(&mut out);
+    pack(value, &mut buf);
+    buf.finish()?;
+    Ok(out)
+}
+
+/// Packs `value`, appending to `out`. On failure `out` is restored to its
+/// previous length, so no partial bytes are left behind.
+///
+/// ```
+/// let mut out = vec![0xAA];
+/// vpack::append_bytes(&mut 7u32, vpack::fuint, &mut out).unwrap();
+/// assert_eq!(out, [0xAA, 0, 0, 0, 7]);
+/// ```
+pub fn append_bytes<T>(
+    value: &mut T,
+    pack: impl FnOnce(&mut T, &mut Buffer),
+    out: &mut Vec<u8>,
+) -> Result<usize, Error> {
+    let len = out.len();
+    let mut buf = Buffer::writer(out);
+    pack(value, &mut buf);
+    let result = buf.finish();
+    if result.is_err() {
+        out.truncate(len);
+    }
+    result
+}
+
+/// Unpacks a `T` from `bytes`, starting from `T::default()`.
+///
+/// Fails on malformed input and on bytes left over after the value.
+///
+/// ```
+/// let n: u64 = vpack::from_bytes(&[0x80, 0x01], vpack::uint).unwrap();
+/// assert_eq!(n, 128);
+/// let err = vpack::from_bytes::<u64>(&[0x80], vpack::uint).unwrap_err();
+/// assert_eq!(err.kind(), &vpack::ErrorKind::UnexpectedEnd);
+/// ```
+pub fn from_bytes<T: Default>(
+    bytes: &[u8],
+    pack: impl FnOnce(&mut T, &mut Buffer),
+) -> Result<T, Error> {
+    let mut value = T::default();
+    let mut buf = Buffer::reader(bytes);
+    pack(&mut value, &mut buf);
+    buf.finish()?;
+    Ok(value)
+}
+
+/// Unpacks `bytes` into `*value`, returning whether it succeeded.
+///
+/// On success `*value` is replaced by a freshly unpacked value; on failure it
+/// is left exactly as it was.
+///
+/// ```
+/// let mut n = 5i32;
+/// assert!(vpack::from_bytes_into(&[0x02], &mut n, vpack::int));
+/// assert_eq!(n, 1);
+/// assert!(!vpack::from_bytes_into(&[], &mut n, vpack::int));
+/// assert_eq!(n, 1);
+/// ```
+pub fn from_bytes_into<T: Default>(
+    bytes: &[u8],
+    value: &mut T,
+    pack: impl FnOnce(&mut T, &mut Buffer),
+) -> bool {
+    match from_bytes(bytes, pack) {
+        Ok(v) => {
+            *value = v;
+            true
+        }
+        Err(_) => false,
+    }
+}

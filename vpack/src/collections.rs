@@ -1,0 +1,208 @@
+//! Composite values: [`vec`], [`btree_map`], [`hash_map`], [`option`],
+//! and [`uuid`](fn@uuid).
+//!
+//! Composites take the pack function of their elements as an argument, so a
+//! `Vec<Author>` is packed with `vpack::vec(&mut v, buf, pack_author)`.
+//!
+//! Lengths are zig-zag varints, as in Go. On read, a length larger than the
+//! bytes left is rejected before anything is allocated: every element must
+//! take at least one byte, which every vpack encoding does.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
+
+use crate::buffer::Buffer;
+use crate::error::ErrorKind;
+use crate::fixed::{array, bool};
+use crate::varint::length;
+
+/// Packs a `Vec<T>` as its length followed by each element packed with
+/// `item` (Go: `Slice`).
+///
+/// On read the vector is cleared and refilled with fresh `T::default()`
+/// values unpacked by `item`.
+///
+/// ```
+/// let mut v = vec![1i64, 2, 300, -5];
+/// let bytes = vpack::to_bytes(&mut v, |v, buf| vpack::vec(v, buf, vpack::int)).unwrap();
+/// assert_eq!(bytes, [0x08, 0x02, 0x04, 0xd8, 0x04, 0x09]);
+/// ```
+#[inline]
+pub fn vec<T: Default>(
+    v: &mut Vec<T>,
+    buf: &mut Buffer,
+    mut item: impl FnMut(&mut T, &mut Buffer),
+) {
+    let Some(len) = length(v.len(), buf) else {
+        return;
+    };
+    if buf.is_writing() {
+        for x in v.iter_mut() {
+            item(x, buf);
+        }
+        return;
+    }
+    v.clear();
+    v.reserve(len);
+    for _ in 0..len {
+        let mut x = T::default();
+        item(&mut x, buf);
+        if !buf.is_ok() {
+            return;
+        }
+        v.push(x);
+    }
+}
+
+/// Writes one map entry; keys are cloned because pack functions take `&mut`.
+fn write_entry<K: Clone, V>(
+    k: &K,
+    v: &mut V,
+    buf: &mut Buffer,
+    key: &mut impl FnMut(&mut K, &mut Buffer),
+    value: &mut impl FnMut(&mut V, &mut Buffer),
+) {
+    let mut k = k.clone();
+    key(&mut k, buf);
+    value(v, buf);
+}
+
+/// Reads `len` entries, handing each to `insert`, which reports duplicates.
+fn read_entries<K: Default, V: Default>(
+    len: usize,
+    buf: &mut Buffer,
+    key: &mut impl FnMut(&mut K, &mut Buffer),
+    value: &mut impl FnMut(&mut V, &mut Buffer),
+    mut insert: impl FnMut(K, V) -> bool,
+) {
+    for _ in 0..len {
+        let at = buf.position();
+        let (mut k, mut v) = (K::default(), V::default());
+        key(&mut k, buf);
+        value(&mut v, buf);
+        if !buf.is_ok() {
+            return;
+        }
+        if !insert(k, v) {
+            return buf.fail_at(ErrorKind::DuplicateKey, at);
+        }
+    }
+}
+
+/// Packs a `BTreeMap` as its length followed by key/value pairs in key
+/// order (Go: `Map`). A repeated key is an error on read.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// let mut m = BTreeMap::from([("k".to_string(), 7i64)]);
+/// let bytes = vpack::to_bytes(&mut m, |m, buf| vpack::btree_map(m, buf, vpack::string_z, vpack::int))
+///     .unwrap();
+/// assert_eq!(bytes, [0x02, b'k', 0, 0x0e]);
+/// ```
+pub fn btree_map<K: Ord + Clone + Default, V: Default>(
+    m: &mut BTreeMap<K, V>,
+    buf: &mut Buffer,
+    mut key: impl FnMut(&mut K, &mut Buffer),
+    mut value: impl FnMut(&mut V, &mut Buffer),
+) {
+    let Some(len) = length(m.len(), buf) else {
+        return;
+    };
+    if buf.is_writing() {
+        for (k, v) in m.iter_mut() {
+            write_entry(k, v, buf, &mut key, &mut value);
+        }
+        return;
+    }
+    m.clear();
+    read_entries(len, buf, &mut key, &mut value, |k, v| {
+        m.insert(k, v).is_none()
+    });
+}
+
+/// Packs a `HashMap` like [`btree_map`]: entries are written in key order, so
+/// equal maps always produce equal bytes.
+///
+/// ```
+/// use std::collections::HashMap;
+/// let mut a: HashMap<u32, bool> = (0..50).map(|i| (i, i % 2 == 0)).collect();
+/// let mut b: HashMap<u32, bool> = (0..50).rev().map(|i| (i, i % 2 == 0)).collect();
+/// let pack = |m: &mut HashMap<u32, bool>, buf: &mut vpack::Buffer| {
+///     vpack::hash_map(m, buf, vpack::uint, vpack::bool)
+/// };
+/// assert_eq!(vpack::to_bytes(&mut a, pack).unwrap(), vpack::to_bytes(&mut b, pack).unwrap());
+/// ```
+pub fn hash_map<K: Ord + Hash + Clone + Default, V: Default>(
+    m: &mut HashMap<K, V>,
+    buf: &mut Buffer,
+    mut key: impl FnMut(&mut K, &mut Buffer),
+    mut value: impl FnMut(&mut V, &mut Buffer),
+) {
+    let Some(len) = length(m.len(), buf) else {
+        return;
+    };
+    if buf.is_writing() {
+        let mut entries: Vec<(&K, &mut V)> = m.iter_mut().collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        for (k, v) in entries {
+            write_entry(k, v, buf, &mut key, &mut value);
+        }
+        return;
+    }
+    m.clear();
+    m.reserve(len);
+    read_entries(len, buf, &mut key, &mut value, |k, v| {
+        m.insert(k, v).is_none()
+    });
+}
+
+/// Packs an `Option<T>` as a bool (present or not) followed by the value
+/// when present.
+///
+/// ```
+/// let pack = |o: &mut Option<u8>, buf: &mut vpack::Buffer| vpack::option(o, buf, vpack::byte);
+/// assert_eq!(vpack::to_bytes(&mut Some(9u8), pack).unwrap(), [1, 9]);
+/// assert_eq!(vpack::to_bytes(&mut None, pack).unwrap(), [0]);
+/// ```
+pub fn option<T: Default>(
+    v: &mut Option<T>,
+    buf: &mut Buffer,
+    item: impl FnOnce(&mut T, &mut Buffer),
+) {
+    let mut present = v.is_some();
+    bool(&mut present, buf);
+    if !buf.is_ok() {
+        return;
+    }
+    if buf.is_writing() {
+        if let Some(x) = v {
+            item(x, buf);
+        }
+    } else if present {
+        let mut x = T::default();
+        item(&mut x, buf);
+        if buf.is_ok() {
+            *v = Some(x);
+        }
+    } else {
+        *v = None;
+    }
+}
+
+/// Packs a [`uuid::Uuid`] as its 16 raw bytes (Go: `PackUUID`).
+///
+/// Sorts in byte order: **yes** (time-ordered UUIDs such as v7 therefore
+/// sort by creation time).
+///
+/// ```
+/// let mut id = uuid::Uuid::from_u128(0x00112233_4455_6677_8899_aabbccddeeff);
+/// let bytes = vpack::to_bytes(&mut id, vpack::uuid).unwrap();
+/// assert_eq!(bytes, id.as_bytes());
+/// ```
+pub fn uuid(v: &mut uuid::Uuid, buf: &mut Buffer) {
+    let mut bytes = *v.as_bytes();
+    array(&mut bytes, buf);
+    if buf.is_reading() && buf.is_ok() {
+        *v = uuid::Uuid::from_bytes(bytes);
+    }
+}

@@ -1,0 +1,191 @@
+//! Malformed and hostile input: every case is an error with the right reason,
+//! never a panic, a hang or a huge allocation.
+
+use vpack::{Buffer, ErrorKind};
+
+fn kind<T: Default>(bytes: &[u8], pack: impl FnOnce(&mut T, &mut Buffer)) -> ErrorKind {
+    vpack::from_bytes(bytes, pack)
+        .err()
+        .expect("expected an error")
+        .kind()
+        .clone()
+}
+
+#[test]
+fn truncated_inputs() {
+    assert_eq!(kind::<u64>(&[], vpack::uint), ErrorKind::UnexpectedEnd);
+    assert_eq!(
+        kind::<u64>(&[0x80, 0x80], vpack::uint),
+        ErrorKind::UnexpectedEnd
+    );
+    assert_eq!(
+        kind::<i64>(&[0, 0, 0], vpack::fint),
+        ErrorKind::UnexpectedEnd
+    );
+    assert_eq!(
+        kind::<String>(&[0x0a, b'a'], vpack::string),
+        ErrorKind::LengthExceedsInput {
+            len: 5,
+            remaining: 1
+        }
+    );
+    assert_eq!(
+        kind::<String>(b"abc", vpack::string_z),
+        ErrorKind::MissingNul
+    );
+    assert_eq!(
+        kind::<[u8; 4]>(&[1, 2], vpack::array),
+        ErrorKind::UnexpectedEnd
+    );
+    assert_eq!(
+        kind::<uuid::Uuid>(&[1; 15], vpack::uuid),
+        ErrorKind::UnexpectedEnd
+    );
+}
+
+#[test]
+fn non_canonical_values() {
+    assert_eq!(kind::<bool>(&[2], vpack::bool), ErrorKind::InvalidBool(2));
+    // Zero written in two bytes instead of one.
+    assert_eq!(
+        kind::<u64>(&[0x80, 0x00], vpack::uint),
+        ErrorKind::VarintOverlong
+    );
+    assert_eq!(
+        kind::<i64>(&[0xff, 0x80, 0x00], vpack::int),
+        ErrorKind::VarintOverlong
+    );
+    // Eleven bytes, or a tenth byte carrying more than the 64th bit.
+    assert_eq!(
+        kind::<u64>(&[0xff; 11], vpack::uint),
+        ErrorKind::VarintTooLong
+    );
+    let mut ten = [0xffu8; 10];
+    ten[9] = 0x02;
+    assert_eq!(kind::<u64>(&ten, vpack::uint), ErrorKind::VarintTooLong);
+    // Fits in u64 but not in the narrower target.
+    assert_eq!(
+        kind::<u8>(&[0x80, 0x02], vpack::uint),
+        ErrorKind::OutOfRange
+    );
+    assert_eq!(kind::<i8>(&[0x80, 0x02], vpack::int), ErrorKind::OutOfRange);
+    assert_eq!(
+        kind::<u32>(&[0x80, 0x80, 0x80, 0x80, 0x10], vpack::uint),
+        ErrorKind::OutOfRange
+    );
+    // Surrogate code point and a code point past U+10FFFF.
+    assert!(matches!(
+        kind::<char>(&[0x80, 0xe0, 0x06], vpack::rune),
+        ErrorKind::InvalidChar(_)
+    ));
+    assert!(matches!(
+        kind::<char>(&[0x80, 0x80, 0x88, 0x01], vpack::rune),
+        ErrorKind::InvalidChar(_)
+    ));
+    assert_eq!(
+        kind::<String>(&[0x04, 0xff, 0xfe], vpack::string),
+        ErrorKind::InvalidUtf8
+    );
+    assert_eq!(
+        kind::<String>(&[0xff, 0xfe, 0x00], vpack::string_z),
+        ErrorKind::InvalidUtf8
+    );
+    assert_eq!(
+        kind::<u8>(&[1, 2], vpack::byte),
+        ErrorKind::TrailingBytes(1)
+    );
+}
+
+#[test]
+fn huge_length_prefixes_fail_before_allocating() {
+    // A length of 2^60 with nothing behind it.
+    let mut huge = Vec::new();
+    vpack::append_bytes(&mut (1i64 << 60), vpack::int, &mut huge).unwrap();
+    let err =
+        vpack::from_bytes::<Vec<u64>>(&huge, |v, b| vpack::vec(v, b, vpack::uint)).unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::LengthExceedsInput { len, remaining: 0 } if *len == 1 << 60)
+    );
+    assert!(vpack::from_bytes::<String>(&huge, vpack::string).is_err());
+    assert!(vpack::from_bytes::<Vec<u8>>(&huge, vpack::bytes).is_err());
+    let err = vpack::from_bytes::<std::collections::HashMap<u8, u8>>(&huge, |m, b| {
+        vpack::hash_map(m, b, vpack::byte, vpack::byte)
+    })
+    .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::LengthExceedsInput { .. }));
+    // Negative length.
+    assert_eq!(
+        kind::<Vec<u8>>(&[0x01], vpack::bytes),
+        ErrorKind::NegativeLength
+    );
+}
+
+#[test]
+fn duplicate_map_keys_are_rejected() {
+    // Two entries, both key 1.
+    let bytes = [0x04, 1, 10, 1, 11];
+    let err = vpack::from_bytes::<std::collections::BTreeMap<u8, u8>>(&bytes, |m, b| {
+        vpack::btree_map(m, b, vpack::byte, vpack::byte)
+    })
+    .unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::DuplicateKey);
+    assert_eq!(err.offset(), 3);
+}
+
+#[test]
+fn errors_report_the_offset_of_the_failing_value() {
+    fn pair(p: &mut (u8, bool), buf: &mut Buffer) {
+        vpack::byte(&mut p.0, buf);
+        vpack::bool(&mut p.1, buf);
+    }
+    let err = vpack::from_bytes(&[9, 5], pair).unwrap_err();
+    assert_eq!((err.kind(), err.offset()), (&ErrorKind::InvalidBool(5), 1));
+    assert_eq!(err.to_string(), "invalid bool byte 0x05 at byte 1");
+}
+
+#[test]
+fn string_z_with_nul_is_a_write_error_and_writes_nothing() {
+    let mut out = vec![0xAA];
+    let mut s = String::from("key\0suffix");
+    let err = vpack::append_bytes(&mut s, vpack::string_z, &mut out).unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::NulInString);
+    assert_eq!(out, [0xAA], "no partial bytes left behind");
+    assert!(vpack::to_bytes(&mut s, vpack::string_z).is_err());
+}
+
+#[test]
+fn times_out_of_range() {
+    // The latest SystemTime Linux can hold, in milliseconds, overflows i64.
+    let mut far = std::time::UNIX_EPOCH + std::time::Duration::from_secs(i64::MAX as u64);
+    let err = vpack::to_bytes(&mut far, vpack::unix_time_milli).unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::TimeOutOfRange);
+    // In seconds it fits, and reads back exactly.
+    let bytes = vpack::to_bytes(&mut far, vpack::unix_time_ord).unwrap();
+    let mut back = std::time::UNIX_EPOCH;
+    let mut r = Buffer::reader(&bytes);
+    vpack::unix_time_ord(&mut back, &mut r);
+    assert_eq!((r.finish(), back), (Ok(8), far));
+}
+
+#[test]
+fn a_failed_buffer_stops_touching_values() {
+    #[derive(Default)]
+    struct Two {
+        a: u8,
+        b: u8,
+    }
+    fn pack_two(t: &mut Two, buf: &mut Buffer) {
+        vpack::bool(&mut false, buf);
+        vpack::byte(&mut t.a, buf);
+        vpack::byte(&mut t.b, buf);
+    }
+    let mut two = Two { a: 1, b: 2 };
+    let mut r = Buffer::reader(&[9, 7, 7]);
+    pack_two(&mut two, &mut r);
+    assert!(r.error().is_some());
+    assert_eq!((two.a, two.b), (1, 2));
+    // from_bytes_into leaves the target untouched on failure.
+    let mut n = 5u8;
+    assert!(!vpack::from_bytes_into(&[1, 2], &mut n, vpack::byte));
+    assert_eq!(n, 5);
+}
