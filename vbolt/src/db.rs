@@ -1,0 +1,142 @@
+//! The database handle [`Db`]: opening a file, and beginning transactions.
+
+use std::path::Path;
+
+use crate::engine::{EngineOptions, Store};
+use crate::error::Error;
+use crate::tx::{ReadTx, WriteTx};
+
+pub use crate::engine::Durability;
+
+/// An open vbolt database: a single file (or an in-memory database).
+///
+/// `Db` is `Send + Sync`: open it once, keep it in a `static` or an `Arc`,
+/// and begin transactions from any thread.
+///
+/// ```
+/// use vbolt::Db;
+/// let dir = tempfile::tempdir()?;
+/// let db = Db::open(dir.path().join("app.vbolt"))?;
+/// let tx = db.read_tx()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Db {
+    store: Store,
+}
+
+/// Settings for [`Db::open_with`].
+///
+/// ```
+/// use vbolt::{Db, Durability, Options};
+/// # let dir = tempfile::tempdir()?;
+/// # let path = dir.path().join("app.vbolt");
+/// # Db::open(&path)?;
+/// let db = Db::open_with(&path, Options::new().cache_size(64 << 20).read_only(true))?;
+/// assert!(db.write_tx().is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    engine: EngineOptions,
+}
+
+impl Options {
+    /// Defaults: durable commits, the engine's default cache, read-write.
+    pub fn new() -> Options {
+        Options::default()
+    }
+
+    /// How durable each commit is (default [`Durability::Immediate`]).
+    pub fn durability(mut self, d: Durability) -> Options {
+        self.engine.durability = d;
+        self
+    }
+
+    /// The page cache size in bytes.
+    pub fn cache_size(mut self, bytes: usize) -> Options {
+        self.engine.cache_size = Some(bytes);
+        self
+    }
+
+    /// Opens an existing database without ever writing to it; write
+    /// transactions fail with [`Error::ReadOnly`].
+    pub fn read_only(mut self, yes: bool) -> Options {
+        self.engine.read_only = yes;
+        self
+    }
+}
+
+impl Db {
+    /// Opens the database file at `path`, creating it if it does not exist.
+    ///
+    /// Fails with [`Error::InUse`] if another process (or another `Db` in
+    /// this process) has it open, [`Error::Corrupted`] if the file is not a
+    /// database or is damaged, and [`Error::Io`] for permission and other
+    /// I/O problems.
+    pub fn open(path: impl AsRef<Path>) -> Result<Db, Error> {
+        Db::open_with(path, Options::new())
+    }
+
+    /// Opens the database file at `path` with `options`.
+    pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Db, Error> {
+        Ok(Db {
+            store: Store::open(path.as_ref(), &options.engine)?,
+        })
+    }
+
+    /// A new, empty database that lives in memory only (for tests).
+    pub fn in_memory() -> Result<Db, Error> {
+        Ok(Db {
+            store: Store::in_memory()?,
+        })
+    }
+
+    /// Begins a read transaction (a snapshot).
+    pub fn read_tx(&self) -> Result<ReadTx, Error> {
+        Ok(ReadTx::new(self.store.begin_read()?))
+    }
+
+    /// Begins the write transaction, waiting while another one is open.
+    pub fn write_tx(&self) -> Result<WriteTx, Error> {
+        Ok(WriteTx::new(self.store.begin_write()?))
+    }
+
+    /// Runs `f` in a read transaction, closed when `f` returns.
+    ///
+    /// ```
+    /// # use vbolt::*;
+    /// static NAMES: Bucket<u64, String> = Bucket::new("names", vpack::fuint, vpack::string);
+    /// let db = Db::in_memory()?;
+    /// let found = db.with_read_tx(|tx| has_key(tx, &NAMES, &1))?;
+    /// assert!(!found);
+    /// # Ok::<(), vbolt::Error>(())
+    /// ```
+    pub fn with_read_tx<R>(&self, f: impl FnOnce(&ReadTx) -> R) -> Result<R, Error> {
+        let tx = self.read_tx()?;
+        Ok(f(&tx))
+    }
+
+    /// Runs `f` in a write transaction. It does **not** commit: call
+    /// [`WriteTx::commit`] in `f`; otherwise everything is rolled back when
+    /// `f` returns.
+    ///
+    /// ```
+    /// # use vbolt::*;
+    /// static NAMES: Bucket<u64, String> = Bucket::new("names", vpack::fuint, vpack::string);
+    /// let db = Db::in_memory()?;
+    /// db.with_write_tx(|tx| {
+    ///     write(tx, &NAMES, &1, &mut "ann".to_string());
+    ///     tx.commit()
+    /// })??;
+    /// # Ok::<(), vbolt::Error>(())
+    /// ```
+    pub fn with_write_tx<R>(&self, f: impl FnOnce(&mut WriteTx) -> R) -> Result<R, Error> {
+        let mut tx = self.write_tx()?;
+        Ok(f(&mut tx))
+    }
+
+    /// Engine-level table names and entry counts, for inspection tools.
+    pub fn raw_tables(&self) -> Result<Vec<(String, u64)>, Error> {
+        self.store.list_tables()
+    }
+}

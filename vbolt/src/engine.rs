@@ -1,0 +1,552 @@
+//! Raw engine access: the only module that knows the storage engine (redb).
+//!
+//! Everything above this module (buckets, indexes, iteration) speaks in
+//! ordered byte keys through the small contract below. A second engine
+//! (LMDB, or a distributed ordered store) replaces this file and nothing
+//! else.
+//!
+//! # Contract
+//!
+//! - **Tables.** A [`TableId`] names an independent ordered map from byte
+//!   keys to byte values. Keys compare as unsigned bytes, lexicographically;
+//!   a shorter key sorts before any longer key it is a prefix of. A table
+//!   that was never written reads as empty (it is not an error).
+//! - **Snapshots.** A [`ReadTxn`] sees one consistent committed state for its
+//!   whole life, whatever commits happen meanwhile. Any number may be open
+//!   at once, from any threads.
+//! - **The writer.** At most one [`WriteTxn`] exists at a time (`begin_write`
+//!   waits for the previous one to end). It reads its own uncommitted writes.
+//!   Its changes become visible to new snapshots atomically at `commit`, and
+//!   are discarded entirely if it is dropped without committing. After
+//!   `commit` returns `Ok` with durable settings, the changes survive a
+//!   crash or power loss.
+//! - **Operations.** `get(table, key)`; `scan(table, lower, upper,
+//!   direction)` visits the entries within the bounds in key order (or
+//!   reverse) until the visitor returns `false`; `put` inserts or replaces;
+//!   `delete` removes and reports whether the key existed; each table has a
+//!   `u64` sequence (`sequence`/`set_sequence`) stored with the data and
+//!   committed with it.
+//! - **Errors.** Every operation returns `Result`; engine failures (I/O,
+//!   corruption, a value too large) are mapped to [`Error`] with the
+//!   engine's reason. No operation panics on bad data.
+//! - **Cost.** A table is opened at most once per transaction and cached in
+//!   a slot array indexed by [`TableId::slot`]: a lookup is an index, not a
+//!   hash or an `open_table`.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::ops::Bound;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition, TableHandle};
+
+use crate::error::Error;
+
+type Bytes = &'static [u8];
+type Def<'a> = TableDefinition<'a, Bytes, Bytes>;
+
+/// What a table holds; the prefix of its engine-level name keeps a bucket
+/// and an index of the same name apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableKind {
+    /// A bucket: key -> value.
+    Bucket,
+    /// An index: term entries, reverse entries and counts.
+    Index,
+    /// vbolt's own bookkeeping (sequences, processes).
+    Meta,
+}
+
+impl TableKind {
+    fn prefix(self) -> &'static str {
+        match self {
+            TableKind::Bucket => "bucket:",
+            TableKind::Index => "index:",
+            TableKind::Meta => "vbolt:",
+        }
+    }
+}
+
+/// The identity of a table: its kind and name, and a process-wide slot
+/// number assigned on first use (tables of the same full name share it).
+pub struct TableId {
+    kind: TableKind,
+    name: &'static str,
+    resolved: OnceLock<(usize, Box<str>)>,
+}
+
+fn registry() -> &'static Mutex<HashMap<Box<str>, usize>> {
+    static REGISTRY: OnceLock<Mutex<HashMap<Box<str>, usize>>> = OnceLock::new();
+    REGISTRY.get_or_init(Default::default)
+}
+
+impl TableId {
+    /// A table id; usable in `static` declarations.
+    pub const fn new(kind: TableKind, name: &'static str) -> TableId {
+        TableId {
+            kind,
+            name,
+            resolved: OnceLock::new(),
+        }
+    }
+
+    /// The declared (user-facing) name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The kind of table.
+    pub fn kind(&self) -> TableKind {
+        self.kind
+    }
+
+    fn resolved(&self) -> &(usize, Box<str>) {
+        self.resolved.get_or_init(|| {
+            let full: Box<str> = format!("{}{}", self.kind.prefix(), self.name).into();
+            let mut map = registry().lock().unwrap_or_else(|p| p.into_inner());
+            let next = map.len();
+            let slot = *map.entry(full.clone()).or_insert(next);
+            (slot, full)
+        })
+    }
+
+    /// The slot of this table in a transaction's table cache.
+    #[inline]
+    pub fn slot(&self) -> usize {
+        self.resolved().0
+    }
+
+    /// The engine-level name.
+    pub fn full_name(&self) -> &str {
+        &self.resolved().1
+    }
+
+    fn def(&self) -> Def<'_> {
+        TableDefinition::new(self.full_name())
+    }
+}
+
+/// The table holding per-table sequences: key = full table name, value =
+/// 8-byte big-endian counter.
+pub static SEQUENCES: TableId = TableId::new(TableKind::Meta, "sequences");
+
+/// How durable a commit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `commit` returns after the data is on stable storage (fsync). The
+    /// default.
+    #[default]
+    Immediate,
+    /// `commit` returns without syncing: much faster, but the commit may be
+    /// lost in a crash until a later `Immediate` commit. The database stays
+    /// consistent either way.
+    None,
+}
+
+/// Engine settings chosen at open time.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    pub durability: Durability,
+    pub cache_size: Option<usize>,
+    pub read_only: bool,
+}
+
+enum Database {
+    ReadWrite(redb::Database),
+    ReadOnly(redb::ReadOnlyDatabase),
+}
+
+/// An open database file (or in-memory database).
+pub struct Store {
+    db: Database,
+    durability: Durability,
+}
+
+fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// Runs an engine call that might panic on a damaged file, turning a panic
+/// into [`Error::Corrupted`].
+fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| {
+        Err(Error::Corrupted(format!(
+            "{what}: the storage engine failed: {}",
+            panic_message(p)
+        )))
+    })
+}
+
+impl Store {
+    pub fn open(path: &Path, opts: &EngineOptions) -> Result<Store, Error> {
+        let mut builder = redb::Builder::new();
+        if let Some(size) = opts.cache_size {
+            builder.set_cache_size(size);
+        }
+        let db = guarded("open", || {
+            if opts.read_only {
+                Ok(Database::ReadOnly(builder.open_read_only(path)?))
+            } else {
+                Ok(Database::ReadWrite(builder.create(path)?))
+            }
+        })?;
+        Ok(Store {
+            db,
+            durability: opts.durability,
+        })
+    }
+
+    pub fn in_memory() -> Result<Store, Error> {
+        let db = redb::Builder::new().create_with_backend(redb::backends::InMemoryBackend::new())?;
+        Ok(Store {
+            db: Database::ReadWrite(db),
+            durability: Durability::Immediate,
+        })
+    }
+
+    pub fn begin_read(&self) -> Result<ReadTxn, Error> {
+        let txn = match &self.db {
+            Database::ReadWrite(db) => db.begin_read()?,
+            Database::ReadOnly(db) => db.begin_read()?,
+        };
+        Ok(ReadTxn {
+            txn,
+            tables: RefCell::new(Vec::new()),
+        })
+    }
+
+    pub fn begin_write(&self) -> Result<WriteTxn, Error> {
+        let Database::ReadWrite(db) = &self.db else {
+            return Err(Error::ReadOnly);
+        };
+        let mut txn = db.begin_write()?;
+        if self.durability == Durability::None {
+            txn.set_durability(redb::Durability::None)
+                .map_err(|e| Error::Engine(e.to_string()))?;
+        }
+        Ok(WriteTxn {
+            cell: WriteCell::new(txn, |_| RefCell::new(Vec::new())),
+        })
+    }
+
+    /// Names and entry counts of every table, in name order.
+    pub fn list_tables(&self) -> Result<Vec<(String, u64)>, Error> {
+        let txn = self.begin_read()?;
+        let mut out = Vec::new();
+        for handle in txn.txn.list_tables()? {
+            let def: Def = TableDefinition::new(handle.name());
+            let table = txn.txn.open_table(def)?;
+            out.push((handle.name().to_string(), table.len()?));
+        }
+        out.sort();
+        Ok(out)
+    }
+}
+
+/// A bound on byte keys, borrowed from the caller's buffers.
+pub type KeyBound<'k> = Bound<&'k [u8]>;
+
+/// The read half of the contract, shared by both transaction kinds.
+pub trait KvRead {
+    /// Looks `key` up and hands its value to `f`.
+    fn get<R>(
+        &self,
+        table: &TableId,
+        key: &[u8],
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<Option<R>, Error>;
+
+    /// Visits entries within the bounds in key order (reverse order when
+    /// `reverse`) until `visit` returns `false`.
+    fn scan(
+        &self,
+        table: &TableId,
+        lower: KeyBound,
+        upper: KeyBound,
+        reverse: bool,
+        visit: impl FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), Error>;
+
+    /// The table's sequence (0 if never set).
+    fn sequence(&self, table: &TableId) -> Result<u64, Error> {
+        let key = table.full_name().as_bytes();
+        let v = self.get(&SEQUENCES, key, |v| v.try_into().map(u64::from_be_bytes))?;
+        match v {
+            None => Ok(0),
+            Some(Ok(n)) => Ok(n),
+            Some(Err(_)) => Err(Error::Corrupted(format!(
+                "sequence of {} is malformed",
+                table.name()
+            ))),
+        }
+    }
+}
+
+fn run_scan<'t, I>(
+    iter: I,
+    reverse: bool,
+    mut visit: impl FnMut(&[u8], &[u8]) -> bool,
+) -> Result<(), Error>
+where
+    I: DoubleEndedIterator<
+        Item = Result<
+            (redb::AccessGuard<'t, Bytes>, redb::AccessGuard<'t, Bytes>),
+            redb::StorageError,
+        >,
+    >,
+{
+    let mut step = |item: Result<
+        (redb::AccessGuard<'t, Bytes>, redb::AccessGuard<'t, Bytes>),
+        redb::StorageError,
+    >| {
+        let (k, v) = item?;
+        Ok::<bool, Error>(visit(k.value(), v.value()))
+    };
+    if reverse {
+        for item in iter.rev() {
+            if !step(item)? {
+                break;
+            }
+        }
+    } else {
+        for item in iter {
+            if !step(item)? {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The table is known not to exist in this snapshot.
+enum ReadSlot {
+    Unknown,
+    Missing,
+    Open(Arc<redb::ReadOnlyTable<Bytes, Bytes>>),
+}
+
+/// A read snapshot with its table cache.
+pub struct ReadTxn {
+    txn: redb::ReadTransaction,
+    tables: RefCell<Vec<ReadSlot>>,
+}
+
+impl ReadTxn {
+    /// The cached table, opening it on first use; `None` if it does not exist.
+    fn table(&self, id: &TableId) -> Result<Option<Arc<redb::ReadOnlyTable<Bytes, Bytes>>>, Error> {
+        let slot = id.slot();
+        if let Some(s) = self.tables.borrow().get(slot) {
+            match s {
+                ReadSlot::Open(t) => return Ok(Some(t.clone())),
+                ReadSlot::Missing => return Ok(None),
+                ReadSlot::Unknown => {}
+            }
+        }
+        let opened = match self.txn.open_table(id.def()) {
+            Ok(t) => ReadSlot::Open(Arc::new(t)),
+            Err(redb::TableError::TableDoesNotExist(_)) => ReadSlot::Missing,
+            Err(e) => return Err(e.into()),
+        };
+        let result = match &opened {
+            ReadSlot::Open(t) => Some(t.clone()),
+            _ => None,
+        };
+        let mut tables = self.tables.borrow_mut();
+        if tables.len() <= slot {
+            tables.resize_with(slot + 1, || ReadSlot::Unknown);
+        }
+        tables[slot] = opened;
+        Ok(result)
+    }
+}
+
+impl KvRead for ReadTxn {
+    #[inline]
+    fn get<R>(
+        &self,
+        table: &TableId,
+        key: &[u8],
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<Option<R>, Error> {
+        let slot = table.slot();
+        // Fast path: the table is cached; no reference count is touched.
+        if let Some(ReadSlot::Open(t)) = self.tables.borrow().get(slot) {
+            return Ok(t.get(key)?.map(|v| f(v.value())));
+        }
+        match self.table(table)? {
+            Some(t) => Ok(t.get(key)?.map(|v| f(v.value()))),
+            None => Ok(None),
+        }
+    }
+
+    fn scan(
+        &self,
+        table: &TableId,
+        lower: KeyBound,
+        upper: KeyBound,
+        reverse: bool,
+        visit: impl FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), Error> {
+        let Some(t) = self.table(table)? else {
+            return Ok(());
+        };
+        if bounds_empty(lower, upper) {
+            return Ok(());
+        }
+        // The range owns its snapshot, so no cache borrow is held while the
+        // visitor runs (it may read other tables).
+        let range = t.range::<&[u8]>((lower, upper))?;
+        run_scan(range, reverse, visit)
+    }
+}
+
+/// redb panics on a range whose start is after its end; vbolt treats it as
+/// empty.
+fn bounds_empty(lower: KeyBound, upper: KeyBound) -> bool {
+    match (lower, upper) {
+        (Bound::Included(a), Bound::Included(b)) => a > b,
+        (Bound::Included(a) | Bound::Excluded(a), Bound::Excluded(b))
+        | (Bound::Excluded(a), Bound::Included(b)) => a >= b,
+        _ => false,
+    }
+}
+
+type WriteTable<'a> = redb::Table<'a, Bytes, Bytes>;
+type WriteTables<'a> = RefCell<Vec<Option<WriteTable<'a>>>>;
+
+self_cell::self_cell!(
+    /// A redb write transaction together with the tables opened in it
+    /// (a redb `Table` borrows its transaction).
+    struct WriteCell {
+        owner: redb::WriteTransaction,
+        #[not_covariant]
+        dependent: WriteTables,
+    }
+);
+
+/// The write transaction with its table cache.
+pub struct WriteTxn {
+    cell: WriteCell,
+}
+
+fn open_write<'a>(txn: &'a redb::WriteTransaction, id: &TableId) -> Result<WriteTable<'a>, Error> {
+    Ok(txn.open_table(id.def())?)
+}
+
+impl WriteTxn {
+    /// Runs `f` on the cached table, opening it on first use. While a scan
+    /// holds the cache, a table not yet cached is opened just for this call.
+    fn with_table<R>(
+        &self,
+        id: &TableId,
+        f: impl FnOnce(&WriteTable<'_>) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let slot = id.slot();
+        self.cell.with_dependent(|txn, tables| {
+            if let Some(Some(t)) = tables.borrow().get(slot) {
+                return f(t);
+            }
+            match tables.try_borrow_mut() {
+                Ok(mut cache) => {
+                    if cache.len() <= slot {
+                        cache.resize_with(slot + 1, || None);
+                    }
+                    cache[slot] = Some(open_write(txn, id)?);
+                }
+                Err(_) => return f(&open_write(txn, id)?),
+            }
+            let cache = tables.borrow();
+            match cache.get(slot) {
+                Some(Some(t)) => f(t),
+                _ => Err(Error::Engine("table cache lost an entry".into())),
+            }
+        })
+    }
+
+    fn with_table_mut<R>(
+        &mut self,
+        id: &TableId,
+        f: impl FnOnce(&mut WriteTable<'_>) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let slot = id.slot();
+        self.cell.with_dependent_mut(|txn, tables| {
+            let cache = tables.get_mut();
+            if cache.len() <= slot {
+                cache.resize_with(slot + 1, || None);
+            }
+            if cache[slot].is_none() {
+                cache[slot] = Some(open_write(txn, id)?);
+            }
+            match cache[slot].as_mut() {
+                Some(t) => f(t),
+                None => Err(Error::Engine("table cache lost an entry".into())),
+            }
+        })
+    }
+
+    pub fn put(&mut self, table: &TableId, key: &[u8], value: &[u8]) -> Result<(), Error> {
+        self.with_table_mut(table, |t| {
+            t.insert(key, value)?;
+            Ok(())
+        })
+    }
+
+    pub fn delete(&mut self, table: &TableId, key: &[u8]) -> Result<bool, Error> {
+        self.with_table_mut(table, |t| Ok(t.remove(key)?.is_some()))
+    }
+
+    /// Creates the table if it does not exist.
+    pub fn create_table(&mut self, table: &TableId) -> Result<(), Error> {
+        self.with_table_mut(table, |_| Ok(()))
+    }
+
+    pub fn set_sequence(&mut self, table: &TableId, value: u64) -> Result<(), Error> {
+        self.put(
+            &SEQUENCES,
+            table.full_name().as_bytes(),
+            &value.to_be_bytes(),
+        )
+    }
+
+    /// Makes every change of this transaction durable and visible, or none.
+    pub fn commit(self) -> Result<(), Error> {
+        // Tables must be closed (dropped) before their transaction commits.
+        let txn = self.cell.into_owner();
+        txn.commit()?;
+        Ok(())
+    }
+}
+
+impl KvRead for WriteTxn {
+    #[inline]
+    fn get<R>(
+        &self,
+        table: &TableId,
+        key: &[u8],
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<Option<R>, Error> {
+        self.with_table(table, |t| Ok(t.get(key)?.map(|v| f(v.value()))))
+    }
+
+    fn scan(
+        &self,
+        table: &TableId,
+        lower: KeyBound,
+        upper: KeyBound,
+        reverse: bool,
+        visit: impl FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), Error> {
+        if bounds_empty(lower, upper) {
+            return Ok(());
+        }
+        self.with_table(table, |t| {
+            let range = t.range::<&[u8]>((lower, upper))?;
+            run_scan(range, reverse, visit)
+        })
+    }
+}

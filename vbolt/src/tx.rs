@@ -1,0 +1,350 @@
+//! Transactions: [`ReadTx`] (a snapshot) and [`WriteTx`] (the one writer),
+//! and the [`Readable`] trait that lets every reading function accept both.
+//!
+//! # Error model
+//!
+//! A write never returns an error to its caller. The first failure (I/O,
+//! a key or value that cannot be packed, an engine limit) is recorded in the
+//! transaction; every later write in it becomes a no-op and
+//! [`WriteTx::commit`] returns that failure and commits nothing. Engine
+//! failures during reads are recorded the same way, so a read that could not
+//! be performed can never lead to a commit built on a wrong answer.
+//! [`ReadTx::error`] and [`WriteTx::error`] show the recorded failure.
+
+use std::cell::{OnceCell, RefCell};
+use std::ops::{Deref, DerefMut};
+
+use crate::engine::{KeyBound, KvRead, ReadTxn, TableId, WriteTxn};
+use crate::error::Error;
+
+/// A transaction that functions can read from: [`ReadTx`] or [`WriteTx`].
+///
+/// Reading functions take `&impl Readable`, so they work in both kinds of
+/// transaction; writing functions take `&mut WriteTx`, so writing in a read
+/// transaction does not compile:
+///
+/// ```compile_fail
+/// # use vbolt::*;
+/// static NAMES: Bucket<u64, String> = Bucket::new("names", vpack::fuint, vpack::string);
+/// let db = Db::in_memory()?;
+/// let tx = db.read_tx()?;
+/// write(&tx, &NAMES, &1, &mut "x".to_string()); // error: expected `&mut WriteTx`
+/// # Ok::<(), vbolt::Error>(())
+/// ```
+pub trait Readable: sealed::Access {}
+
+impl Readable for ReadTx {}
+impl Readable for WriteTx {}
+
+pub(crate) mod sealed {
+    use super::*;
+
+    /// Crate-internal access shared by both transaction kinds.
+    pub trait Access {
+        type Kv: KvRead;
+        /// The engine transaction; `None` once a write transaction finished.
+        fn kv(&self) -> Option<&Self::Kv>;
+        /// Records the first failure.
+        fn record(&self, e: Error);
+        /// The pool of reusable byte buffers.
+        fn pool(&self) -> &RefCell<Vec<Vec<u8>>>;
+    }
+}
+
+use sealed::Access;
+
+/// A byte buffer borrowed from a transaction's pool; returned (emptied, its
+/// capacity kept) when dropped, so key encoding allocates once per
+/// transaction, not once per call.
+pub(crate) struct Scratch<'t> {
+    pool: &'t RefCell<Vec<Vec<u8>>>,
+    buf: Vec<u8>,
+}
+
+impl Deref for Scratch<'_> {
+    type Target = Vec<u8>;
+    fn deref(&self) -> &Vec<u8> {
+        &self.buf
+    }
+}
+
+impl DerefMut for Scratch<'_> {
+    fn deref_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.buf
+    }
+}
+
+impl Drop for Scratch<'_> {
+    fn drop(&mut self) {
+        give_back(self.pool, std::mem::take(&mut self.buf));
+    }
+}
+
+/// Takes an empty buffer from a pool (a new one if the pool is empty).
+pub(crate) fn take_from(pool: &RefCell<Vec<Vec<u8>>>) -> Vec<u8> {
+    pool.try_borrow_mut()
+        .ok()
+        .and_then(|mut p| p.pop())
+        .unwrap_or_default()
+}
+
+/// Returns a buffer to a pool, emptied, its capacity kept.
+pub(crate) fn give_back(pool: &RefCell<Vec<Vec<u8>>>, mut buf: Vec<u8>) {
+    buf.clear();
+    if let Ok(mut p) = pool.try_borrow_mut() {
+        p.push(buf);
+    }
+}
+
+/// Takes a buffer from the transaction's pool, returned when dropped.
+pub(crate) fn scratch<T: Access + ?Sized>(tx: &T) -> Scratch<'_> {
+    let pool = tx.pool();
+    Scratch {
+        pool,
+        buf: take_from(pool),
+    }
+}
+
+/// Looks a key up, recording engine failures; `None` when absent or failed.
+#[inline]
+pub(crate) fn get<T: Access + ?Sized, R>(
+    tx: &T,
+    table: &TableId,
+    key: &[u8],
+    f: impl FnOnce(&[u8]) -> R,
+) -> Option<R> {
+    match tx.kv()?.get(table, key, f) {
+        Ok(r) => r,
+        Err(e) => {
+            tx.record(e);
+            None
+        }
+    }
+}
+
+/// Scans a key range, recording engine failures.
+pub(crate) fn scan<T: Access + ?Sized>(
+    tx: &T,
+    table: &TableId,
+    lower: KeyBound,
+    upper: KeyBound,
+    reverse: bool,
+    visit: impl FnMut(&[u8], &[u8]) -> bool,
+) {
+    if let Some(kv) = tx.kv()
+        && let Err(e) = kv.scan(table, lower, upper, reverse, visit)
+    {
+        tx.record(e);
+    }
+}
+
+/// A table's sequence, recording engine failures (0 on failure).
+pub(crate) fn sequence<T: Access + ?Sized>(tx: &T, table: &TableId) -> u64 {
+    match tx.kv().map(|kv| kv.sequence(table)) {
+        Some(Ok(n)) => n,
+        Some(Err(e)) => {
+            tx.record(e);
+            0
+        }
+        None => 0,
+    }
+}
+
+/// A read transaction: a consistent snapshot of the database.
+///
+/// Any number of read transactions may be open at once, in any threads,
+/// while a writer commits; each sees the state as of its beginning. It is
+/// closed when dropped. Keep read transactions short: the file cannot reuse
+/// pages that an open snapshot still sees.
+///
+/// ```
+/// # use vbolt::*;
+/// static NAMES: Bucket<u64, String> = Bucket::new("names", vpack::fuint, vpack::string);
+/// let db = Db::in_memory()?;
+/// let tx = db.read_tx()?;
+/// let mut name = String::new();
+/// assert!(!read(&tx, &NAMES, &1, &mut name)); // never written: absent
+/// # Ok::<(), vbolt::Error>(())
+/// ```
+pub struct ReadTx {
+    kv: ReadTxn,
+    error: OnceCell<Error>,
+    pool: RefCell<Vec<Vec<u8>>>,
+}
+
+impl ReadTx {
+    pub(crate) fn new(kv: ReadTxn) -> ReadTx {
+        ReadTx {
+            kv,
+            error: OnceCell::new(),
+            pool: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The first engine failure met while reading, if any. When it is set,
+    /// reads in this transaction may have returned less than is stored.
+    pub fn error(&self) -> Option<&Error> {
+        self.error.get()
+    }
+
+    /// Ends the transaction, returning the first engine failure met.
+    pub fn finish(mut self) -> Result<(), Error> {
+        self.error.take().map_or(Ok(()), Err)
+    }
+}
+
+impl Access for ReadTx {
+    type Kv = ReadTxn;
+    #[inline]
+    fn kv(&self) -> Option<&ReadTxn> {
+        Some(&self.kv)
+    }
+    fn record(&self, e: Error) {
+        let _ = self.error.set(e);
+    }
+    #[inline]
+    fn pool(&self) -> &RefCell<Vec<Vec<u8>>> {
+        &self.pool
+    }
+}
+
+/// The write transaction: at most one exists at a time.
+///
+/// Nothing it writes is visible to others until [`commit`](WriteTx::commit)
+/// returns `Ok`; dropping it without committing discards every change. It
+/// reads its own writes.
+///
+/// ```
+/// # use vbolt::*;
+/// static NAMES: Bucket<u64, String> = Bucket::new("names", vpack::fuint, vpack::string);
+/// let db = Db::in_memory()?;
+/// let mut tx = db.write_tx()?;
+/// write(&mut tx, &NAMES, &1, &mut "ann".to_string());
+/// tx.commit()?;
+///
+/// let mut tx = db.write_tx()?;
+/// write(&mut tx, &NAMES, &2, &mut "bo".to_string());
+/// drop(tx); // rolled back
+///
+/// let tx = db.read_tx()?;
+/// assert!(has_key(&tx, &NAMES, &1));
+/// assert!(!has_key(&tx, &NAMES, &2));
+/// # Ok::<(), vbolt::Error>(())
+/// ```
+pub struct WriteTx {
+    kv: Option<WriteTxn>,
+    error: OnceCell<Error>,
+    pool: RefCell<Vec<Vec<u8>>>,
+    pub(crate) index_scratch: crate::index::Scratch,
+}
+
+impl WriteTx {
+    pub(crate) fn new(kv: WriteTxn) -> WriteTx {
+        WriteTx {
+            kv: Some(kv),
+            error: OnceCell::new(),
+            pool: RefCell::new(Vec::new()),
+            index_scratch: Default::default(),
+        }
+    }
+
+    /// The failure recorded in this transaction, if any. Once set, later
+    /// writes are no-ops and `commit` returns this failure.
+    pub fn error(&self) -> Option<&Error> {
+        self.error.get()
+    }
+
+    /// True while no failure has been recorded and the transaction is open.
+    pub fn is_ok(&self) -> bool {
+        self.error.get().is_none() && self.kv.is_some()
+    }
+
+    /// Records a failure: the transaction will not commit.
+    pub(crate) fn fail(&mut self, e: Error) {
+        let _ = self.error.set(e);
+    }
+
+    /// The engine transaction for writing, if the transaction is still good.
+    pub(crate) fn writer(&mut self) -> Option<&mut WriteTxn> {
+        if self.error.get().is_some() {
+            return None;
+        }
+        match self.kv.as_mut() {
+            Some(kv) => Some(kv),
+            None => {
+                let _ = self.error.set(Error::Finished);
+                None
+            }
+        }
+    }
+
+    /// Inserts or replaces a raw entry, recording failure.
+    pub(crate) fn put(&mut self, table: &TableId, key: &[u8], value: &[u8]) {
+        if let Some(kv) = self.writer()
+            && let Err(e) = kv.put(table, key, value)
+        {
+            self.fail(e);
+        }
+    }
+
+    /// Removes a raw entry, recording failure; whether it existed.
+    pub(crate) fn delete(&mut self, table: &TableId, key: &[u8]) -> bool {
+        match self.writer().map(|kv| kv.delete(table, key)) {
+            Some(Ok(existed)) => existed,
+            Some(Err(e)) => {
+                self.fail(e);
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Creates a table if missing, recording failure.
+    pub(crate) fn create_table(&mut self, table: &TableId) {
+        if let Some(kv) = self.writer()
+            && let Err(e) = kv.create_table(table)
+        {
+            self.fail(e);
+        }
+    }
+
+    /// Sets a table's sequence, recording failure.
+    pub(crate) fn set_sequence(&mut self, table: &TableId, value: u64) {
+        if let Some(kv) = self.writer()
+            && let Err(e) = kv.set_sequence(table, value)
+        {
+            self.fail(e);
+        }
+    }
+
+    /// Commits every change of this transaction atomically, or none.
+    ///
+    /// Returns the recorded failure (committing nothing) if any write failed.
+    /// After `commit` the transaction is finished: writes record
+    /// [`Error::Finished`] and reads find nothing.
+    pub fn commit(&mut self) -> Result<(), Error> {
+        let kv = self.kv.take();
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        match kv {
+            Some(kv) => kv.commit(),
+            None => Err(Error::Finished),
+        }
+    }
+}
+
+impl Access for WriteTx {
+    type Kv = WriteTxn;
+    #[inline]
+    fn kv(&self) -> Option<&WriteTxn> {
+        self.kv.as_ref()
+    }
+    fn record(&self, e: Error) {
+        let _ = self.error.set(e);
+    }
+    #[inline]
+    fn pool(&self) -> &RefCell<Vec<Vec<u8>>> {
+        &self.pool
+    }
+}

@@ -1,0 +1,388 @@
+//! Buckets, transactions and iteration: every function, and the edge cases
+//! of the spec (zero keys, missing buckets, resumable scans, rollback).
+
+use std::collections::{BTreeMap, HashMap};
+
+use vbolt::*;
+
+#[derive(Default, Debug, Clone, PartialEq)]
+struct User {
+    name: String,
+    email: String,
+}
+
+fn pack_user(u: &mut User, buf: &mut vpack::Buffer) {
+    vpack::version(1, buf);
+    vpack::string(&mut u.name, buf);
+    vpack::string(&mut u.email, buf);
+}
+
+static USERS: Bucket<i64, User> = Bucket::new("users", vpack::fint, pack_user);
+static BY_NAME: Bucket<String, i64> = Bucket::new("by_name", vpack::string_z, vpack::int);
+static NUMS: Bucket<u32, u32> = Bucket::new("nums", vpack::fuint, vpack::uint);
+static SIGNED: Bucket<i32, String> = Bucket::new("signed", vpack::fint_ord, vpack::string);
+static NEVER_WRITTEN: Bucket<u64, String> =
+    Bucket::new("never_written", vpack::fuint, vpack::string);
+
+fn user(name: &str) -> User {
+    User {
+        name: name.into(),
+        email: format!("{name}@example.com"),
+    }
+}
+
+fn filled(n: u32) -> Db {
+    let db = Db::in_memory().unwrap();
+    let mut tx = db.write_tx().unwrap();
+    for i in 1..=n {
+        write(&mut tx, &NUMS, &i, &mut (i * 10));
+    }
+    tx.commit().unwrap();
+    db
+}
+
+#[test]
+fn write_read_delete_has_key() {
+    let db = Db::in_memory().unwrap();
+    let mut tx = db.write_tx().unwrap();
+    write(&mut tx, &USERS, &1, &mut user("ann"));
+    write(&mut tx, &BY_NAME, &"ann".to_string(), &mut 1);
+    // Reads see the transaction's own writes.
+    assert!(has_key(&tx, &USERS, &1));
+    tx.commit().unwrap();
+
+    let tx = db.read_tx().unwrap();
+    let mut u = User::default();
+    assert!(read(&tx, &USERS, &1, &mut u));
+    assert_eq!(u, user("ann"));
+    let mut id = 0;
+    assert!(read(&tx, &BY_NAME, &"ann".to_string(), &mut id));
+    assert_eq!(id, 1);
+    // Absent keys leave the target untouched.
+    let mut untouched = user("keep");
+    assert!(!read(&tx, &USERS, &2, &mut untouched));
+    assert_eq!(untouched, user("keep"));
+    drop(tx);
+
+    let mut tx = db.write_tx().unwrap();
+    delete(&mut tx, &USERS, &1);
+    delete(&mut tx, &USERS, &99); // absent: nothing happens
+    tx.commit().unwrap();
+    let tx = db.read_tx().unwrap();
+    assert!(!has_key(&tx, &USERS, &1));
+    assert!(has_key(&tx, &BY_NAME, &"ann".to_string()));
+}
+
+#[test]
+fn zero_keys_read_absent_and_write_nothing() {
+    let db = Db::in_memory().unwrap();
+    let mut tx = db.write_tx().unwrap();
+    write(&mut tx, &USERS, &0, &mut user("zero"));
+    write(&mut tx, &BY_NAME, &String::new(), &mut 5);
+    assert!(tx.is_ok(), "a zero key is not an error");
+    tx.commit().unwrap();
+    let tx = db.read_tx().unwrap();
+    let mut u = User::default();
+    assert!(!read(&tx, &USERS, &0, &mut u));
+    assert!(!has_key(&tx, &BY_NAME, &String::new()));
+    let mut n = 0;
+    iterate_all(&tx, &USERS, |_, _| {
+        n += 1;
+        true
+    });
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn missing_bucket_reads_as_empty_in_both_transaction_kinds() {
+    let db = Db::in_memory().unwrap();
+    let tx = db.read_tx().unwrap();
+    let mut s = String::new();
+    assert!(!read(&tx, &NEVER_WRITTEN, &1, &mut s));
+    let mut n = 0;
+    iterate_all(&tx, &NEVER_WRITTEN, |_, _| {
+        n += 1;
+        true
+    });
+    assert_eq!(
+        scan_list(&tx, &NEVER_WRITTEN, None, 10, &mut Vec::new()),
+        None
+    );
+    assert!(tx.error().is_none());
+    drop(tx);
+    let wtx = db.write_tx().unwrap();
+    assert!(!has_key(&wtx, &NEVER_WRITTEN, &1));
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn read_slice_map_and_append_helpers() {
+    let db = filled(5);
+    let tx = db.read_tx().unwrap();
+    let mut list = vec![0];
+    assert_eq!(read_slice(&tx, &NUMS, &[4, 9, 2], &mut list), 2);
+    assert_eq!(list, [0, 40, 20]);
+    let mut map = HashMap::new();
+    assert_eq!(read_slice_to_map(&tx, &NUMS, &[1, 3, 77], &mut map), 2);
+    assert_eq!(map, HashMap::from([(1, 10), (3, 30)]));
+    let mut ordered = BTreeMap::new();
+    assert!(read_to_map(&tx, &NUMS, &5, &mut ordered));
+    assert!(!read_to_map(&tx, &NUMS, &6, &mut ordered));
+    assert_eq!(ordered, BTreeMap::from([(5, 50)]));
+    let mut v = Vec::new();
+    assert!(read_append(&tx, &NUMS, &2, &mut v));
+    assert!(!read_append(&tx, &NUMS, &0, &mut v));
+    assert_eq!(v, [20]);
+}
+
+#[test]
+fn iteration_in_both_directions() {
+    let db = filled(5);
+    let tx = db.read_tx().unwrap();
+    let mut fwd = Vec::new();
+    iterate_all(&tx, &NUMS, |k, v| {
+        fwd.push((k, v));
+        true
+    });
+    assert_eq!(fwd, (1..=5).map(|i| (i, i * 10)).collect::<Vec<_>>());
+    let mut rev = Vec::new();
+    iterate_all_reverse(&tx, &NUMS, |k, _| {
+        rev.push(k);
+        k > 3
+    });
+    assert_eq!(rev, [5, 4, 3]);
+}
+
+#[test]
+fn resumable_scans_never_skip_or_repeat() {
+    let db = filled(10);
+    let tx = db.read_tx().unwrap();
+    // Stop after each item in turn and resume from the returned key.
+    for stop_every in 1..=4 {
+        let mut seen = Vec::new();
+        let mut from = Some(1u32);
+        while let Some(start) = from {
+            let mut in_call = 0;
+            from = iterate_bucket_from(&tx, &NUMS, &start, Direction::Forward, |k, _| {
+                seen.push(k);
+                in_call += 1;
+                in_call < stop_every
+            });
+        }
+        assert_eq!(
+            seen,
+            (1..=10).collect::<Vec<_>>(),
+            "stop every {stop_every}"
+        );
+    }
+    // Reverse, from the middle.
+    let mut seen = Vec::new();
+    let next = iterate_bucket_from(&tx, &NUMS, &6, Direction::Reverse, |k, _| {
+        seen.push(k);
+        k > 4
+    });
+    assert_eq!((seen, next), (vec![6, 5, 4], Some(3)));
+    // From a key that does not exist: starts at the next one.
+    let mut tx2 = db.write_tx().unwrap();
+    delete(&mut tx2, &NUMS, &3);
+    let mut seen = Vec::new();
+    let next = iterate_bucket_from(&tx2, &NUMS, &3, Direction::Forward, |k, _| {
+        seen.push(k);
+        false
+    });
+    assert_eq!((seen, next), (vec![4], Some(5)));
+}
+
+#[test]
+fn scan_list_pages_through_everything() {
+    let db = filled(7);
+    let tx = db.read_tx().unwrap();
+    let mut all = Vec::new();
+    let mut from = None;
+    loop {
+        let mut page = Vec::new();
+        let next = scan_list(&tx, &NUMS, from.as_ref(), 3, &mut page);
+        assert!(page.len() <= 3);
+        all.extend(page);
+        match next {
+            Some(k) => from = Some(k),
+            None => break,
+        }
+    }
+    assert_eq!(all, (1..=7).map(|i| i * 10).collect::<Vec<_>>());
+    // An exact multiple: the last full page reports nothing after it.
+    let mut page = Vec::new();
+    assert_eq!(scan_list(&tx, &NUMS, Some(&5), 3, &mut page), None);
+    assert_eq!(page, [50, 60, 70]);
+}
+
+#[test]
+fn signed_keys_with_order_preserving_encoding_sort_numerically() {
+    let db = Db::in_memory().unwrap();
+    let mut tx = db.write_tx().unwrap();
+    for k in [5, -3, 0, -100, 77, i32::MIN, i32::MAX] {
+        write(&mut tx, &SIGNED, &k, &mut k.to_string());
+    }
+    let mut keys = Vec::new();
+    iterate_all(&tx, &SIGNED, |k, _| {
+        keys.push(k);
+        true
+    });
+    assert_eq!(keys, [i32::MIN, -100, -3, 5, 77, i32::MAX]); // 0 is the zero key: not written
+}
+
+#[test]
+fn sequences_commit_and_roll_back_with_the_transaction() {
+    let db = Db::in_memory().unwrap();
+    let mut tx = db.write_tx().unwrap();
+    assert_eq!(next_int_id(&mut tx, &USERS), 1);
+    assert_eq!(next_int_id(&mut tx, &USERS), 2);
+    assert_eq!(
+        next_int_id(&mut tx, &NUMS),
+        1,
+        "each bucket has its own sequence"
+    );
+    tx.commit().unwrap();
+    let mut tx = db.write_tx().unwrap();
+    assert_eq!(next_int_id(&mut tx, &USERS), 3);
+    drop(tx); // rolled back
+    let mut tx = db.write_tx().unwrap();
+    assert_eq!(next_int_id(&mut tx, &USERS), 3);
+}
+
+#[test]
+fn raw_set_sequence_correctly_moves_past_existing_ids() {
+    let db = Db::in_memory().unwrap();
+    let mut tx = db.write_tx().unwrap();
+    for id in [3i64, 40, 12] {
+        write(&mut tx, &USERS, &id, &mut user("x"));
+    }
+    assert_eq!(raw_set_sequence_correctly(&mut tx, &USERS), 40);
+    assert_eq!(next_int_id(&mut tx, &USERS), 41);
+    // It never lowers the sequence.
+    delete(&mut tx, &USERS, &40);
+    assert_eq!(raw_set_sequence_correctly(&mut tx, &USERS), 41);
+    tx.commit().unwrap();
+}
+
+#[test]
+fn a_failed_write_fails_the_whole_transaction() {
+    let db = Db::in_memory().unwrap();
+    let mut tx = db.write_tx().unwrap();
+    write(&mut tx, &USERS, &1, &mut user("before"));
+    // A string_z key with a NUL cannot be packed.
+    write(&mut tx, &BY_NAME, &"bad\0name".to_string(), &mut 1);
+    assert!(!tx.is_ok());
+    assert!(matches!(
+        tx.error(),
+        Some(Error::Encode {
+            table: "by_name",
+            ..
+        })
+    ));
+    write(&mut tx, &USERS, &2, &mut user("after")); // a no-op now
+    let err = tx.commit().unwrap_err();
+    assert!(err.to_string().contains("by_name"), "{err}");
+    let tx = db.read_tx().unwrap();
+    assert!(
+        !has_key(&tx, &USERS, &1),
+        "nothing of a failed transaction commits"
+    );
+    assert!(!has_key(&tx, &USERS, &2));
+}
+
+#[test]
+fn commit_twice_and_write_after_commit() {
+    let db = Db::in_memory().unwrap();
+    let mut tx = db.write_tx().unwrap();
+    write(&mut tx, &NUMS, &1, &mut 1);
+    tx.commit().unwrap();
+    assert!(matches!(tx.commit(), Err(Error::Finished)));
+    write(&mut tx, &NUMS, &2, &mut 2);
+    assert!(
+        !has_key(&tx, &NUMS, &1),
+        "a finished transaction reads nothing"
+    );
+    assert!(matches!(tx.commit(), Err(Error::Finished)));
+    assert!(db.with_read_tx(|tx| has_key(tx, &NUMS, &1)).unwrap());
+}
+
+#[test]
+fn undecodable_values_read_as_false() {
+    static RAW: Bucket<u32, Vec<u8>> = Bucket::new("mixed", vpack::fuint, vpack::bytes);
+    static TYPED: Bucket<u32, User> = Bucket::new("mixed", vpack::fuint, pack_user);
+    let db = Db::in_memory().unwrap();
+    let mut tx = db.write_tx().unwrap();
+    write(&mut tx, &RAW, &1, &mut vec![0xff, 0xff]);
+    let mut u = user("untouched");
+    assert!(!read(&tx, &TYPED, &1, &mut u));
+    assert_eq!(u, user("untouched"));
+    let mut n = 0;
+    iterate_all(&tx, &TYPED, |_, _| {
+        n += 1;
+        true
+    });
+    assert_eq!(n, 0, "undecodable entries are skipped");
+}
+
+#[test]
+fn closure_helpers() {
+    let db = Db::in_memory().unwrap();
+    db.with_write_tx(|tx| {
+        write(tx, &NUMS, &1, &mut 11);
+        tx.commit()
+    })
+    .unwrap()
+    .unwrap();
+    // Not committing rolls back.
+    db.with_write_tx(|tx| write(tx, &NUMS, &2, &mut 22))
+        .unwrap();
+    let (one, two) = db
+        .with_read_tx(|tx| (has_key(tx, &NUMS, &1), has_key(tx, &NUMS, &2)))
+        .unwrap();
+    assert!(one && !two);
+}
+
+#[test]
+fn batches_visit_everything_once() {
+    let db = filled(25);
+    let mut seen = Vec::new();
+    iterate_in_batches(&db, &NUMS, 4, |batch| {
+        assert!(batch.len() <= 4);
+        seen.extend(batch.iter().map(|(k, _)| *k));
+        true
+    })
+    .unwrap();
+    assert_eq!(seen, (1..=25).collect::<Vec<_>>());
+
+    // Rewrite every value in batches of 7 write transactions.
+    let n = tx_write_batches(&db, &NUMS, 7, |tx, k, v| write(tx, &NUMS, &k, &mut (v + k))).unwrap();
+    assert_eq!(n, 25);
+    let tx = db.read_tx().unwrap();
+    let mut v = 0;
+    assert!(read(&tx, &NUMS, &25, &mut v));
+    assert_eq!(v, 275);
+}
+
+#[test]
+fn info_lists_and_creates_declarations() {
+    static INFO: Info = Info::new(&[&USERS, &BY_NAME, &NUMS]);
+    let db = Db::in_memory().unwrap();
+    ensure_buckets(&db, &INFO).unwrap();
+    let tables: Vec<String> = db
+        .raw_tables()
+        .unwrap()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    for item in INFO.items() {
+        assert!(
+            tables.iter().any(|t| t == Info::table_name(*item)),
+            "{tables:?}"
+        );
+    }
+    assert_eq!(
+        INFO.items().iter().map(|d| d.name()).collect::<Vec<_>>(),
+        ["users", "by_name", "nums"]
+    );
+}

@@ -1,0 +1,244 @@
+//! Opening files (good, held, foreign, damaged, forbidden), durability
+//! across reopen, read-only mode, and concurrent readers with one writer.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use vbolt::*;
+
+static ACCOUNTS: Bucket<u32, i64> = Bucket::new("accounts", vpack::fuint, vpack::int);
+
+#[test]
+fn data_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.vbolt");
+    {
+        let db = Db::open(&path).unwrap();
+        let mut tx = db.write_tx().unwrap();
+        write(&mut tx, &ACCOUNTS, &1, &mut 100);
+        tx.commit().unwrap();
+        let mut tx = db.write_tx().unwrap();
+        write(&mut tx, &ACCOUNTS, &2, &mut 200);
+        // dropped: rolled back
+        drop(tx);
+    }
+    let db = Db::open(&path).unwrap();
+    let tx = db.read_tx().unwrap();
+    let mut v = 0;
+    assert!(read(&tx, &ACCOUNTS, &1, &mut v));
+    assert_eq!(v, 100);
+    assert!(!has_key(&tx, &ACCOUNTS, &2));
+}
+
+#[test]
+fn a_file_already_open_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("held.vbolt");
+    let _db = Db::open(&path).unwrap();
+    let err = Db::open(&path).err().expect("second open must fail");
+    assert!(matches!(err, Error::InUse), "{err:?}");
+    assert!(err.to_string().contains("already open"));
+}
+
+#[test]
+fn foreign_damaged_and_truncated_files_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    // A text file.
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "hello, this is not a database\n".repeat(200)).unwrap();
+    assert!(Db::open(&text).is_err());
+    // Random bytes.
+    let junk = dir.path().join("junk.bin");
+    let bytes: Vec<u8> = (0..65536u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    std::fs::write(&junk, &bytes).unwrap();
+    assert!(Db::open(&junk).is_err());
+    // A real database cut short.
+    let good = dir.path().join("good.vbolt");
+    {
+        let db = Db::open(&good).unwrap();
+        let mut tx = db.write_tx().unwrap();
+        for i in 1..500 {
+            write(&mut tx, &ACCOUNTS, &i, &mut (i as i64));
+        }
+        tx.commit().unwrap();
+    }
+    let full = std::fs::read(&good).unwrap();
+    for cut in [10, 100, 511, 4096, full.len() / 2] {
+        let t = dir.path().join(format!("cut{cut}.vbolt"));
+        std::fs::write(&t, &full[..cut.min(full.len() - 1)]).unwrap();
+        // Opening may fail, or succeed and find less; it must not panic or
+        // present wrong values.
+        if let Ok(db) = Db::open(&t)
+            && let Ok(tx) = db.read_tx()
+        {
+            iterate_all(&tx, &ACCOUNTS, |k, v| {
+                assert_eq!(k as i64, v, "a damaged file produced a wrong value");
+                true
+            });
+        }
+    }
+}
+
+#[test]
+fn a_path_without_permission_is_an_io_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing_dir = dir.path().join("no/such/dir/db.vbolt");
+    assert!(matches!(Db::open(&missing_dir), Err(Error::Io(_))));
+    // A directory is not a database file.
+    assert!(Db::open(dir.path()).is_err());
+}
+
+#[test]
+fn read_only_mode_reads_and_refuses_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ro.vbolt");
+    {
+        let db = Db::open(&path).unwrap();
+        let mut tx = db.write_tx().unwrap();
+        write(&mut tx, &ACCOUNTS, &1, &mut 5);
+        tx.commit().unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    let db = Db::open_with(&path, Options::new().read_only(true)).unwrap();
+    assert!(matches!(db.write_tx(), Err(Error::ReadOnly)));
+    assert!(db.with_read_tx(|tx| has_key(tx, &ACCOUNTS, &1)).unwrap());
+    drop(db);
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "read-only open changed the file"
+    );
+    // A read-only open of a missing file does not create it.
+    assert!(
+        Db::open_with(
+            dir.path().join("absent.vbolt"),
+            Options::new().read_only(true)
+        )
+        .is_err()
+    );
+    assert!(!dir.path().join("absent.vbolt").exists());
+}
+
+#[test]
+fn non_durable_commits_are_visible() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open_with(
+        dir.path().join("fast.vbolt"),
+        Options::new().durability(Durability::None),
+    )
+    .unwrap();
+    let mut tx = db.write_tx().unwrap();
+    write(&mut tx, &ACCOUNTS, &1, &mut 1);
+    tx.commit().unwrap();
+    assert!(db.with_read_tx(|tx| has_key(tx, &ACCOUNTS, &1)).unwrap());
+}
+
+/// One writer moves money between accounts; readers check the total never
+/// changes in any snapshot, and a long-lived snapshot never changes at all.
+#[test]
+fn readers_see_consistent_snapshots_while_a_writer_commits() {
+    const N: u32 = 20;
+    const TOTAL: i64 = N as i64 * 1000;
+    let dir = tempfile::tempdir().unwrap();
+    let db = Arc::new(
+        Db::open_with(
+            dir.path().join("bank.vbolt"),
+            Options::new().durability(Durability::None),
+        )
+        .unwrap(),
+    );
+    let mut tx = db.write_tx().unwrap();
+    for a in 1..=N {
+        write(&mut tx, &ACCOUNTS, &a, &mut 1000);
+    }
+    tx.commit().unwrap();
+
+    let snapshot = db.read_tx().unwrap();
+    let frozen: Vec<(u32, i64)> = {
+        let mut v = Vec::new();
+        iterate_all(&snapshot, &ACCOUNTS, |k, x| {
+            v.push((k, x));
+            true
+        });
+        v
+    };
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let deadline = Instant::now() + Duration::from_millis(1500);
+    let writer = {
+        let (db, stop) = (db.clone(), stop.clone());
+        thread::spawn(move || {
+            let mut commits = 0u64;
+            let mut seed = 0x9E37_79B9u64;
+            while !stop.load(Ordering::Relaxed) && commits < 5000 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let (from, to) = (
+                    (seed % N as u64) as u32 + 1,
+                    ((seed >> 20) % N as u64) as u32 + 1,
+                );
+                let amount = (seed >> 40) as i64 % 50;
+                let mut tx = db.write_tx().unwrap();
+                let (mut a, mut b) = (0, 0);
+                read(&tx, &ACCOUNTS, &from, &mut a);
+                write(&mut tx, &ACCOUNTS, &from, &mut (a - amount));
+                read(&tx, &ACCOUNTS, &to, &mut b);
+                write(&mut tx, &ACCOUNTS, &to, &mut (b + amount));
+                tx.commit().unwrap();
+                commits += 1;
+            }
+            commits
+        })
+    };
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let db = db.clone();
+            thread::spawn(move || {
+                let mut checks = 0u64;
+                while Instant::now() < deadline {
+                    let tx = db.read_tx().unwrap();
+                    let mut sum = 0;
+                    let mut count = 0;
+                    iterate_all(&tx, &ACCOUNTS, |_, v| {
+                        sum += v;
+                        count += 1;
+                        true
+                    });
+                    assert_eq!((sum, count), (TOTAL, N), "torn read after {checks} checks");
+                    checks += 1;
+                }
+                checks
+            })
+        })
+        .collect();
+    let checks: u64 = readers.into_iter().map(|r| r.join().unwrap()).sum();
+    stop.store(true, Ordering::Relaxed);
+    let commits = writer.join().unwrap();
+    assert!(
+        checks > 10 && commits > 10,
+        "checks {checks}, commits {commits}"
+    );
+
+    let mut after = Vec::new();
+    iterate_all(&snapshot, &ACCOUNTS, |k, x| {
+        after.push((k, x));
+        true
+    });
+    assert_eq!(after, frozen, "a snapshot changed under a reader");
+}
+
+#[test]
+fn db_and_transactions_are_thread_friendly() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<Db>();
+    send::<ReadTx>();
+    send::<WriteTx>();
+    send_sync::<Bucket<u32, String>>();
+    send_sync::<Index<u32, String>>();
+}
