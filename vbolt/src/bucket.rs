@@ -42,6 +42,7 @@ use crate::engine::{TableId, TableKind};
 use crate::error::Error;
 use crate::tx::sealed::Access;
 use crate::tx::{Readable, WriteTx, get, give_back, scan, scratch, sequence, take_from};
+use std::borrow::Borrow;
 use std::ops::Bound;
 use vpack::PackFn;
 
@@ -91,13 +92,18 @@ pub(crate) fn encode_key<K: Clone + Default + PartialEq>(
 /// Returns `true` and replaces `*item` when the key exists and its value
 /// unpacks; returns `false` and leaves `*item` untouched when the key is
 /// absent (or zero), or the stored bytes do not unpack.
-pub fn read<K, V>(tx: &impl Readable, bucket: &Bucket<K, V>, key: &K, item: &mut V) -> bool
+pub fn read<K, V>(
+    tx: &impl Readable,
+    bucket: &Bucket<K, V>,
+    key: impl Borrow<K>,
+    item: &mut V,
+) -> bool
 where
     K: Clone + Default + PartialEq,
     V: Default,
 {
     let mut kb = scratch(tx);
-    if !encode_key(bucket.key, key, &mut kb) {
+    if !encode_key(bucket.key, key.borrow(), &mut kb) {
         return false;
     }
     get(tx, &bucket.table, &kb, |bytes| {
@@ -107,12 +113,12 @@ where
 }
 
 /// True if `key` has a value in the bucket (the value is not unpacked).
-pub fn has_key<K, V>(tx: &impl Readable, bucket: &Bucket<K, V>, key: &K) -> bool
+pub fn has_key<K, V>(tx: &impl Readable, bucket: &Bucket<K, V>, key: impl Borrow<K>) -> bool
 where
     K: Clone + Default + PartialEq,
 {
     let mut kb = scratch(tx);
-    encode_key(bucket.key, key, &mut kb) && get(tx, &bucket.table, &kb, |_| ()).is_some()
+    encode_key(bucket.key, key.borrow(), &mut kb) && get(tx, &bucket.table, &kb, |_| ()).is_some()
 }
 
 /// Reads the value under `key` and appends it to `list`; returns whether it
@@ -120,7 +126,7 @@ where
 pub fn read_append<K, V>(
     tx: &impl Readable,
     bucket: &Bucket<K, V>,
-    key: &K,
+    key: impl Borrow<K>,
     list: &mut Vec<V>,
 ) -> bool
 where
@@ -140,7 +146,7 @@ where
 pub fn read_to_map<K, V>(
     tx: &impl Readable,
     bucket: &Bucket<K, V>,
-    key: &K,
+    key: impl Borrow<K>,
     map: &mut impl Extend<(K, V)>,
 ) -> bool
 where
@@ -148,9 +154,9 @@ where
     V: Default,
 {
     let mut item = V::default();
-    let found = read(tx, bucket, key, &mut item);
+    let found = read(tx, bucket, key.borrow(), &mut item);
     if found {
-        map.extend(Some((key.clone(), item)));
+        map.extend(Some((key.borrow().clone(), item)));
     }
     found
 }
@@ -182,7 +188,7 @@ where
     V: Default,
 {
     keys.iter()
-        .filter(|k| read_append(tx, bucket, k, list))
+        .filter(|k| read_append(tx, bucket, *k, list))
         .count()
 }
 
@@ -199,7 +205,7 @@ where
     V: Default,
 {
     keys.iter()
-        .filter(|k| read_to_map(tx, bucket, k, map))
+        .filter(|k| read_to_map(tx, bucket, *k, map))
         .count()
 }
 
@@ -208,12 +214,13 @@ where
 fn with_encoded<K, V>(
     tx: &mut WriteTx,
     bucket: &Bucket<K, V>,
-    key: &K,
+    key: impl Borrow<K>,
     value: Option<&mut V>,
     apply: impl FnOnce(&mut WriteTx, &[u8], &[u8]),
 ) where
     K: Clone + Default + PartialEq,
 {
+    let key = key.borrow();
     if *key == K::default() || !tx.is_ok() {
         return;
     }
@@ -236,21 +243,23 @@ fn with_encoded<K, V>(
 ///
 /// A zero key writes nothing. A key or value that cannot be packed fails the
 /// transaction (see the [error model](crate#errors)).
-pub fn write<K, V>(tx: &mut WriteTx, bucket: &Bucket<K, V>, key: &K, value: &mut V)
+pub fn write<K, V>(tx: &mut WriteTx, bucket: &Bucket<K, V>, key: impl Borrow<K>, value: &mut V)
 where
     K: Clone + Default + PartialEq,
 {
     let table = &bucket.table;
-    with_encoded(tx, bucket, key, Some(value), |tx, k, v| tx.put(table, k, v));
+    with_encoded(tx, bucket, key.borrow(), Some(value), |tx, k, v| {
+        tx.put(table, k, v)
+    });
 }
 
 /// Removes `key` and its value (nothing happens if it is absent).
-pub fn delete<K, V>(tx: &mut WriteTx, bucket: &Bucket<K, V>, key: &K)
+pub fn delete<K, V>(tx: &mut WriteTx, bucket: &Bucket<K, V>, key: impl Borrow<K>)
 where
     K: Clone + Default + PartialEq,
 {
     let table = &bucket.table;
-    with_encoded(tx, bucket, key, None, |tx, k, _| {
+    with_encoded(tx, bucket, key.borrow(), None, |tx, k, _| {
         tx.delete(table, k);
     });
 }

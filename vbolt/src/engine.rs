@@ -38,7 +38,7 @@ use std::collections::HashMap;
 use std::ops::Bound;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition, TableHandle};
 
@@ -323,11 +323,12 @@ where
     Ok(())
 }
 
-/// The table is known not to exist in this snapshot.
+/// What a read transaction knows about one table slot.
 enum ReadSlot {
     Unknown,
+    /// The table does not exist in this snapshot.
     Missing,
-    Open(Arc<redb::ReadOnlyTable<Bytes, Bytes>>),
+    Open(redb::ReadOnlyTable<Bytes, Bytes>),
 }
 
 /// A read snapshot with its table cache.
@@ -337,31 +338,36 @@ pub struct ReadTxn {
 }
 
 impl ReadTxn {
-    /// The cached table, opening it on first use; `None` if it does not exist.
-    fn table(&self, id: &TableId) -> Result<Option<Arc<redb::ReadOnlyTable<Bytes, Bytes>>>, Error> {
+    /// Runs `f` on the cached table (opened on first use), or returns
+    /// `missing` if the table does not exist. The cache stays borrowed only
+    /// while `f` runs, and `f` never runs user code.
+    fn with_table<R>(
+        &self,
+        id: &TableId,
+        missing: R,
+        f: impl FnOnce(&redb::ReadOnlyTable<Bytes, Bytes>) -> Result<R, Error>,
+    ) -> Result<R, Error> {
         let slot = id.slot();
-        if let Some(s) = self.tables.borrow().get(slot) {
-            match s {
-                ReadSlot::Open(t) => return Ok(Some(t.clone())),
-                ReadSlot::Missing => return Ok(None),
-                ReadSlot::Unknown => {}
+        let known = matches!(
+            self.tables.borrow().get(slot),
+            Some(ReadSlot::Open(_) | ReadSlot::Missing)
+        );
+        if !known {
+            let opened = match self.txn.open_table(id.def()) {
+                Ok(t) => ReadSlot::Open(t),
+                Err(redb::TableError::TableDoesNotExist(_)) => ReadSlot::Missing,
+                Err(e) => return Err(e.into()),
+            };
+            let mut tables = self.tables.borrow_mut();
+            if tables.len() <= slot {
+                tables.resize_with(slot + 1, || ReadSlot::Unknown);
             }
+            tables[slot] = opened;
         }
-        let opened = match self.txn.open_table(id.def()) {
-            Ok(t) => ReadSlot::Open(Arc::new(t)),
-            Err(redb::TableError::TableDoesNotExist(_)) => ReadSlot::Missing,
-            Err(e) => return Err(e.into()),
-        };
-        let result = match &opened {
-            ReadSlot::Open(t) => Some(t.clone()),
-            _ => None,
-        };
-        let mut tables = self.tables.borrow_mut();
-        if tables.len() <= slot {
-            tables.resize_with(slot + 1, || ReadSlot::Unknown);
+        match self.tables.borrow().get(slot) {
+            Some(ReadSlot::Open(t)) => f(t),
+            _ => Ok(missing),
         }
-        tables[slot] = opened;
-        Ok(result)
     }
 }
 
@@ -373,15 +379,7 @@ impl KvRead for ReadTxn {
         key: &[u8],
         f: impl FnOnce(&[u8]) -> R,
     ) -> Result<Option<R>, Error> {
-        let slot = table.slot();
-        // Fast path: the table is cached; no reference count is touched.
-        if let Some(ReadSlot::Open(t)) = self.tables.borrow().get(slot) {
-            return Ok(t.get(key)?.map(|v| f(v.value())));
-        }
-        match self.table(table)? {
-            Some(t) => Ok(t.get(key)?.map(|v| f(v.value()))),
-            None => Ok(None),
-        }
+        self.with_table(table, None, |t| Ok(t.get(key)?.map(|v| f(v.value()))))
     }
 
     fn scan(
@@ -392,16 +390,17 @@ impl KvRead for ReadTxn {
         reverse: bool,
         visit: impl FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), Error> {
-        let Some(t) = self.table(table)? else {
-            return Ok(());
-        };
         if bounds_empty(lower, upper) {
             return Ok(());
         }
-        // The range owns its snapshot, so no cache borrow is held while the
-        // visitor runs (it may read other tables).
-        let range = t.range::<&[u8]>((lower, upper))?;
-        run_scan(range, reverse, visit)
+        // A read-only table's range owns its snapshot: the cache is released
+        // before the visitor runs (and the visitor may read other tables).
+        let range =
+            self.with_table(table, None, |t| Ok(Some(t.range::<&[u8]>((lower, upper))?)))?;
+        match range {
+            Some(range) => run_scan(range, reverse, visit),
+            None => Ok(()),
+        }
     }
 }
 

@@ -49,6 +49,7 @@
 //! with `fuint` sorts ascending; use `fint_ord` or `unix_time_ord` for
 //! signed numbers and times.
 
+use std::borrow::Borrow;
 use std::ops::Bound;
 
 use crate::engine::{TableId, TableKind};
@@ -118,6 +119,7 @@ pub(crate) struct Scratch {
     old: Vec<Pair>,
     target: Vec<u8>,
     key: Vec<u8>,
+    end: Vec<u8>,
 }
 
 /// A (term, priority) pair as spans of the scratch arena.
@@ -144,13 +146,20 @@ impl Scratch {
     }
 }
 
-/// The first key after every key that starts with `prefix`, or `None` if
-/// there is none (the prefix is all `0xFF`).
-fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
-    let keep = prefix.iter().rposition(|&b| b != 0xFF)?;
-    let mut end = prefix[..=keep].to_vec();
-    end[keep] += 1;
-    Some(end)
+/// The upper bound of a scan over every key that starts with `prefix`:
+/// the first key after them all, written into `end`, or unbounded when
+/// there is none (the prefix is all `0xFF`: the case the Go original gets
+/// wrong).
+fn prefix_upper<'b>(prefix: &[u8], end: &'b mut Vec<u8>) -> Bound<&'b [u8]> {
+    end.clear();
+    match prefix.iter().rposition(|&b| b != 0xFF) {
+        Some(keep) => {
+            end.extend_from_slice(&prefix[..=keep]);
+            end[keep] += 1;
+            Bound::Excluded(&end[..])
+        }
+        None => Bound::Unbounded,
+    }
 }
 
 fn count_of(bytes: &[u8]) -> Option<u64> {
@@ -182,15 +191,15 @@ fn count_of(bytes: &[u8]) -> Option<u64> {
 pub fn set_target_terms<K, T, P, I, BT, BP>(
     tx: &mut WriteTx,
     index: &Index<K, T, P>,
-    target: &K,
+    target: impl Borrow<K>,
     terms: I,
 ) where
     K: Clone + Default + PartialEq,
     T: Clone,
     P: Clone,
     I: IntoIterator<Item = (BT, BP)>,
-    BT: std::borrow::Borrow<T>,
-    BP: std::borrow::Borrow<P>,
+    BT: Borrow<T>,
+    BP: Borrow<P>,
 {
     if !tx.is_ok() {
         return;
@@ -200,7 +209,7 @@ pub fn set_target_terms<K, T, P, I, BT, BP>(
     s.new.clear();
     s.old.clear();
     s.target.clear();
-    if let Err(e) = collect_new(index, target, terms, &mut s) {
+    if let Err(e) = collect_new(index, target.borrow(), terms, &mut s) {
         tx.fail(e);
     } else {
         collect_old(tx, index, &mut s);
@@ -222,8 +231,8 @@ where
     T: Clone,
     P: Clone,
     I: IntoIterator<Item = (BT, BP)>,
-    BT: std::borrow::Borrow<T>,
-    BP: std::borrow::Borrow<P>,
+    BT: Borrow<T>,
+    BP: Borrow<P>,
 {
     let encode = |e| Error::Encode {
         table: index.name(),
@@ -257,8 +266,8 @@ fn collect_old<K, T, P>(tx: &WriteTx, index: &Index<K, T, P>, s: &mut Scratch) {
     s.key.push(TARGET);
     s.key.extend_from_slice(&s.target);
     let prefix = std::mem::take(&mut s.key);
-    let end = prefix_end(&prefix);
-    let upper = end.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+    let mut end = std::mem::take(&mut s.end);
+    let upper = prefix_upper(&prefix, &mut end);
     scan(
         tx,
         &index.table,
@@ -272,6 +281,7 @@ fn collect_old<K, T, P>(tx: &WriteTx, index: &Index<K, T, P>, s: &mut Scratch) {
         },
     );
     s.key = prefix;
+    s.end = end;
 }
 
 /// Writes the difference between the old and new pairs.
@@ -394,14 +404,14 @@ fn adjust_count<K, T, P>(
 pub fn set_target_terms_uniform<K, T, P, BT>(
     tx: &mut WriteTx,
     index: &Index<K, T, P>,
-    target: &K,
+    target: impl Borrow<K>,
     terms: impl IntoIterator<Item = BT>,
     priority: P,
 ) where
     K: Clone + Default + PartialEq,
     T: Clone,
     P: Clone,
-    BT: std::borrow::Borrow<T>,
+    BT: Borrow<T>,
 {
     set_target_terms(tx, index, target, terms.into_iter().map(|t| (t, &priority)));
 }
@@ -410,13 +420,13 @@ pub fn set_target_terms_uniform<K, T, P, BT>(
 pub fn set_target_terms_plain<K, T, P, BT>(
     tx: &mut WriteTx,
     index: &Index<K, T, P>,
-    target: &K,
+    target: impl Borrow<K>,
     terms: impl IntoIterator<Item = BT>,
 ) where
     K: Clone + Default + PartialEq,
     T: Clone,
     P: Clone + Default,
-    BT: std::borrow::Borrow<T>,
+    BT: Borrow<T>,
 {
     set_target_terms_uniform(tx, index, target, terms, P::default());
 }
@@ -425,8 +435,8 @@ pub fn set_target_terms_plain<K, T, P, BT>(
 pub fn set_target_single_term<K, T, P>(
     tx: &mut WriteTx,
     index: &Index<K, T, P>,
-    target: &K,
-    term: &T,
+    target: impl Borrow<K>,
+    term: impl Borrow<T>,
 ) where
     K: Clone + Default + PartialEq,
     T: Clone,
@@ -439,8 +449,8 @@ pub fn set_target_single_term<K, T, P>(
 pub fn set_target_single_term_ext<K, T, P>(
     tx: &mut WriteTx,
     index: &Index<K, T, P>,
-    target: &K,
-    term: &T,
+    target: impl Borrow<K>,
+    term: impl Borrow<T>,
     priority: P,
 ) where
     K: Clone + Default + PartialEq,
@@ -451,8 +461,11 @@ pub fn set_target_single_term_ext<K, T, P>(
 }
 
 /// Removes the target from every term it has.
-pub fn delete_target_terms<K, T, P>(tx: &mut WriteTx, index: &Index<K, T, P>, target: &K)
-where
+pub fn delete_target_terms<K, T, P>(
+    tx: &mut WriteTx,
+    index: &Index<K, T, P>,
+    target: impl Borrow<K>,
+) where
     K: Clone + Default + PartialEq,
     T: Clone,
     P: Clone,
@@ -495,7 +508,8 @@ where
     let t0 = prefix.len();
     vpack::append_bytes(&mut term.clone(), index.term, &mut prefix).ok()?;
     let tag = cursor_tag(&index.table, &prefix[t0..]);
-    let end = prefix_end(&prefix);
+    let mut end = scratch(tx);
+    let end_bound = prefix_upper(&prefix, &mut end);
     let mut start = scratch(tx);
     if let Some(cursor) = &window.cursor {
         let c = cursor.as_bytes();
@@ -506,7 +520,6 @@ where
         start.extend_from_slice(&c[9..]);
     }
     let reverse = window.direction == Direction::Reverse;
-    let end_bound = end.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
     let (lower, upper) = match (reverse, window.cursor.is_some()) {
         (false, true) => (Bound::Excluded(&start[..]), end_bound),
         (false, false) => (Bound::Included(&prefix[..]), end_bound),
@@ -537,9 +550,11 @@ where
         };
         let keep_going = visit(&suffix[..prio_len], &suffix[prio_len..]);
         taken += 1;
-        last.clear();
-        last.extend_from_slice(suffix);
         full = !keep_going || (window.limit != 0 && taken >= window.limit);
+        if full {
+            // The position of the last target returned: where a next page starts.
+            last.extend_from_slice(suffix);
+        }
         true
     });
     if !more {
@@ -590,7 +605,7 @@ fn priority_len<P: Default>(suffix: &[u8], pack: PackFn<P>) -> Option<usize> {
 pub fn read_term_targets<K, T, P>(
     tx: &impl Readable,
     index: &Index<K, T, P>,
-    term: &T,
+    term: impl Borrow<T>,
     targets: &mut Vec<K>,
     window: &Window,
 ) -> Option<Cursor>
@@ -599,7 +614,7 @@ where
     T: Clone,
     P: Default,
 {
-    walk_term(tx, index, term, window, |_, target| {
+    walk_term(tx, index, term.borrow(), window, |_, target| {
         if let Ok(t) = vpack::from_bytes(target, index.target) {
             targets.push(t);
         }
@@ -613,7 +628,7 @@ where
 pub fn iterate_term<K, T, P>(
     tx: &impl Readable,
     index: &Index<K, T, P>,
-    term: &T,
+    term: impl Borrow<T>,
     window: &Window,
     mut visit: impl FnMut(K, P) -> bool,
 ) -> Option<Cursor>
@@ -622,7 +637,7 @@ where
     T: Clone,
     P: Default,
 {
-    walk_term(tx, index, term, window, |prio, target| {
+    walk_term(tx, index, term.borrow(), window, |prio, target| {
         match (
             vpack::from_bytes(target, index.target),
             vpack::from_bytes(prio, index.priority),
@@ -638,7 +653,7 @@ where
 pub fn read_term_target_single<K, T, P>(
     tx: &impl Readable,
     index: &Index<K, T, P>,
-    term: &T,
+    term: impl Borrow<T>,
     target: &mut K,
 ) -> bool
 where
@@ -651,7 +666,7 @@ where
         limit: 1,
         ..Window::default()
     };
-    walk_term(tx, index, term, &window, |_, t| {
+    walk_term(tx, index, term.borrow(), &window, |_, t| {
         found = vpack::from_bytes_into(t, target, index.target);
         !found
     });
@@ -659,13 +674,17 @@ where
 }
 
 /// The number of targets the term has (0 if none).
-pub fn read_term_count<K, T, P>(tx: &impl Readable, index: &Index<K, T, P>, term: &T) -> usize
+pub fn read_term_count<K, T, P>(
+    tx: &impl Readable,
+    index: &Index<K, T, P>,
+    term: impl Borrow<T>,
+) -> usize
 where
     T: Clone,
 {
     let mut key = scratch(tx);
     key.push(COUNT);
-    if vpack::append_bytes(&mut term.clone(), index.term, &mut key).is_err() {
+    if vpack::append_bytes(&mut term.borrow().clone(), index.term, &mut key).is_err() {
         return 0;
     }
     get(tx, &index.table, &key, count_of)
@@ -678,7 +697,7 @@ where
 pub fn iterate_target<K, T, P>(
     tx: &impl Readable,
     index: &Index<K, T, P>,
-    target: &K,
+    target: impl Borrow<K>,
     mut visit: impl FnMut(T, P) -> bool,
 ) where
     K: Clone + Default + PartialEq,
@@ -687,11 +706,11 @@ pub fn iterate_target<K, T, P>(
 {
     let mut prefix = scratch(tx);
     prefix.push(TARGET);
-    if vpack::append_bytes(&mut target.clone(), index.target, &mut prefix).is_err() {
+    if vpack::append_bytes(&mut target.borrow().clone(), index.target, &mut prefix).is_err() {
         return;
     }
-    let end = prefix_end(&prefix);
-    let upper = end.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+    let mut end = scratch(tx);
+    let upper = prefix_upper(&prefix, &mut end);
     scan(
         tx,
         &index.table,

@@ -47,7 +47,7 @@ pub(crate) mod sealed {
         /// Records the first failure.
         fn record(&self, e: Error);
         /// The pool of reusable byte buffers.
-        fn pool(&self) -> &RefCell<Vec<Vec<u8>>>;
+        fn pool(&self) -> &Pool;
     }
 }
 
@@ -57,7 +57,7 @@ use sealed::Access;
 /// capacity kept) when dropped, so key encoding allocates once per
 /// transaction, not once per call.
 pub(crate) struct Scratch<'t> {
-    pool: &'t RefCell<Vec<Vec<u8>>>,
+    pool: &'t Pool,
     buf: Vec<u8>,
 }
 
@@ -80,19 +80,33 @@ impl Drop for Scratch<'_> {
     }
 }
 
-/// Takes an empty buffer from a pool (a new one if the pool is empty).
-pub(crate) fn take_from(pool: &RefCell<Vec<Vec<u8>>>) -> Vec<u8> {
-    pool.try_borrow_mut()
-        .ok()
-        .and_then(|mut p| p.pop())
+/// A transaction's reusable byte buffers: a few fixed slots, so the pool
+/// itself never allocates; only a buffer's first use does.
+#[derive(Default)]
+pub struct Pool(RefCell<[Vec<u8>; 6]>);
+
+/// Takes an empty buffer from a pool (a new, unallocated one if none is free).
+pub(crate) fn take_from(pool: &Pool) -> Vec<u8> {
+    let Ok(mut slots) = pool.0.try_borrow_mut() else {
+        return Vec::new();
+    };
+    slots
+        .iter_mut()
+        .find(|b| b.capacity() > 0)
+        .map(std::mem::take)
         .unwrap_or_default()
 }
 
 /// Returns a buffer to a pool, emptied, its capacity kept.
-pub(crate) fn give_back(pool: &RefCell<Vec<Vec<u8>>>, mut buf: Vec<u8>) {
+pub(crate) fn give_back(pool: &Pool, mut buf: Vec<u8>) {
     buf.clear();
-    if let Ok(mut p) = pool.try_borrow_mut() {
-        p.push(buf);
+    if buf.capacity() == 0 {
+        return;
+    }
+    if let Ok(mut slots) = pool.0.try_borrow_mut()
+        && let Some(free) = slots.iter_mut().find(|b| b.capacity() == 0)
+    {
+        *free = buf;
     }
 }
 
@@ -169,7 +183,7 @@ pub(crate) fn sequence<T: Access + ?Sized>(tx: &T, table: &TableId) -> u64 {
 pub struct ReadTx {
     kv: ReadTxn,
     error: OnceCell<Error>,
-    pool: RefCell<Vec<Vec<u8>>>,
+    pool: Pool,
 }
 
 impl ReadTx {
@@ -177,7 +191,7 @@ impl ReadTx {
         ReadTx {
             kv,
             error: OnceCell::new(),
-            pool: RefCell::new(Vec::new()),
+            pool: Pool::default(),
         }
     }
 
@@ -203,7 +217,7 @@ impl Access for ReadTx {
         let _ = self.error.set(e);
     }
     #[inline]
-    fn pool(&self) -> &RefCell<Vec<Vec<u8>>> {
+    fn pool(&self) -> &Pool {
         &self.pool
     }
 }
@@ -234,7 +248,7 @@ impl Access for ReadTx {
 pub struct WriteTx {
     kv: Option<WriteTxn>,
     error: OnceCell<Error>,
-    pool: RefCell<Vec<Vec<u8>>>,
+    pool: Pool,
     pub(crate) index_scratch: crate::index::Scratch,
 }
 
@@ -243,7 +257,7 @@ impl WriteTx {
         WriteTx {
             kv: Some(kv),
             error: OnceCell::new(),
-            pool: RefCell::new(Vec::new()),
+            pool: Pool::default(),
             index_scratch: Default::default(),
         }
     }
@@ -344,7 +358,7 @@ impl Access for WriteTx {
         let _ = self.error.set(e);
     }
     #[inline]
-    fn pool(&self) -> &RefCell<Vec<Vec<u8>>> {
+    fn pool(&self) -> &Pool {
         &self.pool
     }
 }

@@ -35,7 +35,7 @@ fn filled(n: u32) -> Db {
     let db = Db::in_memory().unwrap();
     let mut tx = db.write_tx().unwrap();
     for i in 1..=n {
-        write(&mut tx, &NUMS, &i, &mut (i * 10));
+        write(&mut tx, &NUMS, i, &mut (i * 10));
     }
     tx.commit().unwrap();
     db
@@ -45,46 +45,46 @@ fn filled(n: u32) -> Db {
 fn write_read_delete_has_key() {
     let db = Db::in_memory().unwrap();
     let mut tx = db.write_tx().unwrap();
-    write(&mut tx, &USERS, &1, &mut user("ann"));
-    write(&mut tx, &BY_NAME, &"ann".to_string(), &mut 1);
+    write(&mut tx, &USERS, 1, &mut user("ann"));
+    write(&mut tx, &BY_NAME, "ann".to_string(), &mut 1);
     // Reads see the transaction's own writes.
-    assert!(has_key(&tx, &USERS, &1));
+    assert!(has_key(&tx, &USERS, 1));
     tx.commit().unwrap();
 
     let tx = db.read_tx().unwrap();
     let mut u = User::default();
-    assert!(read(&tx, &USERS, &1, &mut u));
+    assert!(read(&tx, &USERS, 1, &mut u));
     assert_eq!(u, user("ann"));
     let mut id = 0;
-    assert!(read(&tx, &BY_NAME, &"ann".to_string(), &mut id));
+    assert!(read(&tx, &BY_NAME, "ann".to_string(), &mut id));
     assert_eq!(id, 1);
     // Absent keys leave the target untouched.
     let mut untouched = user("keep");
-    assert!(!read(&tx, &USERS, &2, &mut untouched));
+    assert!(!read(&tx, &USERS, 2, &mut untouched));
     assert_eq!(untouched, user("keep"));
     drop(tx);
 
     let mut tx = db.write_tx().unwrap();
-    delete(&mut tx, &USERS, &1);
-    delete(&mut tx, &USERS, &99); // absent: nothing happens
+    delete(&mut tx, &USERS, 1);
+    delete(&mut tx, &USERS, 99); // absent: nothing happens
     tx.commit().unwrap();
     let tx = db.read_tx().unwrap();
-    assert!(!has_key(&tx, &USERS, &1));
-    assert!(has_key(&tx, &BY_NAME, &"ann".to_string()));
+    assert!(!has_key(&tx, &USERS, 1));
+    assert!(has_key(&tx, &BY_NAME, "ann".to_string()));
 }
 
 #[test]
 fn zero_keys_read_absent_and_write_nothing() {
     let db = Db::in_memory().unwrap();
     let mut tx = db.write_tx().unwrap();
-    write(&mut tx, &USERS, &0, &mut user("zero"));
-    write(&mut tx, &BY_NAME, &String::new(), &mut 5);
+    write(&mut tx, &USERS, 0, &mut user("zero"));
+    write(&mut tx, &BY_NAME, String::new(), &mut 5);
     assert!(tx.is_ok(), "a zero key is not an error");
     tx.commit().unwrap();
     let tx = db.read_tx().unwrap();
     let mut u = User::default();
-    assert!(!read(&tx, &USERS, &0, &mut u));
-    assert!(!has_key(&tx, &BY_NAME, &String::new()));
+    assert!(!read(&tx, &USERS, 0, &mut u));
+    assert!(!has_key(&tx, &BY_NAME, String::new()));
     let mut n = 0;
     iterate_all(&tx, &USERS, |_, _| {
         n += 1;
@@ -98,7 +98,7 @@ fn missing_bucket_reads_as_empty_in_both_transaction_kinds() {
     let db = Db::in_memory().unwrap();
     let tx = db.read_tx().unwrap();
     let mut s = String::new();
-    assert!(!read(&tx, &NEVER_WRITTEN, &1, &mut s));
+    assert!(!read(&tx, &NEVER_WRITTEN, 1, &mut s));
     let mut n = 0;
     iterate_all(&tx, &NEVER_WRITTEN, |_, _| {
         n += 1;
@@ -111,7 +111,7 @@ fn missing_bucket_reads_as_empty_in_both_transaction_kinds() {
     assert!(tx.error().is_none());
     drop(tx);
     let wtx = db.write_tx().unwrap();
-    assert!(!has_key(&wtx, &NEVER_WRITTEN, &1));
+    assert!(!has_key(&wtx, &NEVER_WRITTEN, 1));
     assert_eq!(n, 0);
 }
 
@@ -126,12 +126,12 @@ fn read_slice_map_and_append_helpers() {
     assert_eq!(read_slice_to_map(&tx, &NUMS, &[1, 3, 77], &mut map), 2);
     assert_eq!(map, HashMap::from([(1, 10), (3, 30)]));
     let mut ordered = BTreeMap::new();
-    assert!(read_to_map(&tx, &NUMS, &5, &mut ordered));
-    assert!(!read_to_map(&tx, &NUMS, &6, &mut ordered));
+    assert!(read_to_map(&tx, &NUMS, 5, &mut ordered));
+    assert!(!read_to_map(&tx, &NUMS, 6, &mut ordered));
     assert_eq!(ordered, BTreeMap::from([(5, 50)]));
     let mut v = Vec::new();
-    assert!(read_append(&tx, &NUMS, &2, &mut v));
-    assert!(!read_append(&tx, &NUMS, &0, &mut v));
+    assert!(read_append(&tx, &NUMS, 2, &mut v));
+    assert!(!read_append(&tx, &NUMS, 0, &mut v));
     assert_eq!(v, [20]);
 }
 
@@ -184,7 +184,7 @@ fn resumable_scans_never_skip_or_repeat() {
     assert_eq!((seen, next), (vec![6, 5, 4], Some(3)));
     // From a key that does not exist: starts at the next one.
     let mut tx2 = db.write_tx().unwrap();
-    delete(&mut tx2, &NUMS, &3);
+    delete(&mut tx2, &NUMS, 3);
     let mut seen = Vec::new();
     let next = iterate_bucket_from(&tx2, &NUMS, &3, Direction::Forward, |k, _| {
         seen.push(k);
@@ -221,7 +221,7 @@ fn signed_keys_with_order_preserving_encoding_sort_numerically() {
     let db = Db::in_memory().unwrap();
     let mut tx = db.write_tx().unwrap();
     for k in [5, -3, 0, -100, 77, i32::MIN, i32::MAX] {
-        write(&mut tx, &SIGNED, &k, &mut k.to_string());
+        write(&mut tx, &SIGNED, k, &mut k.to_string());
     }
     let mut keys = Vec::new();
     iterate_all(&tx, &SIGNED, |k, _| {
@@ -255,12 +255,12 @@ fn raw_set_sequence_correctly_moves_past_existing_ids() {
     let db = Db::in_memory().unwrap();
     let mut tx = db.write_tx().unwrap();
     for id in [3i64, 40, 12] {
-        write(&mut tx, &USERS, &id, &mut user("x"));
+        write(&mut tx, &USERS, id, &mut user("x"));
     }
     assert_eq!(raw_set_sequence_correctly(&mut tx, &USERS), 40);
     assert_eq!(next_int_id(&mut tx, &USERS), 41);
     // It never lowers the sequence.
-    delete(&mut tx, &USERS, &40);
+    delete(&mut tx, &USERS, 40);
     assert_eq!(raw_set_sequence_correctly(&mut tx, &USERS), 41);
     tx.commit().unwrap();
 }
@@ -269,9 +269,9 @@ fn raw_set_sequence_correctly_moves_past_existing_ids() {
 fn a_failed_write_fails_the_whole_transaction() {
     let db = Db::in_memory().unwrap();
     let mut tx = db.write_tx().unwrap();
-    write(&mut tx, &USERS, &1, &mut user("before"));
+    write(&mut tx, &USERS, 1, &mut user("before"));
     // A string_z key with a NUL cannot be packed.
-    write(&mut tx, &BY_NAME, &"bad\0name".to_string(), &mut 1);
+    write(&mut tx, &BY_NAME, "bad\0name".to_string(), &mut 1);
     assert!(!tx.is_ok());
     assert!(matches!(
         tx.error(),
@@ -280,31 +280,31 @@ fn a_failed_write_fails_the_whole_transaction() {
             ..
         })
     ));
-    write(&mut tx, &USERS, &2, &mut user("after")); // a no-op now
+    write(&mut tx, &USERS, 2, &mut user("after")); // a no-op now
     let err = tx.commit().unwrap_err();
     assert!(err.to_string().contains("by_name"), "{err}");
     let tx = db.read_tx().unwrap();
     assert!(
-        !has_key(&tx, &USERS, &1),
+        !has_key(&tx, &USERS, 1),
         "nothing of a failed transaction commits"
     );
-    assert!(!has_key(&tx, &USERS, &2));
+    assert!(!has_key(&tx, &USERS, 2));
 }
 
 #[test]
 fn commit_twice_and_write_after_commit() {
     let db = Db::in_memory().unwrap();
     let mut tx = db.write_tx().unwrap();
-    write(&mut tx, &NUMS, &1, &mut 1);
+    write(&mut tx, &NUMS, 1, &mut 1);
     tx.commit().unwrap();
     assert!(matches!(tx.commit(), Err(Error::Finished)));
-    write(&mut tx, &NUMS, &2, &mut 2);
+    write(&mut tx, &NUMS, 2, &mut 2);
     assert!(
-        !has_key(&tx, &NUMS, &1),
+        !has_key(&tx, &NUMS, 1),
         "a finished transaction reads nothing"
     );
     assert!(matches!(tx.commit(), Err(Error::Finished)));
-    assert!(db.with_read_tx(|tx| has_key(tx, &NUMS, &1)).unwrap());
+    assert!(db.with_read_tx(|tx| has_key(tx, &NUMS, 1)).unwrap());
 }
 
 #[test]
@@ -313,9 +313,9 @@ fn undecodable_values_read_as_false() {
     static TYPED: Bucket<u32, User> = Bucket::new("mixed", vpack::fuint, pack_user);
     let db = Db::in_memory().unwrap();
     let mut tx = db.write_tx().unwrap();
-    write(&mut tx, &RAW, &1, &mut vec![0xff, 0xff]);
+    write(&mut tx, &RAW, 1, &mut vec![0xff, 0xff]);
     let mut u = user("untouched");
-    assert!(!read(&tx, &TYPED, &1, &mut u));
+    assert!(!read(&tx, &TYPED, 1, &mut u));
     assert_eq!(u, user("untouched"));
     let mut n = 0;
     iterate_all(&tx, &TYPED, |_, _| {
@@ -329,16 +329,15 @@ fn undecodable_values_read_as_false() {
 fn closure_helpers() {
     let db = Db::in_memory().unwrap();
     db.with_write_tx(|tx| {
-        write(tx, &NUMS, &1, &mut 11);
+        write(tx, &NUMS, 1, &mut 11);
         tx.commit()
     })
     .unwrap()
     .unwrap();
     // Not committing rolls back.
-    db.with_write_tx(|tx| write(tx, &NUMS, &2, &mut 22))
-        .unwrap();
+    db.with_write_tx(|tx| write(tx, &NUMS, 2, &mut 22)).unwrap();
     let (one, two) = db
-        .with_read_tx(|tx| (has_key(tx, &NUMS, &1), has_key(tx, &NUMS, &2)))
+        .with_read_tx(|tx| (has_key(tx, &NUMS, 1), has_key(tx, &NUMS, 2)))
         .unwrap();
     assert!(one && !two);
 }
@@ -356,11 +355,11 @@ fn batches_visit_everything_once() {
     assert_eq!(seen, (1..=25).collect::<Vec<_>>());
 
     // Rewrite every value in batches of 7 write transactions.
-    let n = tx_write_batches(&db, &NUMS, 7, |tx, k, v| write(tx, &NUMS, &k, &mut (v + k))).unwrap();
+    let n = tx_write_batches(&db, &NUMS, 7, |tx, k, v| write(tx, &NUMS, k, &mut (v + k))).unwrap();
     assert_eq!(n, 25);
     let tx = db.read_tx().unwrap();
     let mut v = 0;
-    assert!(read(&tx, &NUMS, &25, &mut v));
+    assert!(read(&tx, &NUMS, 25, &mut v));
     assert_eq!(v, 275);
 }
 

@@ -17,19 +17,19 @@ fn data_survives_reopen() {
     {
         let db = Db::open(&path).unwrap();
         let mut tx = db.write_tx().unwrap();
-        write(&mut tx, &ACCOUNTS, &1, &mut 100);
+        write(&mut tx, &ACCOUNTS, 1, &mut 100);
         tx.commit().unwrap();
         let mut tx = db.write_tx().unwrap();
-        write(&mut tx, &ACCOUNTS, &2, &mut 200);
+        write(&mut tx, &ACCOUNTS, 2, &mut 200);
         // dropped: rolled back
         drop(tx);
     }
     let db = Db::open(&path).unwrap();
     let tx = db.read_tx().unwrap();
     let mut v = 0;
-    assert!(read(&tx, &ACCOUNTS, &1, &mut v));
+    assert!(read(&tx, &ACCOUNTS, 1, &mut v));
     assert_eq!(v, 100);
-    assert!(!has_key(&tx, &ACCOUNTS, &2));
+    assert!(!has_key(&tx, &ACCOUNTS, 2));
 }
 
 #[test]
@@ -62,7 +62,7 @@ fn foreign_damaged_and_truncated_files_are_errors() {
         let db = Db::open(&good).unwrap();
         let mut tx = db.write_tx().unwrap();
         for i in 1..500 {
-            write(&mut tx, &ACCOUNTS, &i, &mut (i as i64));
+            write(&mut tx, &ACCOUNTS, i, &mut (i as i64));
         }
         tx.commit().unwrap();
     }
@@ -99,13 +99,13 @@ fn read_only_mode_reads_and_refuses_writes() {
     {
         let db = Db::open(&path).unwrap();
         let mut tx = db.write_tx().unwrap();
-        write(&mut tx, &ACCOUNTS, &1, &mut 5);
+        write(&mut tx, &ACCOUNTS, 1, &mut 5);
         tx.commit().unwrap();
     }
     let before = std::fs::read(&path).unwrap();
     let db = Db::open_with(&path, Options::new().read_only(true)).unwrap();
     assert!(matches!(db.write_tx(), Err(Error::ReadOnly)));
-    assert!(db.with_read_tx(|tx| has_key(tx, &ACCOUNTS, &1)).unwrap());
+    assert!(db.with_read_tx(|tx| has_key(tx, &ACCOUNTS, 1)).unwrap());
     drop(db);
     assert_eq!(
         std::fs::read(&path).unwrap(),
@@ -132,9 +132,9 @@ fn non_durable_commits_are_visible() {
     )
     .unwrap();
     let mut tx = db.write_tx().unwrap();
-    write(&mut tx, &ACCOUNTS, &1, &mut 1);
+    write(&mut tx, &ACCOUNTS, 1, &mut 1);
     tx.commit().unwrap();
-    assert!(db.with_read_tx(|tx| has_key(tx, &ACCOUNTS, &1)).unwrap());
+    assert!(db.with_read_tx(|tx| has_key(tx, &ACCOUNTS, 1)).unwrap());
 }
 
 /// One writer moves money between accounts; readers check the total never
@@ -153,7 +153,7 @@ fn readers_see_consistent_snapshots_while_a_writer_commits() {
     );
     let mut tx = db.write_tx().unwrap();
     for a in 1..=N {
-        write(&mut tx, &ACCOUNTS, &a, &mut 1000);
+        write(&mut tx, &ACCOUNTS, a, &mut 1000);
     }
     tx.commit().unwrap();
 
@@ -185,10 +185,10 @@ fn readers_see_consistent_snapshots_while_a_writer_commits() {
                 let amount = (seed >> 40) as i64 % 50;
                 let mut tx = db.write_tx().unwrap();
                 let (mut a, mut b) = (0, 0);
-                read(&tx, &ACCOUNTS, &from, &mut a);
-                write(&mut tx, &ACCOUNTS, &from, &mut (a - amount));
-                read(&tx, &ACCOUNTS, &to, &mut b);
-                write(&mut tx, &ACCOUNTS, &to, &mut (b + amount));
+                read(&tx, &ACCOUNTS, from, &mut a);
+                write(&mut tx, &ACCOUNTS, from, &mut (a - amount));
+                read(&tx, &ACCOUNTS, to, &mut b);
+                write(&mut tx, &ACCOUNTS, to, &mut (b + amount));
                 tx.commit().unwrap();
                 commits += 1;
             }

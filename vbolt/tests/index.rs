@@ -18,7 +18,7 @@ static NEVER: Index<u32, u8> = Index::new("never_written", vpack::byte, vpack::f
 
 fn targets(tx: &impl Readable, term: u16, window: &Window) -> (Vec<u16>, Option<Cursor>) {
     let mut v = Vec::new();
-    let c = read_term_targets(tx, &IDX, &term, &mut v, window);
+    let c = read_term_targets(tx, &IDX, term, &mut v, window);
     (v, c)
 }
 
@@ -41,27 +41,27 @@ fn fwd(limit: usize) -> Window {
 fn set_replace_move_and_delete_terms() {
     let db = Db::in_memory().unwrap();
     let mut tx = db.write_tx().unwrap();
-    set_target_terms(&mut tx, &IDX, &1, [(10u16, 5i32), (20, 5)]);
-    set_target_terms(&mut tx, &IDX, &2, &BTreeMap::from([(10u16, 1i32)]));
+    set_target_terms(&mut tx, &IDX, 1, [(10u16, 5i32), (20, 5)]);
+    set_target_terms(&mut tx, &IDX, 2, &BTreeMap::from([(10u16, 1i32)]));
     assert_eq!(targets(&tx, 10, &fwd(0)).0, [2, 1]);
-    assert_eq!(read_term_count(&tx, &IDX, &10), 2);
+    assert_eq!(read_term_count(&tx, &IDX, 10), 2);
 
     // Target 1: drop term 20, move term 10 to priority 0, add term 30.
-    set_target_terms(&mut tx, &IDX, &1, [(10u16, 0i32), (30, 9)]);
+    set_target_terms(&mut tx, &IDX, 1, [(10u16, 0i32), (30, 9)]);
     assert_eq!(targets(&tx, 10, &fwd(0)).0, [1, 2]);
     assert_eq!(targets(&tx, 20, &fwd(0)).0, Vec::<u16>::new());
-    assert_eq!(read_term_count(&tx, &IDX, &20), 0);
+    assert_eq!(read_term_count(&tx, &IDX, 20), 0);
     assert_eq!(targets(&tx, 30, &fwd(0)).0, [1]);
     let mut terms = Vec::new();
-    iterate_target(&tx, &IDX, &1, |t, p| {
+    iterate_target(&tx, &IDX, 1, |t, p| {
         terms.push((t, p));
         true
     });
     assert_eq!(terms, [(10, 0), (30, 9)]);
 
-    delete_target_terms(&mut tx, &IDX, &1);
+    delete_target_terms(&mut tx, &IDX, 1);
     assert_eq!(targets(&tx, 10, &fwd(0)).0, [2]);
-    assert_eq!(read_term_count(&tx, &IDX, &30), 0);
+    assert_eq!(read_term_count(&tx, &IDX, 30), 0);
     let mut all = Vec::new();
     iterate_all_terms(&tx, &IDX, |t, n| {
         all.push((t, n));
@@ -75,38 +75,38 @@ fn set_replace_move_and_delete_terms() {
 fn duplicate_terms_keep_the_last_priority() {
     let db = Db::in_memory().unwrap();
     let mut tx = db.write_tx().unwrap();
-    set_target_terms(&mut tx, &IDX, &1, vec![(7u16, 3i32), (7, -4), (8, 1)]);
+    set_target_terms(&mut tx, &IDX, 1, vec![(7u16, 3i32), (7, -4), (8, 1)]);
     let mut terms = Vec::new();
-    iterate_target(&tx, &IDX, &1, |t, p| {
+    iterate_target(&tx, &IDX, 1, |t, p| {
         terms.push((t, p));
         true
     });
     assert_eq!(terms, [(7, -4), (8, 1)]);
-    assert_eq!(read_term_count(&tx, &IDX, &7), 1);
+    assert_eq!(read_term_count(&tx, &IDX, 7), 1);
 }
 
 #[test]
 fn helper_setters() {
     let db = Db::in_memory().unwrap();
     let mut tx = db.write_tx().unwrap();
-    set_target_terms_uniform(&mut tx, &IDX, &1, [3u16, 4], -7);
-    set_target_terms_plain(&mut tx, &IDX, &2, [3u16]);
-    set_target_single_term(&mut tx, &IDX, &3, &4);
-    set_target_single_term_ext(&mut tx, &IDX, &4, &4, 100);
+    set_target_terms_uniform(&mut tx, &IDX, 1, [3u16, 4], -7);
+    set_target_terms_plain(&mut tx, &IDX, 2, [3u16]);
+    set_target_single_term(&mut tx, &IDX, 3, 4);
+    set_target_single_term_ext(&mut tx, &IDX, 4, 4, 100);
     let mut seen = Vec::new();
-    iterate_term(&tx, &IDX, &4, &Window::default(), |t, p| {
+    iterate_term(&tx, &IDX, 4, &Window::default(), |t, p| {
         seen.push((t, p));
         true
     });
     assert_eq!(seen, [(1, -7), (3, 0), (4, 100)]);
     assert_eq!(targets(&tx, 3, &fwd(0)).0, [1, 2]);
     let mut first = 0;
-    assert!(read_term_target_single(&tx, &IDX, &4, &mut first));
+    assert!(read_term_target_single(&tx, &IDX, 4, &mut first));
     assert_eq!(first, 1);
-    assert!(!read_term_target_single(&tx, &IDX, &99, &mut first));
+    assert!(!read_term_target_single(&tx, &IDX, 99, &mut first));
     assert_eq!(first, 1, "untouched when the term has no targets");
     // Replacing with a single term removes the others.
-    set_target_single_term(&mut tx, &IDX, &1, &9);
+    set_target_single_term(&mut tx, &IDX, 1, 9);
     assert_eq!(targets(&tx, 3, &fwd(0)).0, [2]);
 }
 
@@ -114,16 +114,16 @@ fn helper_setters() {
 fn string_terms_are_isolated_from_their_prefixes() {
     let db = Db::in_memory().unwrap();
     let mut tx = db.write_tx().unwrap();
-    set_target_terms_plain(&mut tx, &WORDS, &1, ["ab".to_string()]);
-    set_target_terms_plain(&mut tx, &WORDS, &2, ["abc".to_string()]);
-    set_target_terms_plain(&mut tx, &WORDS, &3, ["a".to_string()]);
+    set_target_terms_plain(&mut tx, &WORDS, 1, ["ab".to_string()]);
+    set_target_terms_plain(&mut tx, &WORDS, 2, ["abc".to_string()]);
+    set_target_terms_plain(&mut tx, &WORDS, 3, ["a".to_string()]);
     for (term, expect) in [("a", vec![3u32]), ("ab", vec![1]), ("abc", vec![2])] {
         for dir in [Direction::Forward, Direction::Reverse] {
             let mut v = Vec::new();
             read_term_targets(
                 &tx,
                 &WORDS,
-                &term.to_string(),
+                term.to_string(),
                 &mut v,
                 &Window {
                     direction: dir,
@@ -134,7 +134,7 @@ fn string_terms_are_isolated_from_their_prefixes() {
         }
     }
     // A term that cannot be packed as a key fails the transaction.
-    set_target_terms_plain(&mut tx, &WORDS, &4, ["x\0y".to_string()]);
+    set_target_terms_plain(&mut tx, &WORDS, 4, ["x\0y".to_string()]);
     assert!(tx.commit().is_err());
 }
 
@@ -151,9 +151,9 @@ fn reverse_walks_work_at_0xff_boundaries() {
         (5, 0xFFFF, 5),
         (6, 254, 0),
     ] {
-        set_target_single_term_ext(&mut tx, &IDX, &target, &term, prio);
+        set_target_single_term_ext(&mut tx, &IDX, target, term, prio);
     }
-    set_target_single_term_ext(&mut tx, &IDX, &0xFFFF, &0xFFFF, i32::MAX);
+    set_target_single_term_ext(&mut tx, &IDX, 0xFFFF, 0xFFFF, i32::MAX);
     assert_eq!(targets(&tx, 255, &rev(0)).0, [1, 2]);
     assert_eq!(targets(&tx, 255, &fwd(0)).0, [2, 1]);
     assert_eq!(targets(&tx, 256, &rev(0)).0, [3]);
@@ -186,7 +186,7 @@ fn negative_priorities_sort_before_positive_ones() {
     let db = Db::in_memory().unwrap();
     let mut tx = db.write_tx().unwrap();
     for (target, prio) in [(1u16, 5i32), (2, -5), (3, 0), (4, i32::MIN), (5, -1)] {
-        set_target_single_term_ext(&mut tx, &IDX, &target, &1, prio);
+        set_target_single_term_ext(&mut tx, &IDX, target, 1, prio);
     }
     assert_eq!(targets(&tx, 1, &fwd(0)).0, [4, 2, 5, 3, 1]);
     assert_eq!(targets(&tx, 1, &rev(0)).0, [1, 3, 5, 2, 4]);
@@ -197,12 +197,12 @@ fn an_index_never_written_reads_empty() {
     let db = Db::in_memory().unwrap();
     let tx = db.read_tx().unwrap();
     let mut v = Vec::new();
-    assert_eq!(read_term_targets(&tx, &NEVER, &1, &mut v, &rev(10)), None);
+    assert_eq!(read_term_targets(&tx, &NEVER, 1, &mut v, &rev(10)), None);
     assert!(v.is_empty());
-    assert_eq!(read_term_count(&tx, &NEVER, &1), 0);
+    assert_eq!(read_term_count(&tx, &NEVER, 1), 0);
     let mut x = 0;
-    assert!(!read_term_target_single(&tx, &NEVER, &1, &mut x));
-    iterate_target(&tx, &NEVER, &1, |_, _| panic!("no terms"));
+    assert!(!read_term_target_single(&tx, &NEVER, 1, &mut x));
+    iterate_target(&tx, &NEVER, 1, |_, _| panic!("no terms"));
     iterate_all_terms(&tx, &NEVER, |_, _| panic!("no terms"));
     assert!(tx.error().is_none());
 }
@@ -212,7 +212,7 @@ fn windows_offset_limit_and_cursor_precedence() {
     let db = Db::in_memory().unwrap();
     let mut tx = db.write_tx().unwrap();
     for t in 1..=10u16 {
-        set_target_single_term_ext(&mut tx, &IDX, &t, &1, t as i32);
+        set_target_single_term_ext(&mut tx, &IDX, t, 1, t as i32);
     }
     assert_eq!(
         targets(
@@ -298,17 +298,17 @@ fn iterate_term_stops_and_resumes() {
     let db = Db::in_memory().unwrap();
     let mut tx = db.write_tx().unwrap();
     for t in 1..=6u16 {
-        set_target_single_term_ext(&mut tx, &IDX, &t, &1, 0);
+        set_target_single_term_ext(&mut tx, &IDX, t, 1, 0);
     }
     let mut seen = Vec::new();
-    let c = iterate_term(&tx, &IDX, &1, &Window::default(), |t, _| {
+    let c = iterate_term(&tx, &IDX, 1, &Window::default(), |t, _| {
         seen.push(t);
         t < 2
     });
     let c = iterate_term(
         &tx,
         &IDX,
-        &1,
+        1,
         &Window {
             cursor: c,
             ..Window::default()
@@ -326,8 +326,8 @@ fn hostile_cursors_read_nothing() {
     let db = Db::in_memory().unwrap();
     let mut tx = db.write_tx().unwrap();
     for t in 1..=5u16 {
-        set_target_terms_uniform(&mut tx, &IDX, &t, [1u16, 2], 0);
-        set_target_terms_uniform(&mut tx, &OTHER, &t, [1u16], 0);
+        set_target_terms_uniform(&mut tx, &IDX, t, [1u16, 2], 0);
+        set_target_terms_uniform(&mut tx, &OTHER, t, [1u16], 0);
     }
     let (_, c) = targets(&tx, 1, &fwd(2));
     let c = c.unwrap();
@@ -349,7 +349,7 @@ fn hostile_cursors_read_nothing() {
         read_term_targets(
             &tx,
             &OTHER,
-            &1,
+            1,
             &mut v,
             &Window {
                 cursor: Some(c.clone()),
@@ -426,16 +426,16 @@ fn hostile_cursors_read_nothing() {
 fn a_failed_transaction_leaves_pairs_and_counts_untouched() {
     let db = Db::in_memory().unwrap();
     let mut tx = db.write_tx().unwrap();
-    set_target_terms_plain(&mut tx, &WORDS, &1, ["a".to_string()]);
+    set_target_terms_plain(&mut tx, &WORDS, 1, ["a".to_string()]);
     tx.commit().unwrap();
     let mut tx = db.write_tx().unwrap();
-    set_target_terms_plain(&mut tx, &WORDS, &2, ["a".to_string()]);
-    set_target_terms_plain(&mut tx, &WORDS, &3, ["bad\0".to_string()]);
+    set_target_terms_plain(&mut tx, &WORDS, 2, ["a".to_string()]);
+    set_target_terms_plain(&mut tx, &WORDS, 3, ["bad\0".to_string()]);
     assert!(tx.commit().is_err());
     let tx = db.read_tx().unwrap();
-    assert_eq!(read_term_count(&tx, &WORDS, &"a".to_string()), 1);
+    assert_eq!(read_term_count(&tx, &WORDS, "a".to_string()), 1);
     let mut v = Vec::new();
-    read_term_targets(&tx, &WORDS, &"a".to_string(), &mut v, &Window::default());
+    read_term_targets(&tx, &WORDS, "a".to_string(), &mut v, &Window::default());
     assert_eq!(v, [1]);
 }
 
@@ -515,7 +515,7 @@ fn walk_all(tx: &impl Readable, term: u16, limit: usize, direction: Direction) -
     };
     for _ in 0..100 {
         let mut page = Vec::new();
-        let next = read_term_targets(tx, &IDX, &term, &mut page, &window);
+        let next = read_term_targets(tx, &IDX, term, &mut page, &window);
         assert!(page.len() <= limit, "page larger than its limit");
         if next.is_some() {
             assert_eq!(page.len(), limit, "a short page claimed more follows");
@@ -545,16 +545,16 @@ fn check(
         prop_assert_eq!(&all, &exp_targets);
         prop_assert!(c.is_none());
         prop_assert_eq!(&targets(tx, term, &rev(0)).0, &exp_rev);
-        prop_assert_eq!(read_term_count(tx, &IDX, &term), exp.len());
+        prop_assert_eq!(read_term_count(tx, &IDX, term), exp.len());
         let mut with_prio = Vec::new();
-        iterate_term(tx, &IDX, &term, &Window::default(), |t, p| {
+        iterate_term(tx, &IDX, term, &Window::default(), |t, p| {
             with_prio.push((t, p));
             true
         });
         prop_assert_eq!(&with_prio, &exp);
         let mut first = 0u16;
         prop_assert_eq!(
-            read_term_target_single(tx, &IDX, &term, &mut first),
+            read_term_target_single(tx, &IDX, term, &mut first),
             !exp.is_empty()
         );
         if let Some((t, _)) = exp.first() {
@@ -590,7 +590,7 @@ fn check(
     }
     for target in TARGETS {
         let mut got = Vec::new();
-        iterate_target(tx, &IDX, &target, |t, p| {
+        iterate_target(tx, &IDX, target, |t, p| {
             got.push((t, p));
             true
         });
@@ -642,7 +642,7 @@ proptest! {
         let mut tx = db.write_tx().unwrap();
         // Stable targets: 10..20 with fixed priorities.
         for t in 10u16..20 {
-            set_target_single_term_ext(&mut tx, &IDX, &t, &TERM, (t as i32 - 15) * 100);
+            set_target_single_term_ext(&mut tx, &IDX, t, TERM, (t as i32 - 15) * 100);
         }
         tx.commit().unwrap();
         let direction = if reverse { Direction::Reverse } else { Direction::Forward };
@@ -652,17 +652,17 @@ proptest! {
         loop {
             let rtx = db.read_tx().unwrap();
             let mut page = Vec::new();
-            let next = read_term_targets(&rtx, &IDX, &TERM, &mut page, &window);
+            let next = read_term_targets(&rtx, &IDX, TERM, &mut page, &window);
             seen.extend(page);
             drop(rtx);
             if let Some((t, p, add)) = churn.next() {
                 let mut tx = db.write_tx().unwrap();
                 let mut present = false;
-                iterate_target(&tx, &IDX, &t, |_, _| { present = true; false });
+                iterate_target(&tx, &IDX, t, |_, _| { present = true; false });
                 if add && !present {
-                    set_target_single_term_ext(&mut tx, &IDX, &t, &TERM, p);
+                    set_target_single_term_ext(&mut tx, &IDX, t, TERM, p);
                 } else if !add {
-                    delete_target_terms(&mut tx, &IDX, &t);
+                    delete_target_terms(&mut tx, &IDX, t);
                 }
                 tx.commit().unwrap();
             }
