@@ -104,7 +104,15 @@ fn main() {
     let mut checksums: Vec<Option<[u64; 4]>> = vec![None; names.len()];
 
     for run in 0..cfg.runs {
-        for (s, name) in names.iter().enumerate() {
+        // Alternate which system goes first, so neither always meets a
+        // colder or warmer disk.
+        let order: Vec<usize> = if run % 2 == 0 {
+            (0..names.len()).collect()
+        } else {
+            (0..names.len()).rev().collect()
+        };
+        for s in order {
+            let name = &names[s];
             let dir = tempfile::tempdir_in(".").unwrap();
             let mut sys: Box<dyn System> = match *name {
                 "vbolt" => Box::new(Vbolt::open(dir.path())),

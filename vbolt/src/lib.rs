@@ -89,6 +89,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+// The README's code is compiled and run as a doctest, so it cannot drift.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 mod bucket;
 mod db;
 mod engine;

@@ -82,7 +82,7 @@
 //! | [`fint_ord`]: signed, sign bit flipped | [`int`]: zig-zag varint |
 //! | [`string_z`]: NUL-terminated | [`string`]: length-prefixed |
 //! | [`unix_time_ord`], [`unix_time_milli_ord`] | [`unix_time`], [`unix_time_milli`] |
-//! | [`uuid`](fn@uuid), [`array`], [`byte`], [`bool`] | [`bytes`], [`f64`], [`f32`], [`vec`] |
+//! | [`uuid`](fn@uuid), [`array`](fn@array), [`byte`], [`bool`](fn@bool) | [`bytes`], [`f64`](fn@f64), [`f32`](fn@f32), [`vec`](fn@vec) |
 //!
 //! [`fint`], [`unix_time_key`] and [`unix_time_milli_key`] are Go's
 //! fixed-width encodings, kept byte-for-byte: they sort correctly only for

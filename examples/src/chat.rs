@@ -1,0 +1,448 @@
+//! A group chat on vbolt: people post messages to threads only the
+//! participants can see, see their threads most recently active first with
+//! an unread marker, and page back through a thread's history.
+//!
+//! Times are passed in (`now`) rather than read from the clock, so the demo
+//! and the tests are deterministic.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use uuid::Uuid;
+use vbolt::{
+    Bucket, Cursor, Db, Direction, Error, Index, Info, Readable, Window, WriteTx, read, read_slice,
+    read_term_targets, set_target_terms_uniform, write,
+};
+
+// ---- the data model ---------------------------------------------------------
+
+/// A person using the chat.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct User {
+    /// The user's id.
+    pub id: Uuid,
+    /// Unique, chosen by the user: `@ann`.
+    pub handle: String,
+    /// Shown next to messages.
+    pub display_name: String,
+    /// Relative path of the picture.
+    pub picture: String,
+}
+
+/// A conversation between participants.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thread {
+    /// The thread's id.
+    pub id: Uuid,
+    /// Ids of the users in the thread.
+    pub participants: Vec<Uuid>,
+    /// When the thread was started.
+    pub started_at: SystemTime,
+    /// The newest message, kept here so "is there anything unread?" is one
+    /// comparison instead of a query.
+    pub latest_message: Uuid,
+    /// When the newest message was posted (or the thread started).
+    pub active_at: SystemTime,
+}
+
+/// One message in a thread.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    /// The message's id.
+    pub id: Uuid,
+    /// Who wrote it.
+    pub sender_id: Uuid,
+    /// Where it was posted.
+    pub thread_id: Uuid,
+    /// When it was posted.
+    pub timestamp: SystemTime,
+    /// The text.
+    pub content: String,
+}
+
+/// How far a user has read a thread.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LastRead {
+    /// The reader.
+    pub user_id: Uuid,
+    /// The thread.
+    pub thread_id: Uuid,
+    /// The newest message the user has seen.
+    pub last_read: Uuid,
+    /// When they saw it.
+    pub read_at: SystemTime,
+}
+
+// `SystemTime` has no `Default`; the epoch stands in for "not set".
+impl Default for Thread {
+    fn default() -> Self {
+        Thread {
+            id: Uuid::nil(),
+            participants: Vec::new(),
+            started_at: UNIX_EPOCH,
+            latest_message: Uuid::nil(),
+            active_at: UNIX_EPOCH,
+        }
+    }
+}
+
+impl Default for Message {
+    fn default() -> Self {
+        Message {
+            id: Uuid::nil(),
+            sender_id: Uuid::nil(),
+            thread_id: Uuid::nil(),
+            timestamp: UNIX_EPOCH,
+            content: String::new(),
+        }
+    }
+}
+
+impl Default for LastRead {
+    fn default() -> Self {
+        LastRead {
+            user_id: Uuid::nil(),
+            thread_id: Uuid::nil(),
+            last_read: Uuid::nil(),
+            read_at: UNIX_EPOCH,
+        }
+    }
+}
+
+// ---- pack functions -----------------------------------------------------------
+
+/// Version 2 added the picture.
+pub fn pack_user(u: &mut User, buf: &mut vpack::Buffer) {
+    let version = vpack::version(2, buf);
+    vpack::uuid(&mut u.id, buf);
+    vpack::string(&mut u.handle, buf);
+    vpack::string(&mut u.display_name, buf);
+    if version >= 2 {
+        vpack::string(&mut u.picture, buf);
+    }
+}
+
+/// Packs a [`Thread`].
+pub fn pack_thread(t: &mut Thread, buf: &mut vpack::Buffer) {
+    vpack::version(1, buf);
+    vpack::uuid(&mut t.id, buf);
+    vpack::vec(&mut t.participants, buf, vpack::uuid);
+    vpack::unix_time_milli(&mut t.started_at, buf);
+    vpack::uuid(&mut t.latest_message, buf);
+    vpack::unix_time_milli(&mut t.active_at, buf);
+}
+
+/// Packs a [`Message`].
+pub fn pack_message(m: &mut Message, buf: &mut vpack::Buffer) {
+    vpack::version(1, buf);
+    vpack::uuid(&mut m.id, buf);
+    vpack::uuid(&mut m.sender_id, buf);
+    vpack::uuid(&mut m.thread_id, buf);
+    vpack::unix_time_milli(&mut m.timestamp, buf);
+    vpack::string(&mut m.content, buf);
+}
+
+/// Packs a [`LastRead`].
+pub fn pack_last_read(r: &mut LastRead, buf: &mut vpack::Buffer) {
+    vpack::version(1, buf);
+    vpack::uuid(&mut r.user_id, buf);
+    vpack::uuid(&mut r.thread_id, buf);
+    vpack::uuid(&mut r.last_read, buf);
+    vpack::unix_time_milli(&mut r.read_at, buf);
+}
+
+/// A (user, thread) pair as a key: two UUIDs, 32 bytes.
+pub fn pack_user_thread(k: &mut (Uuid, Uuid), buf: &mut vpack::Buffer) {
+    vpack::uuid(&mut k.0, buf);
+    vpack::uuid(&mut k.1, buf);
+}
+
+/// Milliseconds since the epoch, as an index priority (order-preserving).
+pub fn millis(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+// ---- buckets and indexes --------------------------------------------------------
+
+/// Users by id.
+pub static USERS: Bucket<Uuid, User> = Bucket::new("users", vpack::uuid, pack_user);
+
+/// Handle -> user id. Makes handles unique (a second user cannot claim one)
+/// and lets `@mentions` resolve without scanning users. `string_z` keys sort
+/// like the strings, so handles can also be listed alphabetically.
+pub static HANDLES: Bucket<String, Uuid> = Bucket::new("handles", vpack::string_z, vpack::uuid);
+
+/// Threads by id.
+pub static THREADS: Bucket<Uuid, Thread> = Bucket::new("threads", vpack::uuid, pack_thread);
+
+/// Messages by id.
+pub static MESSAGES: Bucket<Uuid, Message> = Bucket::new("messages", vpack::uuid, pack_message);
+
+/// (user, thread) -> how far the user has read. One small record per pair,
+/// so marking a thread read rewrites 60 bytes, not the thread.
+pub static LAST_READ: Bucket<(Uuid, Uuid), LastRead> =
+    Bucket::new("last_read", pack_user_thread, pack_last_read);
+
+/// Term: a user. Target: a thread they take part in. Priority: the thread's
+/// last activity in milliseconds, so a reverse window lists a user's threads
+/// most recently active first. The thread's participants are its terms:
+/// posting a message re-sets them with the new time, moving the thread to
+/// the top of every participant's list in one call.
+pub static USER_THREADS: Index<Uuid, Uuid, i64> =
+    Index::new_ext("user_threads", vpack::uuid, vpack::fint_ord, vpack::uuid);
+
+/// Term: a thread. Target: a message in it. Priority: the posting time, so
+/// a reverse window pages through history newest first; the count is the
+/// thread's message count, for free.
+pub static THREAD_MESSAGES: Index<Uuid, Uuid, i64> =
+    Index::new_ext("thread_messages", vpack::uuid, vpack::fint_ord, vpack::uuid);
+
+/// Every declaration, for `ensure_buckets` and inspection tools.
+pub static INFO: Info = Info::new(&[
+    &USERS,
+    &HANDLES,
+    &THREADS,
+    &MESSAGES,
+    &LAST_READ,
+    &USER_THREADS,
+    &THREAD_MESSAGES,
+]);
+
+// ---- use cases ----------------------------------------------------------------------
+
+/// Why a use case refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChatError {
+    /// The handle belongs to someone else.
+    HandleTaken(String),
+    /// No such user.
+    UnknownUser,
+    /// No such thread.
+    UnknownThread,
+    /// The user is not a participant of the thread.
+    NotAParticipant,
+}
+
+/// Creates a user with a unique handle. Handles are case-sensitive here.
+pub fn create_user(tx: &mut WriteTx, handle: &str, display_name: &str) -> Result<User, ChatError> {
+    let handle = handle.to_string();
+    if vbolt::has_key(tx, &HANDLES, &handle) {
+        return Err(ChatError::HandleTaken(handle));
+    }
+    let mut user = User {
+        id: Uuid::new_v4(),
+        handle,
+        display_name: display_name.into(),
+        picture: String::new(),
+    };
+    write(tx, &USERS, user.id, &mut user);
+    write(tx, &HANDLES, &user.handle, &mut user.id.clone());
+    Ok(user)
+}
+
+/// Finds a user by handle.
+pub fn user_by_handle(tx: &impl Readable, handle: &str) -> Option<User> {
+    let mut id = Uuid::nil();
+    let mut user = User::default();
+    (read(tx, &HANDLES, handle.to_string(), &mut id) && read(tx, &USERS, id, &mut user))
+        .then_some(user)
+}
+
+/// Starts a thread between `participants` (the creator among them).
+pub fn start_thread(
+    tx: &mut WriteTx,
+    participants: &[Uuid],
+    now: SystemTime,
+) -> Result<Thread, ChatError> {
+    for p in participants {
+        if !vbolt::has_key(tx, &USERS, p) {
+            return Err(ChatError::UnknownUser);
+        }
+    }
+    let mut participants = participants.to_vec();
+    participants.sort();
+    participants.dedup();
+    let mut thread = Thread {
+        id: Uuid::new_v4(),
+        participants,
+        started_at: now,
+        latest_message: Uuid::nil(),
+        active_at: now,
+    };
+    write(tx, &THREADS, thread.id, &mut thread);
+    set_target_terms_uniform(
+        tx,
+        &USER_THREADS,
+        thread.id,
+        &thread.participants,
+        millis(now),
+    );
+    Ok(thread)
+}
+
+/// Posts a message. Everything that moves with it happens in the same
+/// transaction: the message, its place in the thread's history, the
+/// thread's latest message, the thread's position in every participant's
+/// list, and the sender's read marker.
+pub fn post_message(
+    tx: &mut WriteTx,
+    sender: Uuid,
+    thread_id: Uuid,
+    content: &str,
+    now: SystemTime,
+) -> Result<Message, ChatError> {
+    let mut thread = Thread::default();
+    if !read(tx, &THREADS, thread_id, &mut thread) {
+        return Err(ChatError::UnknownThread);
+    }
+    if !thread.participants.contains(&sender) {
+        return Err(ChatError::NotAParticipant);
+    }
+    let mut message = Message {
+        id: Uuid::new_v4(),
+        sender_id: sender,
+        thread_id,
+        timestamp: now,
+        content: content.into(),
+    };
+    write(tx, &MESSAGES, message.id, &mut message);
+    vbolt::set_target_single_term_ext(tx, &THREAD_MESSAGES, message.id, thread_id, millis(now));
+
+    thread.latest_message = message.id;
+    thread.active_at = now;
+    write(tx, &THREADS, thread_id, &mut thread);
+    set_target_terms_uniform(
+        tx,
+        &USER_THREADS,
+        thread_id,
+        &thread.participants,
+        millis(now),
+    );
+
+    mark_read_at(tx, sender, &thread, now);
+    Ok(message)
+}
+
+fn mark_read_at(tx: &mut WriteTx, user: Uuid, thread: &Thread, now: SystemTime) {
+    let mut marker = LastRead {
+        user_id: user,
+        thread_id: thread.id,
+        last_read: thread.latest_message,
+        read_at: now,
+    };
+    write(tx, &LAST_READ, (user, thread.id), &mut marker);
+}
+
+/// Marks everything in the thread as read by `user`.
+pub fn mark_read(
+    tx: &mut WriteTx,
+    user: Uuid,
+    thread_id: Uuid,
+    now: SystemTime,
+) -> Result<(), ChatError> {
+    let mut thread = Thread::default();
+    if !read(tx, &THREADS, thread_id, &mut thread) {
+        return Err(ChatError::UnknownThread);
+    }
+    if !thread.participants.contains(&user) {
+        return Err(ChatError::NotAParticipant);
+    }
+    mark_read_at(tx, user, &thread, now);
+    Ok(())
+}
+
+/// One line of a user's thread list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThreadListing {
+    /// The thread.
+    pub thread: Thread,
+    /// True when the thread has messages the user has not seen.
+    pub unread: bool,
+}
+
+/// The user's threads, most recently active first, `limit` per page.
+pub fn list_threads(
+    tx: &impl Readable,
+    user: Uuid,
+    limit: usize,
+    cursor: Option<Cursor>,
+) -> (Vec<ThreadListing>, Option<Cursor>) {
+    let window = Window {
+        limit,
+        cursor,
+        direction: Direction::Reverse,
+        offset: 0,
+    };
+    let mut ids = Vec::new();
+    let next = read_term_targets(tx, &USER_THREADS, user, &mut ids, &window);
+    let mut threads = Vec::new();
+    read_slice(tx, &THREADS, &ids, &mut threads);
+    let listings = threads
+        .into_iter()
+        .map(|thread| {
+            let mut marker = LastRead::default();
+            read(tx, &LAST_READ, (user, thread.id), &mut marker);
+            let unread =
+                !thread.latest_message.is_nil() && marker.last_read != thread.latest_message;
+            ThreadListing { thread, unread }
+        })
+        .collect();
+    (listings, next)
+}
+
+/// A page of the thread's messages, newest first, and the cursor of the
+/// next (older) page.
+pub fn read_messages(
+    tx: &impl Readable,
+    thread_id: Uuid,
+    limit: usize,
+    cursor: Option<Cursor>,
+) -> (Vec<Message>, Option<Cursor>) {
+    let window = Window {
+        limit,
+        cursor,
+        direction: Direction::Reverse,
+        offset: 0,
+    };
+    let mut ids = Vec::new();
+    let next = read_term_targets(tx, &THREAD_MESSAGES, thread_id, &mut ids, &window);
+    let mut messages = Vec::new();
+    read_slice(tx, &MESSAGES, &ids, &mut messages);
+    (messages, next)
+}
+
+/// The number of messages in the thread.
+pub fn message_count(tx: &impl Readable, thread_id: Uuid) -> usize {
+    vbolt::read_term_count(tx, &THREAD_MESSAGES, thread_id)
+}
+
+/// A simulated clock for the demo: starts at a fixed time and ticks a
+/// second per call.
+pub struct Clock(SystemTime);
+
+impl Clock {
+    /// A clock starting at 2026-01-01T00:00:00Z.
+    pub fn new() -> Clock {
+        Clock(UNIX_EPOCH + Duration::from_secs(1_767_225_600))
+    }
+
+    /// The current time; then advances a second.
+    pub fn tick(&mut self) -> SystemTime {
+        let now = self.0;
+        self.0 += Duration::from_secs(1);
+        now
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock::new()
+    }
+}
+
+/// Opens (or creates) the chat database and its tables.
+pub fn open(path: &std::path::Path) -> Result<Db, Error> {
+    let db = Db::open(path)?;
+    vbolt::ensure_buckets(&db, &INFO)?;
+    Ok(db)
+}

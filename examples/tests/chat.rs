@@ -1,0 +1,138 @@
+//! The chat use cases on a real database file: unique handles, thread
+//! ordering, unread markers, newest-first pagination, permissions.
+
+use vbolt_examples::chat::{self, ChatError, Clock};
+
+#[test]
+fn scripted_conversation() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = chat::open(&dir.path().join("chat.vbolt")).unwrap();
+    let mut clock = Clock::new();
+
+    let mut tx = db.write_tx().unwrap();
+    let ann = chat::create_user(&mut tx, "ann", "Ann").unwrap();
+    let bo = chat::create_user(&mut tx, "bo", "Bo").unwrap();
+    let cy = chat::create_user(&mut tx, "cy", "Cy").unwrap();
+    assert_eq!(
+        chat::create_user(&mut tx, "ann", "Imposter"),
+        Err(ChatError::HandleTaken("ann".into()))
+    );
+    tx.commit().unwrap();
+
+    let tx = db.read_tx().unwrap();
+    assert_eq!(chat::user_by_handle(&tx, "bo").unwrap().id, bo.id);
+    assert!(chat::user_by_handle(&tx, "nobody").is_none());
+    drop(tx);
+
+    let mut tx = db.write_tx().unwrap();
+    let team = chat::start_thread(&mut tx, &[ann.id, bo.id, cy.id], clock.tick()).unwrap();
+    let direct = chat::start_thread(&mut tx, &[ann.id, bo.id], clock.tick()).unwrap();
+    assert_eq!(
+        chat::start_thread(&mut tx, &[ann.id, uuid::Uuid::new_v4()], clock.tick()),
+        Err(ChatError::UnknownUser)
+    );
+    tx.commit().unwrap();
+
+    // Fresh threads have nothing unread; the direct thread is newer.
+    let tx = db.read_tx().unwrap();
+    let (list, next) = chat::list_threads(&tx, ann.id, 10, None);
+    assert_eq!(
+        list.iter()
+            .map(|t| (t.thread.id, t.unread))
+            .collect::<Vec<_>>(),
+        [(direct.id, false), (team.id, false)]
+    );
+    assert!(next.is_none());
+    drop(tx);
+
+    let post = |sender: uuid::Uuid, thread: uuid::Uuid, text: &str, clock: &mut Clock| {
+        let mut tx = db.write_tx().unwrap();
+        let m = chat::post_message(&mut tx, sender, thread, text, clock.tick());
+        tx.commit().unwrap();
+        m
+    };
+    for i in 0..7 {
+        let sender = [ann.id, bo.id, cy.id][i % 3];
+        post(sender, team.id, &format!("team {i}"), &mut clock).unwrap();
+    }
+    post(bo.id, direct.id, "psst", &mut clock).unwrap();
+    assert_eq!(
+        post(cy.id, direct.id, "let me in", &mut clock),
+        Err(ChatError::NotAParticipant)
+    );
+
+    let tx = db.read_tx().unwrap();
+    // Ann: direct (Bo's message, unread) is now the most recent, then team
+    // (last message by Ann herself: read).
+    let (list, _) = chat::list_threads(&tx, ann.id, 10, None);
+    assert_eq!(
+        list.iter()
+            .map(|t| (t.thread.id, t.unread))
+            .collect::<Vec<_>>(),
+        [(direct.id, true), (team.id, false)]
+    );
+    // Bo posted last in the direct thread: read; team's last is Ann's: unread.
+    let (list, _) = chat::list_threads(&tx, bo.id, 10, None);
+    assert_eq!(
+        list.iter()
+            .map(|t| (t.thread.id, t.unread))
+            .collect::<Vec<_>>(),
+        [(direct.id, false), (team.id, true)]
+    );
+    // Cy is only in the team thread.
+    let (list, _) = chat::list_threads(&tx, cy.id, 1, None);
+    assert_eq!(list.len(), 1);
+    assert!(list[0].unread);
+
+    // History newest first, three per page, every message exactly once.
+    assert_eq!(chat::message_count(&tx, team.id), 7);
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let (page, next) = chat::read_messages(&tx, team.id, 3, cursor);
+        assert!(page.len() <= 3);
+        seen.extend(page.into_iter().map(|m| m.content));
+        // The cursor survives a round trip through text, as a web client would carry it.
+        cursor = next.map(|c| c.to_string().parse().unwrap());
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(
+        seen,
+        (0..7)
+            .rev()
+            .map(|i| format!("team {i}"))
+            .collect::<Vec<_>>()
+    );
+    drop(tx);
+
+    // Marking read clears the marker for that user only.
+    let mut tx = db.write_tx().unwrap();
+    chat::mark_read(&mut tx, cy.id, team.id, clock.tick()).unwrap();
+    assert_eq!(
+        chat::mark_read(&mut tx, cy.id, direct.id, clock.tick()),
+        Err(ChatError::NotAParticipant)
+    );
+    tx.commit().unwrap();
+    let tx = db.read_tx().unwrap();
+    assert!(!chat::list_threads(&tx, cy.id, 10, None).0[0].unread);
+    assert!(chat::list_threads(&tx, bo.id, 10, None).0[1].unread);
+}
+
+#[test]
+fn a_refused_use_case_inside_a_transaction_commits_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = chat::open(&dir.path().join("chat.vbolt")).unwrap();
+    let mut tx = db.write_tx().unwrap();
+    chat::create_user(&mut tx, "ann", "Ann").unwrap();
+    tx.commit().unwrap();
+    // Application-level rule: abandon the whole transaction on refusal.
+    let mut tx = db.write_tx().unwrap();
+    chat::create_user(&mut tx, "dee", "Dee").unwrap();
+    let second = chat::create_user(&mut tx, "ann", "Again");
+    assert!(second.is_err());
+    drop(tx); // not committed
+    let tx = db.read_tx().unwrap();
+    assert!(chat::user_by_handle(&tx, "dee").is_none());
+}
