@@ -35,7 +35,7 @@
 //!
 //! | entry | key | value |
 //! |---|---|---|
-//! | term entry | `0x01` term priority target | empty |
+//! | term entry | `0x01` term priority target | length of the priority (varint) |
 //! | target entry | `0x02` target term | priority |
 //! | count | `0x03` term | number of targets, u64 big-endian |
 //!
@@ -160,6 +160,18 @@ fn prefix_upper<'b>(prefix: &[u8], end: &'b mut Vec<u8>) -> Bound<&'b [u8]> {
         }
         None => Bound::Unbounded,
     }
+}
+
+/// Writes `n` as an unsigned varint into `out`; returns its length.
+fn encode_len(mut n: usize, out: &mut [u8; 10]) -> usize {
+    let mut i = 0;
+    while n >= 0x80 {
+        out[i] = n as u8 | 0x80;
+        n >>= 7;
+        i += 1;
+    }
+    out[i] = n as u8;
+    i + 1
 }
 
 fn count_of(bytes: &[u8]) -> Option<u64> {
@@ -363,7 +375,9 @@ fn add_pair<K, T, P>(
     counted: bool,
 ) {
     let key = term_entry_key(s, p);
-    tx.put(&index.table, &key, &[]);
+    let mut len = [0u8; 10];
+    let n = encode_len(p.prio.1 - p.prio.0, &mut len);
+    tx.put(&index.table, &key, &len[..n]);
     let key2 = {
         s.key = key;
         target_entry_key(s, p)
@@ -501,7 +515,6 @@ fn walk_term<K, T, P>(
 ) -> Option<Cursor>
 where
     T: Clone,
-    P: Default,
 {
     let mut prefix = scratch(tx);
     prefix.push(TERM);
@@ -535,7 +548,7 @@ where
     let mut last = scratch(tx);
     let mut more = false;
     let mut full = false;
-    scan(tx, &index.table, lower, upper, reverse, |k, _| {
+    scan(tx, &index.table, lower, upper, reverse, |k, v| {
         if full {
             more = true;
             return false;
@@ -545,8 +558,11 @@ where
             skip -= 1;
             return true;
         }
-        let Some(prio_len) = priority_len(suffix, index.priority) else {
-            return true; // damaged entry: skip
+        // The entry's value is the priority's length, so no priority is
+        // decoded just to find where the target starts.
+        let prio_len = match vpack::from_bytes::<u64>(v, vpack::uint) {
+            Ok(n) if n as usize <= suffix.len() => n as usize,
+            _ => return true, // damaged entry: skip
         };
         let keep_going = visit(&suffix[..prio_len], &suffix[prio_len..]);
         taken += 1;
@@ -565,15 +581,6 @@ where
     c.extend_from_slice(&tag);
     c.extend_from_slice(&last);
     Some(Cursor(c))
-}
-
-/// The length of the packed priority at the start of `suffix`, found by
-/// unpacking it; `None` if it does not unpack.
-fn priority_len<P: Default>(suffix: &[u8], pack: PackFn<P>) -> Option<usize> {
-    let mut p = P::default();
-    let mut r = vpack::Buffer::reader(suffix);
-    pack(&mut p, &mut r);
-    r.is_ok().then(|| r.position())
 }
 
 /// Reads a page of the term's targets (see [`Window`]) into `targets`;
@@ -612,7 +619,6 @@ pub fn read_term_targets<K, T, P>(
 where
     K: Default,
     T: Clone,
-    P: Default,
 {
     walk_term(tx, index, term.borrow(), window, |_, target| {
         if let Ok(t) = vpack::from_bytes(target, index.target) {
@@ -659,7 +665,6 @@ pub fn read_term_target_single<K, T, P>(
 where
     K: Default,
     T: Clone,
-    P: Default,
 {
     let mut found = false;
     let window = Window {

@@ -242,3 +242,51 @@ fn db_and_transactions_are_thread_friendly() {
     send_sync::<Bucket<u32, String>>();
     send_sync::<Index<u32, String>>();
 }
+
+/// Child side of `a_file_held_by_another_process_is_refused`: opens the
+/// database named by `VBOLT_HOLD_DB`, says so, and holds it until its stdin
+/// closes. Does nothing when run as an ordinary test.
+#[test]
+fn hold_db_child() {
+    let Ok(path) = std::env::var("VBOLT_HOLD_DB") else {
+        return;
+    };
+    let _db = Db::open(&path).unwrap();
+    println!("HOLDING");
+    let mut sink = String::new();
+    let _ = std::io::stdin().read_line(&mut sink);
+}
+
+#[test]
+fn a_file_held_by_another_process_is_refused() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shared.vbolt");
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "hold_db_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("VBOLT_HOLD_DB", &path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let held = lines
+        .by_ref()
+        .take(50)
+        .any(|l| l.map(|l| l.contains("HOLDING")).unwrap_or(false));
+    assert!(held, "the child process did not open the database");
+    let err = Db::open(&path)
+        .err()
+        .expect("opening a file another process holds must fail");
+    assert!(matches!(err, Error::InUse), "{err:?}");
+    drop(child.stdin.take()); // let the child exit
+    assert!(child.wait().unwrap().success());
+    // Once it has exited, the file opens normally.
+    Db::open(&path).unwrap();
+}

@@ -677,3 +677,28 @@ proptest! {
         prop_assert_eq!(stable, want);
     }
 }
+
+#[test]
+fn priorities_without_default_such_as_times_are_readable() {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+    static BY_TIME: Index<u32, u8, SystemTime> =
+        Index::new_ext("by_time", vpack::byte, vpack::unix_time_ord, vpack::fuint);
+    let db = Db::in_memory().unwrap();
+    let mut tx = db.write_tx().unwrap();
+    let t = |s: i64| {
+        if s >= 0 {
+            UNIX_EPOCH + Duration::from_secs(s as u64)
+        } else {
+            UNIX_EPOCH - Duration::from_secs(s.unsigned_abs())
+        }
+    };
+    for (target, secs) in [(1u32, 100i64), (2, -100), (3, 0), (4, -1_000_000_000)] {
+        set_target_single_term_ext(&mut tx, &BY_TIME, target, 7, t(secs));
+    }
+    let mut v = Vec::new();
+    read_term_targets(&tx, &BY_TIME, 7, &mut v, &Window::default());
+    assert_eq!(v, [4, 2, 3, 1], "pre-1970 times sort first");
+    let mut first = 0;
+    assert!(read_term_target_single(&tx, &BY_TIME, 7, &mut first));
+    assert_eq!(first, 4);
+}
