@@ -87,6 +87,23 @@ pub(crate) fn encode_key<K: Clone + Default + PartialEq>(
     *key != K::default() && vpack::append_bytes(&mut key.clone(), pack, out).is_ok()
 }
 
+/// The value stored under `key`, freshly unpacked; `None` when the key is
+/// absent (or zero) or its bytes do not unpack.
+fn fetch<K, V>(tx: &impl Readable, bucket: &Bucket<K, V>, key: &K) -> Option<V>
+where
+    K: Clone + Default + PartialEq,
+    V: Default,
+{
+    let mut kb = scratch(tx);
+    if !encode_key(bucket.key, key, &mut kb) {
+        return None;
+    }
+    get(tx, &bucket.table, &kb, |bytes| {
+        vpack::from_bytes(bytes, bucket.value).ok()
+    })
+    .flatten()
+}
+
 /// Reads the value stored under `key` into `item`.
 ///
 /// Returns `true` and replaces `*item` when the key exists and its value
@@ -102,14 +119,13 @@ where
     K: Clone + Default + PartialEq,
     V: Default,
 {
-    let mut kb = scratch(tx);
-    if !encode_key(bucket.key, key.borrow(), &mut kb) {
-        return false;
+    match fetch(tx, bucket, key.borrow()) {
+        Some(v) => {
+            *item = v;
+            true
+        }
+        None => false,
     }
-    get(tx, &bucket.table, &kb, |bytes| {
-        vpack::from_bytes_into(bytes, item, bucket.value)
-    })
-    .unwrap_or(false)
 }
 
 /// True if `key` has a value in the bucket (the value is not unpacked).
@@ -133,12 +149,9 @@ where
     K: Clone + Default + PartialEq,
     V: Default,
 {
-    let mut item = V::default();
-    let found = read(tx, bucket, key, &mut item);
-    if found {
-        list.push(item);
-    }
-    found
+    fetch(tx, bucket, key.borrow())
+        .map(|v| list.push(v))
+        .is_some()
 }
 
 /// Reads the value under `key` and inserts `(key, value)` into `map` (any
@@ -153,12 +166,10 @@ where
     K: Clone + Default + PartialEq,
     V: Default,
 {
-    let mut item = V::default();
-    let found = read(tx, bucket, key.borrow(), &mut item);
-    if found {
-        map.extend(Some((key.borrow().clone(), item)));
-    }
-    found
+    let key = key.borrow();
+    fetch(tx, bucket, key)
+        .map(|v| map.extend(Some((key.clone(), v))))
+        .is_some()
 }
 
 /// Reads the values of `keys`, in order, appending those found to `list`;

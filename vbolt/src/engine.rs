@@ -97,11 +97,6 @@ impl TableId {
         self.name
     }
 
-    /// The kind of table.
-    pub fn kind(&self) -> TableKind {
-        self.kind
-    }
-
     fn resolved(&self) -> &(usize, Box<str>) {
         self.resolved.get_or_init(|| {
             let full: Box<str> = format!("{}{}", self.kind.prefix(), self.name).into();
@@ -348,11 +343,15 @@ impl ReadTxn {
         f: impl FnOnce(&redb::ReadOnlyTable<Bytes, Bytes>) -> Result<R, Error>,
     ) -> Result<R, Error> {
         let slot = id.slot();
-        let known = matches!(
-            self.tables.borrow().get(slot),
-            Some(ReadSlot::Open(_) | ReadSlot::Missing)
-        );
-        if !known {
+        // Fast path: one borrow when the table is already known.
+        match self.tables.borrow().get(slot) {
+            Some(ReadSlot::Open(t)) => return f(t),
+            Some(ReadSlot::Missing) => return Ok(missing),
+            _ => {}
+        }
+        // First use in this transaction: open (or find missing) and cache,
+        // releasing the mutable borrow before `f` runs.
+        {
             let opened = match self.txn.open_table(id.def()) {
                 Ok(t) => ReadSlot::Open(t),
                 Err(redb::TableError::TableDoesNotExist(_)) => ReadSlot::Missing,

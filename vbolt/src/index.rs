@@ -583,6 +583,21 @@ where
     Some(Cursor(c))
 }
 
+/// Unpacks an entry's two halves and hands them to `visit`; an entry that
+/// does not unpack is skipped (the walk continues).
+fn visit_decoded<A: Default, B: Default>(
+    a: &[u8],
+    pack_a: PackFn<A>,
+    b: &[u8],
+    pack_b: PackFn<B>,
+    visit: &mut impl FnMut(A, B) -> bool,
+) -> bool {
+    match (vpack::from_bytes(a, pack_a), vpack::from_bytes(b, pack_b)) {
+        (Ok(a), Ok(b)) => visit(a, b),
+        _ => true,
+    }
+}
+
 /// Reads a page of the term's targets (see [`Window`]) into `targets`;
 /// returns the cursor of the next page, `None` when nothing follows.
 ///
@@ -644,13 +659,7 @@ where
     P: Default,
 {
     walk_term(tx, index, term.borrow(), window, |prio, target| {
-        match (
-            vpack::from_bytes(target, index.target),
-            vpack::from_bytes(prio, index.priority),
-        ) {
-            (Ok(t), Ok(p)) => visit(t, p),
-            _ => true,
-        }
+        visit_decoded(target, index.target, prio, index.priority, &mut visit)
     })
 }
 
@@ -722,12 +731,14 @@ pub fn iterate_target<K, T, P>(
         Bound::Included(&prefix),
         upper,
         false,
-        |k, v| match (
-            vpack::from_bytes(&k[prefix.len()..], index.term),
-            vpack::from_bytes(v, index.priority),
-        ) {
-            (Ok(t), Ok(p)) => visit(t, p),
-            _ => true,
+        |k, v| {
+            visit_decoded(
+                &k[prefix.len()..],
+                index.term,
+                v,
+                index.priority,
+                &mut visit,
+            )
         },
     );
 }
