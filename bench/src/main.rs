@@ -1,185 +1,141 @@
-//! The articles benchmark: every system runs the same workload, answers are
-//! cross-checked, and each figure is the median of several runs.
+//! The articles benchmark (`shared/bench/articles.md`): vbolt, the same work
+//! hand-written on redb, SQLite and native_db, side by side in one run.
 //!
-//! Run: `cargo run --release -p vbolt-bench` (add `-- --quick` for a small,
-//! fast check; `--runs N` to change the number of runs).
+//! Each run of each system happens in a child process of its own, so peak
+//! memory is per system and no system inherits another's warm allocator.
+//! Every system's answers are checked against the others' before any time
+//! is printed; each figure is the median of the runs.
+//!
+//! Run: `cargo run --release -p vbolt-bench` (`-- --quick` for a tenth of the
+//! work, `--runs N` for more runs, `--help` for the rest).
 
+mod config;
+mod run;
 mod systems;
 mod workload;
 
-use std::path::Path;
-use std::time::Instant;
+use std::process::{Command, ExitCode, Stdio};
 
-use systems::{RawRedb, System, Vbolt};
-use workload::{CATEGORIES, Rng, article};
+use config::{Args, Size};
+use run::{FIGURES, Measured};
 
-struct Config {
-    articles: i64,
-    point_reads: usize,
-    point_reads_tx: usize,
-    page_queries: usize,
-    counts: usize,
-    small_commits: usize,
-    runs: usize,
-}
-
-const FIGURES: [(&str, &str); 7] = [
-    ("load", "art/s"),
-    ("point_read", "ns"),
-    ("point_read_tx", "ns"),
-    ("page_query", "µs"),
-    ("count", "ns"),
-    ("small_commit", "µs"),
-    ("file", "MB"),
-];
-
-fn config() -> Config {
-    let args: Vec<String> = std::env::args().collect();
-    let quick = args.iter().any(|a| a == "--quick");
-    let runs = args
-        .iter()
-        .position(|a| a == "--runs")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(3);
-    if quick {
-        Config {
-            articles: 20_000,
-            point_reads: 100_000,
-            point_reads_tx: 10_000,
-            page_queries: 10_000,
-            counts: 100_000,
-            small_commits: 200,
-            runs,
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let args = match config::parse(&argv) {
+        Ok(a) => a,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return ExitCode::from(2);
         }
-    } else {
-        Config {
-            articles: 200_000,
-            point_reads: 1_000_000,
-            point_reads_tx: 100_000,
-            page_queries: 100_000,
-            counts: 1_000_000,
-            small_commits: 2_000,
-            runs,
+    };
+    if let Some(name) = &args.child {
+        println!("{}", run::run(name, &args.size.config()).to_line());
+        return ExitCode::SUCCESS;
+    }
+    match compare(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("vbolt-bench: {msg}");
+            ExitCode::FAILURE
         }
     }
 }
 
-fn file_size(dir: &Path) -> u64 {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().metadata().unwrap().len())
-        .sum()
+/// Runs one system in a child process and reads back what it measured.
+fn run_child(name: &str, size: Size) -> Result<Measured, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let out = Command::new(exe)
+        .args(["--child", name, size.flag()])
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot start the {name} run: {e}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        return Err(format!("the {name} run failed ({})", out.status));
+    }
+    stdout
+        .lines()
+        .find_map(Measured::parse)
+        .ok_or(format!("the {name} run printed no result: {stdout:?}"))
 }
 
-/// Times `f`, returning (checksum, seconds).
-fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
-    let start = Instant::now();
-    let r = f();
-    (r, start.elapsed().as_secs_f64())
-}
+fn compare(args: &Args) -> Result<(), String> {
+    let cfg = args.size.config();
+    let n = args.systems.len();
+    let mut runs: Vec<Vec<Measured>> = (0..n).map(|_| Vec::new()).collect();
+    for run in 0..args.runs {
+        // Rotate the order so no system always meets the same disk state.
+        for k in 0..n {
+            let s = (k + run) % n;
+            let name = &args.systems[s];
+            let m = run_child(name, args.size)?;
+            eprintln!("run {}/{}: {name} done", run + 1, args.runs);
+            runs[s].push(m);
+        }
+    }
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
-fn main() {
-    let cfg = config();
-    let data: Vec<_> = (1..=cfg.articles).map(article).collect();
-    let extra: Vec<_> = (cfg.articles + 1..=cfg.articles + cfg.small_commits as i64)
-        .map(article)
-        .collect();
-    let mut rng = Rng::new(42);
-    let ids: Vec<i64> = (0..cfg.point_reads)
-        .map(|_| rng.range(1, cfg.articles))
-        .collect();
-    let cats: Vec<i64> = (0..cfg.page_queries.max(cfg.counts))
-        .map(|_| rng.range(1, CATEGORIES))
-        .collect();
-
-    let names = ["vbolt", "raw redb"];
-    // results[system][figure] = one value per run
-    let mut results = vec![vec![Vec::new(); FIGURES.len()]; names.len()];
-    let mut checksums: Vec<Option<[u64; 4]>> = vec![None; names.len()];
-
-    for run in 0..cfg.runs {
-        // Alternate which system goes first, so neither always meets a
-        // colder or warmer disk.
-        let order: Vec<usize> = if run % 2 == 0 {
-            (0..names.len()).collect()
-        } else {
-            (0..names.len()).rev().collect()
-        };
-        for s in order {
-            let name = &names[s];
-            let dir = tempfile::tempdir_in(".").unwrap();
-            let mut sys: Box<dyn System> = match *name {
-                "vbolt" => Box::new(Vbolt::open(dir.path())),
-                _ => Box::new(RawRedb::open(dir.path())),
-            };
-            let ((), t_load) = timed(|| sys.load(&data, 1000));
-            let (c1, t_pr) = timed(|| sys.point_reads(&ids));
-            let (c2, t_prt) = timed(|| sys.point_reads_tx(&ids[..cfg.point_reads_tx]));
-            let (c3, t_pq) = timed(|| sys.page_queries(&cats[..cfg.page_queries]));
-            let (c4, t_c) = timed(|| sys.counts(&cats[..cfg.counts]));
-            let ((), t_sc) = timed(|| sys.small_commits(&extra));
-            let size = file_size(dir.path()) as f64 / 1e6;
-            let sums = [c1, c2, c3, c4];
-            match checksums[s] {
-                Some(prev) => assert_eq!(prev, sums, "{name} gave different answers between runs"),
-                None => checksums[s] = Some(sums),
+    // Every run of every system must have read the same answers.
+    let reference = runs[0][0].sums;
+    for (s, name) in args.systems.iter().enumerate() {
+        for m in &runs[s] {
+            if m.sums != reference {
+                return Err(format!(
+                    "{name} read different answers from {}: {:?} vs {:?}",
+                    args.systems[0], m.sums, reference
+                ));
             }
-            let r = &mut results[s];
-            r[0].push(cfg.articles as f64 / t_load);
-            r[1].push(t_pr * 1e9 / cfg.point_reads as f64);
-            r[2].push(t_prt * 1e9 / cfg.point_reads_tx as f64);
-            r[3].push(t_pq * 1e6 / cfg.page_queries as f64);
-            r[4].push(t_c * 1e9 / cfg.counts as f64);
-            r[5].push(t_sc * 1e6 / cfg.small_commits as f64);
-            r[6].push(size);
-            eprintln!("run {}/{} {name}: done", run + 1, cfg.runs);
-            drop(sys);
         }
     }
-    // Every system must have read the same things.
-    for (s, name) in names.iter().enumerate() {
-        assert_eq!(
-            checksums[s], checksums[0],
-            "{name} disagrees with {} on query results",
-            names[0]
-        );
-    }
+
+    let medians: Vec<Vec<f64>> = runs
+        .iter()
+        .map(|r| {
+            (0..FIGURES.len())
+                .map(|f| median(r.iter().map(|m| m.figures[f]).collect()))
+                .collect()
+        })
+        .collect();
 
     println!(
-        "articles workload: {} articles, median of {} runs (answers cross-checked: identical)\n",
-        cfg.articles, cfg.runs
+        "articles workload: {} articles, {} per load transaction; median of {} runs; \
+         answers cross-checked: identical\n",
+        cfg.articles, cfg.batch, args.runs
     );
     print!("| system |");
-    for (f, unit) in FIGURES {
-        print!(" {f} {unit} |");
+    for (f, unit, _) in FIGURES {
+        print!(" {f} ({unit}) |");
     }
     println!();
-    println!("|---|{}", "---|".repeat(FIGURES.len()));
-    let medians: Vec<Vec<f64>> = results
-        .iter_mut()
-        .map(|r| r.iter_mut().map(|v| median(v)).collect())
-        .collect();
-    for (s, name) in names.iter().enumerate() {
+    println!("|---|{}", "---:|".repeat(FIGURES.len()));
+    for (s, name) in args.systems.iter().enumerate() {
         print!("| {name} |");
         for (f, m) in medians[s].iter().enumerate() {
-            let ratio = m / medians[0][f];
             if s == 0 {
                 print!(" {} |", fmt(*m));
             } else {
-                print!(" {} ({ratio:.2}×) |", fmt(*m));
+                print!(" {} ({:.2}×) |", fmt(*m), m / medians[0][f]);
             }
         }
         println!();
     }
     println!(
-        "\n(×: the system's figure divided by vbolt's; for load, higher is faster, elsewhere lower is faster)"
+        "\n×: the system's figure divided by {}'s. Higher is better for load and the \
+         concurrent reads; lower is better elsewhere.",
+        args.systems[0]
     );
+    println!("Writer commits/s during the concurrent figures (1 reader, 2 readers):");
+    for (s, name) in args.systems.iter().enumerate() {
+        let w0 = median(runs[s].iter().map(|m| m.writer_commits[0]).collect());
+        let w1 = median(runs[s].iter().map(|m| m.writer_commits[1]).collect());
+        let base = median(runs[s].iter().map(|m| m.baseline_rss).collect());
+        println!("- {name}: {w0:.0}, {w1:.0} (harness RSS before opening: {base:.0} MB)");
+    }
+    Ok(())
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }
 
 fn fmt(v: f64) -> String {

@@ -1,12 +1,12 @@
 //! The database handle [`Db`]: opening a file, and beginning transactions.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::engine::{EngineOptions, Store};
 use crate::error::Error;
 use crate::tx::{ReadTx, WriteTx};
 
-pub use crate::engine::Durability;
+pub use crate::engine::{Durability, Space};
 
 /// An open vbolt database: a single file (or an in-memory database).
 ///
@@ -22,6 +22,7 @@ pub use crate::engine::Durability;
 /// ```
 pub struct Db {
     store: Store,
+    path: Option<PathBuf>,
 }
 
 /// Settings for [`Db::open_with`].
@@ -81,6 +82,7 @@ impl Db {
     pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Db, Error> {
         Ok(Db {
             store: Store::open(path.as_ref(), &options.engine)?,
+            path: Some(path.as_ref().to_path_buf()),
         })
     }
 
@@ -88,6 +90,7 @@ impl Db {
     pub fn in_memory() -> Result<Db, Error> {
         Ok(Db {
             store: Store::in_memory()?,
+            path: None,
         })
     }
 
@@ -133,6 +136,32 @@ impl Db {
     pub fn with_write_tx<R>(&self, f: impl FnOnce(&mut WriteTx) -> R) -> Result<R, Error> {
         let mut tx = self.write_tx()?;
         Ok(f(&mut tx))
+    }
+
+    /// The file this database was opened from (`None` in memory).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    pub(crate) fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
+    /// Runs the storage engine's own check of the whole file: every page's
+    /// checksum and the trees' structure. Returns `Ok(true)` if the file is
+    /// clean, `Ok(false)` if damage was found **and repaired** (the engine
+    /// rewrote the file), `Err` if it cannot be repaired. Needs the database
+    /// to itself (no open transaction). vbolt's own invariants are checked
+    /// by [`check`](crate::check), which never writes.
+    pub fn check_engine(&mut self) -> Result<bool, Error> {
+        self.store.check_engine()
+    }
+
+    /// How the file's space is used: stored, bookkeeping, and free
+    /// (fragmented) bytes. Needs a writable database (it looks through a
+    /// write transaction that is dropped, writing nothing).
+    pub fn space(&self) -> Result<Space, Error> {
+        self.store.space()
     }
 
     /// Engine-level table names and entry counts, for inspection tools.

@@ -53,8 +53,12 @@ type Def<'a> = TableDefinition<'a, Bytes, Bytes>;
 pub enum TableKind {
     /// A bucket: key -> value.
     Bucket,
-    /// An index: term entries, reverse entries and counts.
-    Index,
+    /// An index's term entries: term priority target -> priority length.
+    IndexTerms,
+    /// An index's target entries: target term -> priority.
+    IndexTargets,
+    /// An index's counts: term -> number of targets.
+    IndexCounts,
     /// vbolt's own bookkeeping (sequences, processes).
     Meta,
 }
@@ -63,7 +67,9 @@ impl TableKind {
     fn prefix(self) -> &'static str {
         match self {
             TableKind::Bucket => "bucket:",
-            TableKind::Index => "index:",
+            TableKind::IndexTerms => "index:",
+            TableKind::IndexTargets => "index-targets:",
+            TableKind::IndexCounts => "index-counts:",
             TableKind::Meta => "vbolt:",
         }
     }
@@ -229,6 +235,72 @@ impl Store {
         })
     }
 
+    /// Runs the engine's own check of the whole file (page checksums and
+    /// tree structure). `Ok(true)`: clean; `Ok(false)`: damage was found and
+    /// repaired (the file was rewritten); `Err`: damaged beyond repair.
+    pub fn check_engine(&mut self) -> Result<bool, Error> {
+        match &mut self.db {
+            Database::ReadWrite(db) => guarded("check", || Ok(db.check_integrity()?)),
+            Database::ReadOnly(_) => Err(Error::ReadOnly),
+        }
+    }
+
+    /// Moves live pages to the front of the file and truncates it; `true`
+    /// if anything moved.
+    pub fn compact(&mut self) -> Result<bool, Error> {
+        match &mut self.db {
+            Database::ReadWrite(db) => guarded("compact", || {
+                db.compact().map_err(|e| Error::Engine(e.to_string()))
+            }),
+            Database::ReadOnly(_) => Err(Error::ReadOnly),
+        }
+    }
+
+    /// How the file's space is used, from a write transaction that is
+    /// dropped without committing (nothing is written).
+    pub fn space(&self) -> Result<Space, Error> {
+        let Database::ReadWrite(db) = &self.db else {
+            return Err(Error::ReadOnly);
+        };
+        let txn = db.begin_write()?;
+        let stats = txn.stats()?;
+        Ok(Space {
+            stored_bytes: stats.stored_bytes(),
+            metadata_bytes: stats.metadata_bytes(),
+            fragmented_bytes: stats.fragmented_bytes(),
+            page_size: stats.page_size() as u64,
+        })
+    }
+
+    /// Writes `entries` into the table called `name` (created if needed) in
+    /// one transaction that is not made durable by itself: call
+    /// [`Store::sync`] after the last one.
+    pub fn load(&self, name: &str, entries: &[(Vec<u8>, Vec<u8>)]) -> Result<(), Error> {
+        let Database::ReadWrite(db) = &self.db else {
+            return Err(Error::ReadOnly);
+        };
+        let mut txn = db.begin_write()?;
+        txn.set_durability(redb::Durability::None)
+            .map_err(|e| Error::Engine(e.to_string()))?;
+        {
+            let mut table = txn.open_table(Def::new(name))?;
+            for (k, v) in entries {
+                table.insert(&k[..], &v[..])?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Makes every earlier commit durable (an empty durable commit).
+    pub fn sync(&self) -> Result<(), Error> {
+        let Database::ReadWrite(db) = &self.db else {
+            return Err(Error::ReadOnly);
+        };
+        db.begin_write()?.commit()?;
+        Ok(())
+    }
+
     /// Names and entry counts of every table, in name order.
     pub fn list_tables(&self) -> Result<Vec<(String, u64)>, Error> {
         let txn = self.begin_read()?;
@@ -241,6 +313,19 @@ impl Store {
         out.sort();
         Ok(out)
     }
+}
+
+/// How a database file's space is used (see [`Store::space`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Space {
+    /// Bytes of keys and values stored.
+    pub stored_bytes: u64,
+    /// Bytes of engine bookkeeping (tree branches, allocator state).
+    pub metadata_bytes: u64,
+    /// Bytes allocated but unused: what compaction can give back.
+    pub fragmented_bytes: u64,
+    /// The engine's page size.
+    pub page_size: u64,
 }
 
 /// A bound on byte keys, borrowed from the caller's buffers.
@@ -370,6 +455,65 @@ impl ReadTxn {
     }
 }
 
+impl ReadTxn {
+    /// Names of every table in this snapshot, in name order.
+    pub fn table_names(&self) -> Result<Vec<String>, Error> {
+        let mut names: Vec<String> = self
+            .txn
+            .list_tables()?
+            .map(|h| h.name().to_string())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// Entry count of the table called `name`, `None` if it does not exist.
+    pub fn table_len(&self, name: &str) -> Result<Option<u64>, Error> {
+        self.open_named(name)?.map(|t| t.len()).transpose()
+    }
+
+    /// The table called `name`, opened for tools and operations (not the
+    /// hot path: each call opens it); `None` if it does not exist.
+    pub fn open_named(&self, name: &str) -> Result<Option<RawTable>, Error> {
+        match self.txn.open_table(Def::new(name)) {
+            Ok(table) => Ok(Some(RawTable { table })),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// A table opened by its engine-level name in a read snapshot.
+pub struct RawTable {
+    table: redb::ReadOnlyTable<Bytes, Bytes>,
+}
+
+impl RawTable {
+    /// Number of entries.
+    pub fn len(&self) -> Result<u64, Error> {
+        Ok(self.table.len()?)
+    }
+
+    /// Looks `key` up and hands its value to `f`.
+    pub fn get<R>(&self, key: &[u8], f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>, Error> {
+        Ok(self.table.get(key)?.map(|v| f(v.value())))
+    }
+
+    /// Visits entries within the bounds, as [`KvRead::scan`].
+    pub fn scan(
+        &self,
+        lower: KeyBound,
+        upper: KeyBound,
+        reverse: bool,
+        visit: impl FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), Error> {
+        if bounds_empty(lower, upper) {
+            return Ok(());
+        }
+        run_scan(self.table.range::<&[u8]>((lower, upper))?, reverse, visit)
+    }
+}
+
 impl KvRead for ReadTxn {
     #[inline]
     fn get<R>(
@@ -496,6 +640,20 @@ impl WriteTxn {
 
     pub fn delete(&mut self, table: &TableId, key: &[u8]) -> Result<bool, Error> {
         self.with_table_mut(table, |t| Ok(t.remove(key)?.is_some()))
+    }
+
+    /// Removes every entry of the table (the table itself stays).
+    pub fn clear_table(&mut self, table: &TableId) -> Result<(), Error> {
+        let slot = table.slot();
+        self.cell.with_dependent_mut(|txn, tables| {
+            // The cached handle borrows the table; close it first.
+            if let Some(cached) = tables.get_mut().get_mut(slot) {
+                *cached = None;
+            }
+            txn.delete_table(table.def())?;
+            Ok::<(), Error>(())
+        })?;
+        self.create_table(table)
     }
 
     /// Creates the table if it does not exist.

@@ -33,6 +33,12 @@ pub enum Error {
     Finished,
     /// Any other failure reported by the storage engine, with its message.
     Engine(String),
+    /// A backup stream that cannot be restored: not a backup, truncated,
+    /// failing its checksums, or holding a record this version does not
+    /// know.
+    Backup(String),
+    /// No table of this engine-level name exists (inspection tools).
+    NoSuchTable(String),
 }
 
 impl fmt::Display for Error {
@@ -52,6 +58,8 @@ impl fmt::Display for Error {
             }
             Error::Finished => f.write_str("the transaction was already committed"),
             Error::Engine(why) => write!(f, "storage engine error: {why}"),
+            Error::Backup(why) => write!(f, "invalid backup: {why}"),
+            Error::NoSuchTable(name) => write!(f, "no table named {name:?}"),
         }
     }
 }

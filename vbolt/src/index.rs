@@ -30,20 +30,21 @@
 //!
 //! # Layout
 //!
-//! An index is one table with three kinds of entries, told apart by their
-//! first byte:
+//! An index is three engine tables:
 //!
-//! | entry | key | value |
+//! | table | key | value |
 //! |---|---|---|
-//! | term entry | `0x01` term priority target | length of the priority (varint) |
-//! | target entry | `0x02` target term | priority |
-//! | count | `0x03` term | number of targets, u64 big-endian |
+//! | `index:NAME` (term entries) | term priority target | lengths of the term and the priority (two varints) |
+//! | `index-targets:NAME` (target entries) | target term | priority |
+//! | `index-counts:NAME` | term | number of targets, u64 big-endian |
 //!
 //! Term entries sort by (term, priority, target), so a term's targets are one
 //! contiguous, ordered range. Target entries give a target's terms (and let
 //! an update find what to remove). Every vpack encoding is self-delimiting,
 //! so one term's encoding is never a prefix of another's and a range never
-//! leaks into the next term.
+//! leaks into the next term. Counts live in a table of their own, one entry
+//! per term, so reading a count descends a tree of a few pages, not the
+//! index's whole depth.
 //!
 //! The priority's pack function decides the order: the default `u16` packed
 //! with `fuint` sorts ascending; use `fint_ord` or `unix_time_ord` for
@@ -58,9 +59,10 @@ use crate::tx::{Readable, WriteTx, get, scan, scratch};
 use crate::window::{Cursor, Direction, Window};
 use vpack::PackFn;
 
-const TERM: u8 = 0x01;
-const TARGET: u8 = 0x02;
-const COUNT: u8 = 0x03;
+/// Positions of an index's tables in [`Index::tables`].
+const TERMS: usize = 0;
+const TARGETS: usize = 1;
+const COUNTS: usize = 2;
 
 /// A declared index from terms `T` to targets `K`, ordered by priorities `P`.
 ///
@@ -72,7 +74,8 @@ const COUNT: u8 = 0x03;
 ///     vbolt::Index::new("keywords", vpack::string_z, vpack::fuint);
 /// ```
 pub struct Index<K, T, P = u16> {
-    pub(crate) table: TableId,
+    /// Term entries, target entries and counts, in that order.
+    pub(crate) tables: [TableId; 3],
     pub(crate) target: PackFn<K>,
     pub(crate) term: PackFn<T>,
     pub(crate) priority: PackFn<P>,
@@ -97,7 +100,11 @@ impl<K, T, P> Index<K, T, P> {
         target: PackFn<K>,
     ) -> Index<K, T, P> {
         Index {
-            table: TableId::new(TableKind::Index, name),
+            tables: [
+                TableId::new(TableKind::IndexTerms, name),
+                TableId::new(TableKind::IndexTargets, name),
+                TableId::new(TableKind::IndexCounts, name),
+            ],
             target,
             term,
             priority,
@@ -106,7 +113,19 @@ impl<K, T, P> Index<K, T, P> {
 
     /// The index's name.
     pub fn name(&self) -> &'static str {
-        self.table.name()
+        self.tables[TERMS].name()
+    }
+
+    fn terms(&self) -> &TableId {
+        &self.tables[TERMS]
+    }
+
+    fn targets(&self) -> &TableId {
+        &self.tables[TARGETS]
+    }
+
+    fn counts(&self) -> &TableId {
+        &self.tables[COUNTS]
     }
 }
 
@@ -162,16 +181,38 @@ fn prefix_upper<'b>(prefix: &[u8], end: &'b mut Vec<u8>) -> Bound<&'b [u8]> {
     }
 }
 
-/// Writes `n` as an unsigned varint into `out`; returns its length.
-fn encode_len(mut n: usize, out: &mut [u8; 10]) -> usize {
-    let mut i = 0;
+/// Writes `n` as an unsigned varint at `out[at..]`; returns the end.
+fn encode_len(mut n: usize, out: &mut [u8; 20], mut at: usize) -> usize {
     while n >= 0x80 {
-        out[i] = n as u8 | 0x80;
+        out[at] = n as u8 | 0x80;
         n >>= 7;
-        i += 1;
+        at += 1;
     }
-    out[i] = n as u8;
-    i + 1
+    out[at] = n as u8;
+    at + 1
+}
+
+/// The value of a term entry: the lengths of its term and its priority, so
+/// the key splits into (term, priority, target) without knowing the types.
+fn entry_value(term_len: usize, prio_len: usize, out: &mut [u8; 20]) -> usize {
+    let at = encode_len(term_len, out, 0);
+    encode_len(prio_len, out, at)
+}
+
+/// Splits a term entry's key into (term, priority, target) using the
+/// lengths in its value; `None` if they do not fit the key.
+pub(crate) fn split_term_entry<'k>(key: &'k [u8], value: &[u8]) -> Option<[&'k [u8]; 3]> {
+    let mut buf = vpack::Buffer::reader(value);
+    let (mut term_len, mut prio_len) = (0u64, 0u64);
+    vpack::uint(&mut term_len, &mut buf);
+    vpack::uint(&mut prio_len, &mut buf);
+    buf.finish().ok()?;
+    let t = usize::try_from(term_len).ok()?;
+    let p = t.checked_add(usize::try_from(prio_len).ok()?)?;
+    if p > key.len() {
+        return None;
+    }
+    Some([&key[..t], &key[t..p], &key[p..]])
 }
 
 fn count_of(bytes: &[u8]) -> Option<u64> {
@@ -275,14 +316,13 @@ where
 /// Reads the target's current (term, priority) pairs, in term-byte order.
 fn collect_old<K, T, P>(tx: &WriteTx, index: &Index<K, T, P>, s: &mut Scratch) {
     s.key.clear();
-    s.key.push(TARGET);
     s.key.extend_from_slice(&s.target);
     let prefix = std::mem::take(&mut s.key);
     let mut end = std::mem::take(&mut s.end);
     let upper = prefix_upper(&prefix, &mut end);
     scan(
         tx,
-        &index.table,
+        index.targets(),
         Bound::Included(&prefix),
         upper,
         false,
@@ -335,7 +375,6 @@ fn apply_changes<K, T, P>(tx: &mut WriteTx, index: &Index<K, T, P>, s: &mut Scra
 fn term_entry_key(s: &mut Scratch, p: Pair) -> Vec<u8> {
     let mut key = std::mem::take(&mut s.key);
     key.clear();
-    key.push(TERM);
     key.extend_from_slice(&s.arena[p.term.0..p.term.1]);
     key.extend_from_slice(&s.arena[p.prio.0..p.prio.1]);
     key.extend_from_slice(&s.target);
@@ -345,7 +384,6 @@ fn term_entry_key(s: &mut Scratch, p: Pair) -> Vec<u8> {
 fn target_entry_key(s: &mut Scratch, p: Pair) -> Vec<u8> {
     let mut key = std::mem::take(&mut s.key);
     key.clear();
-    key.push(TARGET);
     key.extend_from_slice(&s.target);
     key.extend_from_slice(&s.arena[p.term.0..p.term.1]);
     key
@@ -353,14 +391,14 @@ fn target_entry_key(s: &mut Scratch, p: Pair) -> Vec<u8> {
 
 fn delete_term_entry<K, T, P>(tx: &mut WriteTx, index: &Index<K, T, P>, s: &mut Scratch, p: Pair) {
     let key = term_entry_key(s, p);
-    tx.delete(&index.table, &key);
+    tx.delete(index.terms(), &key);
     s.key = key;
 }
 
 fn remove_pair<K, T, P>(tx: &mut WriteTx, index: &Index<K, T, P>, s: &mut Scratch, p: Pair) {
     delete_term_entry(tx, index, s, p);
     let key = target_entry_key(s, p);
-    tx.delete(&index.table, &key);
+    tx.delete(index.targets(), &key);
     s.key = key;
     adjust_count(tx, index, s, p, false);
 }
@@ -375,14 +413,14 @@ fn add_pair<K, T, P>(
     counted: bool,
 ) {
     let key = term_entry_key(s, p);
-    let mut len = [0u8; 10];
-    let n = encode_len(p.prio.1 - p.prio.0, &mut len);
-    tx.put(&index.table, &key, &len[..n]);
+    let mut value = [0u8; 20];
+    let n = entry_value(p.term.1 - p.term.0, p.prio.1 - p.prio.0, &mut value);
+    tx.put(index.terms(), &key, &value[..n]);
     let key2 = {
         s.key = key;
         target_entry_key(s, p)
     };
-    tx.put(&index.table, &key2, &s.arena[p.prio.0..p.prio.1]);
+    tx.put(index.targets(), &key2, &s.arena[p.prio.0..p.prio.1]);
     s.key = key2;
     if counted {
         adjust_count(tx, index, s, p, true);
@@ -398,18 +436,19 @@ fn adjust_count<K, T, P>(
 ) {
     let mut key = std::mem::take(&mut s.key);
     key.clear();
-    key.push(COUNT);
     key.extend_from_slice(&s.arena[p.term.0..p.term.1]);
-    let current = get(tx, &index.table, &key, count_of).flatten().unwrap_or(0);
+    let current = get(tx, index.counts(), &key, count_of)
+        .flatten()
+        .unwrap_or(0);
     let next = if up {
         current + 1
     } else {
         current.saturating_sub(1)
     };
     if next == 0 {
-        tx.delete(&index.table, &key);
+        tx.delete(index.counts(), &key);
     } else {
-        tx.put(&index.table, &key, &next.to_be_bytes());
+        tx.put(index.counts(), &key, &next.to_be_bytes());
     }
     s.key = key;
 }
@@ -517,10 +556,8 @@ where
     T: Clone,
 {
     let mut prefix = scratch(tx);
-    prefix.push(TERM);
-    let t0 = prefix.len();
     vpack::append_bytes(&mut term.clone(), index.term, &mut prefix).ok()?;
-    let tag = cursor_tag(&index.table, &prefix[t0..]);
+    let tag = cursor_tag(index.terms(), &prefix);
     let mut end = scratch(tx);
     let end_bound = prefix_upper(&prefix, &mut end);
     let mut start = scratch(tx);
@@ -548,7 +585,7 @@ where
     let mut last = scratch(tx);
     let mut more = false;
     let mut full = false;
-    scan(tx, &index.table, lower, upper, reverse, |k, v| {
+    scan(tx, index.terms(), lower, upper, reverse, |k, v| {
         if full {
             more = true;
             return false;
@@ -558,13 +595,15 @@ where
             skip -= 1;
             return true;
         }
-        // The entry's value is the priority's length, so no priority is
-        // decoded just to find where the target starts.
-        let prio_len = match vpack::from_bytes::<u64>(v, vpack::uint) {
-            Ok(n) if n as usize <= suffix.len() => n as usize,
-            _ => return true, // damaged entry: skip
+        // The entry's value holds the lengths, so no priority is decoded
+        // just to find where the target starts.
+        let Some([term, prio, target]) = split_term_entry(k, v) else {
+            return true; // damaged entry (`check` reports it): skip
         };
-        let keep_going = visit(&suffix[..prio_len], &suffix[prio_len..]);
+        if term.len() != prefix.len() {
+            return true;
+        }
+        let keep_going = visit(prio, target);
         taken += 1;
         full = !keep_going || (window.limit != 0 && taken >= window.limit);
         if full {
@@ -697,11 +736,10 @@ where
     T: Clone,
 {
     let mut key = scratch(tx);
-    key.push(COUNT);
     if vpack::append_bytes(&mut term.borrow().clone(), index.term, &mut key).is_err() {
         return 0;
     }
-    get(tx, &index.table, &key, count_of)
+    get(tx, index.counts(), &key, count_of)
         .flatten()
         .map_or(0, |n| n as usize)
 }
@@ -719,7 +757,6 @@ pub fn iterate_target<K, T, P>(
     P: Default,
 {
     let mut prefix = scratch(tx);
-    prefix.push(TARGET);
     if vpack::append_bytes(&mut target.borrow().clone(), index.target, &mut prefix).is_err() {
         return;
     }
@@ -727,7 +764,7 @@ pub fn iterate_target<K, T, P>(
     let upper = prefix_upper(&prefix, &mut end);
     scan(
         tx,
-        &index.table,
+        index.targets(),
         Bound::Included(&prefix),
         upper,
         false,
@@ -752,15 +789,13 @@ pub fn iterate_all_terms<K, T, P>(
 ) where
     T: Default,
 {
-    let prefix = [COUNT];
-    let end = [COUNT + 1];
     scan(
         tx,
-        &index.table,
-        Bound::Included(&prefix),
-        Bound::Excluded(&end),
+        index.counts(),
+        Bound::Unbounded,
+        Bound::Unbounded,
         false,
-        |k, v| match (vpack::from_bytes(&k[1..], index.term), count_of(v)) {
+        |k, v| match (vpack::from_bytes(k, index.term), count_of(v)) {
             (Ok(t), Some(n)) => visit(t, n as usize),
             _ => true,
         },

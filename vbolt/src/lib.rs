@@ -86,6 +86,9 @@
 //!   [`scan_list`], [`tx_write_batches`], ...).
 //! - [`Index`] and its functions; [`Window`] and [`Cursor`] for pages.
 //! - [`Info`]: the list of declarations, for setup and introspection.
+//! - Operations: run-once processes, [`backup`] and [`restore`], [`check`],
+//!   [`rebuild_index`], [`compact`], inspection ([`tables`],
+//!   [`raw_entries`], [`debug_entries`]).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -99,6 +102,7 @@ mod db;
 mod engine;
 mod error;
 mod index;
+mod ops;
 mod scan;
 mod schema;
 mod tx;
@@ -108,12 +112,17 @@ pub use bucket::{
     Bucket, delete, has_key, next_int_id, raw_set_sequence_correctly, read, read_append,
     read_slice, read_slice_to_map, read_to_map, write,
 };
-pub use db::{Db, Durability, Options};
+pub use db::{Db, Durability, Options, Space};
 pub use error::Error;
 pub use index::{
     Index, delete_target_terms, iterate_all_terms, iterate_target, iterate_term, read_term_count,
     read_term_target_single, read_term_targets, set_target_single_term, set_target_single_term_ext,
     set_target_terms, set_target_terms_plain, set_target_terms_uniform,
+};
+pub use ops::{
+    BackupOptions, BackupSummary, CheckReport, Compacted, Problem, Progress, Role, TableInfo,
+    apply_db_process, apply_db_process_batched, backup, check, compact, compact_into,
+    debug_entries, process_applied, raw_entries, rebuild_index, restore, tables,
 };
 pub use scan::{
     iterate_all, iterate_all_reverse, iterate_bucket_from, iterate_in_batches, scan_list,

@@ -27,13 +27,14 @@ pub trait Declared: Sync + sealed::Table {
 
 pub(crate) mod sealed {
     pub trait Table {
-        fn table(&self) -> &crate::engine::TableId;
+        /// The engine tables holding the declaration's data.
+        fn tables(&self) -> &[crate::engine::TableId];
     }
 }
 
 impl<K, V> sealed::Table for Bucket<K, V> {
-    fn table(&self) -> &TableId {
-        &self.table
+    fn tables(&self) -> &[TableId] {
+        std::slice::from_ref(&self.table)
     }
 }
 
@@ -47,14 +48,14 @@ impl<K, V> Declared for Bucket<K, V> {
 }
 
 impl<K, T, P> sealed::Table for Index<K, T, P> {
-    fn table(&self) -> &TableId {
-        &self.table
+    fn tables(&self) -> &[TableId] {
+        &self.tables
     }
 }
 
 impl<K, T, P> Declared for Index<K, T, P> {
     fn name(&self) -> &'static str {
-        self.table.name()
+        self.name()
     }
     fn kind(&self) -> Kind {
         Kind::Index
@@ -90,16 +91,18 @@ impl Info {
         self.items
     }
 
-    /// The engine-level table name of a declaration, as raw tools list it.
-    pub fn table_name(item: &dyn Declared) -> &str {
-        item.table().full_name()
+    /// The engine-level names of a declaration's tables, as raw tools list
+    /// them: one for a bucket (`bucket:NAME`), three for an index
+    /// (`index:NAME`, `index-targets:NAME`, `index-counts:NAME`).
+    pub fn table_names(item: &dyn Declared) -> impl Iterator<Item = &str> {
+        item.tables().iter().map(TableId::full_name)
     }
 }
 
 /// Creates every declared bucket and index that does not exist yet, in `tx`.
 pub fn init_buckets(tx: &mut WriteTx, info: &Info) {
-    for item in info.items() {
-        tx.create_table(item.table());
+    for table in info.items().iter().flat_map(|item| item.tables()) {
+        tx.create_table(table);
     }
 }
 

@@ -201,6 +201,11 @@ impl ReadTx {
         self.error.get()
     }
 
+    /// The engine snapshot, for operations on tables named at run time.
+    pub(crate) fn raw(&self) -> &ReadTxn {
+        &self.kv
+    }
+
     /// Ends the transaction, returning the first engine failure met.
     pub fn finish(mut self) -> Result<(), Error> {
         self.error.take().map_or(Ok(()), Err)
@@ -311,6 +316,20 @@ impl WriteTx {
             }
             None => false,
         }
+    }
+
+    /// Empties a table, recording failure.
+    pub(crate) fn clear_table(&mut self, table: &TableId) {
+        if let Some(kv) = self.writer()
+            && let Err(e) = kv.clear_table(table)
+        {
+            self.fail(e);
+        }
+    }
+
+    /// True once committed (or after a failed commit).
+    pub(crate) fn is_finished(&self) -> bool {
+        self.kv.is_none()
     }
 
     /// Creates a table if missing, recording failure.

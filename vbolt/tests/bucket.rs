@@ -365,7 +365,8 @@ fn batches_visit_everything_once() {
 
 #[test]
 fn info_lists_and_creates_declarations() {
-    static INFO: Info = Info::new(&[&USERS, &BY_NAME, &NUMS]);
+    static TAGS: Index<u32, String> = Index::new("tags", vpack::string_z, vpack::fuint);
+    static INFO: Info = Info::new(&[&USERS, &BY_NAME, &TAGS, &NUMS]);
     let db = Db::in_memory().unwrap();
     ensure_buckets(&db, &INFO).unwrap();
     let tables: Vec<String> = db
@@ -374,14 +375,27 @@ fn info_lists_and_creates_declarations() {
         .into_iter()
         .map(|(n, _)| n)
         .collect();
-    for item in INFO.items() {
-        assert!(
-            tables.iter().any(|t| t == Info::table_name(*item)),
-            "{tables:?}"
-        );
+    let declared: Vec<&str> = INFO
+        .items()
+        .iter()
+        .flat_map(|item| Info::table_names(*item))
+        .collect();
+    assert_eq!(
+        declared,
+        [
+            "bucket:users",
+            "bucket:by_name",
+            "index:tags",
+            "index-targets:tags",
+            "index-counts:tags",
+            "bucket:nums"
+        ]
+    );
+    for name in declared {
+        assert!(tables.iter().any(|t| t == name), "{name} in {tables:?}");
     }
     assert_eq!(
         INFO.items().iter().map(|d| d.name()).collect::<Vec<_>>(),
-        ["users", "by_name", "nums"]
+        ["users", "by_name", "tags", "nums"]
     );
 }

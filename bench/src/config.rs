@@ -1,0 +1,140 @@
+//! Workload sizes and command-line options.
+
+/// How much work each figure does.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub articles: i64,
+    pub batch: usize,
+    pub point_reads: usize,
+    pub point_reads_tx: usize,
+    pub page_queries: usize,
+    pub counts: usize,
+    pub small_commits: usize,
+    pub concurrent_secs: f64,
+}
+
+/// The size chosen on the command line.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Size {
+    /// The workload of `shared/bench/articles.md`.
+    Full,
+    /// A tenth of it, for a fast check.
+    Quick,
+    /// Just enough to exercise every path (the smoke test).
+    Tiny,
+}
+
+impl Size {
+    pub fn flag(self) -> &'static str {
+        match self {
+            Size::Full => "--full",
+            Size::Quick => "--quick",
+            Size::Tiny => "--tiny",
+        }
+    }
+
+    pub fn config(self) -> Config {
+        match self {
+            Size::Full => Config {
+                articles: 200_000,
+                batch: 1000,
+                point_reads: 1_000_000,
+                point_reads_tx: 100_000,
+                page_queries: 100_000,
+                counts: 1_000_000,
+                small_commits: 2_000,
+                concurrent_secs: 3.0,
+            },
+            Size::Quick => Config {
+                articles: 20_000,
+                batch: 1000,
+                point_reads: 100_000,
+                point_reads_tx: 10_000,
+                page_queries: 10_000,
+                counts: 100_000,
+                small_commits: 200,
+                concurrent_secs: 1.0,
+            },
+            Size::Tiny => Config {
+                articles: 2_000,
+                batch: 500,
+                point_reads: 2_000,
+                point_reads_tx: 500,
+                page_queries: 200,
+                counts: 2_000,
+                small_commits: 10,
+                concurrent_secs: 0.2,
+            },
+        }
+    }
+}
+
+/// Parsed command line.
+pub struct Args {
+    pub size: Size,
+    pub runs: usize,
+    /// Systems to run, in table order.
+    pub systems: Vec<String>,
+    /// `Some(name)`: this process is a child running one system.
+    pub child: Option<String>,
+}
+
+pub const USAGE: &str = "\
+usage: vbolt-bench [--quick | --tiny] [--runs N] [--systems a,b,...]
+
+Runs the articles workload on every system, each run in a child process,
+checks that all systems read the same answers, and prints a markdown table
+of medians with each figure's ratio to vbolt.
+
+  --quick        a tenth of the workload (20,000 articles)
+  --tiny         a few thousand operations: checks every path, times nothing useful
+  --runs N       runs per system (default 3, minimum 1)
+  --systems L    comma-separated subset of: vbolt, raw-redb, sqlite, native_db";
+
+pub fn parse(args: &[String]) -> Result<Args, String> {
+    let mut parsed = Args {
+        size: Size::Full,
+        runs: 3,
+        systems: crate::systems::NAMES
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        child: None,
+    };
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--full" => parsed.size = Size::Full,
+            "--quick" => parsed.size = Size::Quick,
+            "--tiny" => parsed.size = Size::Tiny,
+            "--runs" => {
+                let n = it.next().ok_or("--runs needs a number")?;
+                parsed.runs = n
+                    .parse()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or(format!("--runs: not a count: {n:?}"))?;
+            }
+            "--systems" => {
+                let list = it.next().ok_or("--systems needs a list")?;
+                parsed.systems = list
+                    .split(',')
+                    .map(|s| system_name(s).map(str::to_string))
+                    .collect::<Result<_, _>>()?;
+            }
+            "--child" => parsed.child = Some(it.next().ok_or("--child needs a name")?.clone()),
+            "-h" | "--help" => return Err(USAGE.to_string()),
+            other => return Err(format!("unknown argument {other:?}\n\n{USAGE}")),
+        }
+    }
+    Ok(parsed)
+}
+
+/// The table name of a system given on the command line.
+fn system_name(arg: &str) -> Result<&'static str, String> {
+    let wanted = arg.trim().to_ascii_lowercase().replace(['-', '_', ' '], "");
+    crate::systems::NAMES
+        .into_iter()
+        .find(|n| n.to_ascii_lowercase().replace(['-', '_', ' '], "") == wanted)
+        .ok_or(format!("unknown system {arg:?}"))
+}

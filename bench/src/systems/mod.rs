@@ -1,0 +1,68 @@
+//! The systems compared. Each does the same logical work on its own storage,
+//! the way a competent user of that system would write it.
+
+mod native_db;
+mod raw_redb;
+mod sqlite;
+mod vbolt;
+
+use std::path::Path;
+
+use crate::workload::Article;
+
+pub use self::native_db::NativeDb;
+pub use self::raw_redb::RawRedb;
+pub use self::sqlite::Sqlite;
+pub use self::vbolt::Vbolt;
+
+/// Every system, in table order (vbolt first: ratios are taken against it).
+pub const NAMES: [&str; 4] = ["vbolt", "raw redb", "SQLite", "native_db"];
+
+/// Opens the system called `name` with its files in `dir`.
+pub fn open(name: &str, dir: &Path) -> Box<dyn System> {
+    match name {
+        "vbolt" => Box::new(Vbolt::open(dir)),
+        "raw redb" => Box::new(RawRedb::open(dir)),
+        "SQLite" => Box::new(Sqlite::open(dir)),
+        "native_db" => Box::new(NativeDb::open(dir)),
+        other => panic!("unknown system {other:?}; known: {NAMES:?}"),
+    }
+}
+
+/// One system under test. Every read method returns a checksum of what it
+/// read, so the harness can check that all systems gave the same answers.
+pub trait System: Sync {
+    /// Writes `articles` with their index entries and counts in one durable
+    /// transaction.
+    fn write(&self, articles: &[Article]);
+    /// Reads and decodes each id, all in one read transaction.
+    fn point_reads(&self, ids: &[i64]) -> u64;
+    /// Reads and decodes each id, each in its own read transaction.
+    fn point_reads_tx(&self, ids: &[i64]) -> u64;
+    /// For each category: the newest 30 article ids, then those articles.
+    fn page_queries(&self, categories: &[i64]) -> u64;
+    /// For each category: its article count.
+    fn counts(&self, categories: &[i64]) -> u64;
+    /// A reader another thread can use while this system is being written.
+    fn reader(&self) -> Box<dyn Reader + '_>;
+}
+
+/// A reading handle for one thread.
+pub trait Reader: Send {
+    /// Reads and decodes each id in one read transaction; returns how many
+    /// were found with the right id.
+    fn read_batch(&mut self, ids: &[i64]) -> usize;
+}
+
+/// What a read contributes to a checksum.
+pub fn article_sum(a: &Article) -> u64 {
+    let cats = a
+        .category_ids
+        .iter()
+        .fold(0u64, |s, c| s.wrapping_mul(101).wrapping_add(*c as u64));
+    (a.id as u64).wrapping_mul(31)
+        ^ a.published as u64
+        ^ (a.author_id as u64) << 20
+        ^ cats << 32
+        ^ ((a.title.len() + a.body.len()) as u64) << 48
+}

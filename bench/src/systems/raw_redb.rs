@@ -1,0 +1,159 @@
+//! Hand-written keys directly on redb, tables opened once per transaction:
+//! the floor vbolt's overhead is measured against.
+//!
+//! Same layout as a vbolt index (see docs/ARCHITECTURE.md): term entries
+//! `cat|published(ord)|id` in one table, target entries `id|cat` in a
+//! second, counts `cat` in a third.
+
+use std::ops::Bound;
+use std::path::Path;
+
+use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+
+use super::{Reader, System, article_sum};
+use crate::workload::{Article, pack_article};
+
+type Def = TableDefinition<'static, &'static [u8], &'static [u8]>;
+const ARTICLES: Def = TableDefinition::new("articles");
+const TERMS: Def = TableDefinition::new("cat_art");
+const TARGETS: Def = TableDefinition::new("cat_art_targets");
+const COUNTS: Def = TableDefinition::new("cat_art_counts");
+
+type ReadTable = redb::ReadOnlyTable<&'static [u8], &'static [u8]>;
+
+pub struct RawRedb {
+    db: redb::Database,
+}
+
+/// Order-preserving bytes of a signed integer.
+fn ord(v: i64) -> [u8; 8] {
+    ((v as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+fn read_count(v: Option<redb::AccessGuard<&[u8]>>) -> u64 {
+    v.map_or(0, |v| u64::from_be_bytes(v.value().try_into().unwrap()))
+}
+
+impl RawRedb {
+    pub fn open(dir: &Path) -> RawRedb {
+        RawRedb {
+            db: redb::Database::create(dir.join("raw.redb")).unwrap(),
+        }
+    }
+
+    fn read_article(table: &ReadTable, id: i64) -> Option<Article> {
+        table
+            .get(&id.to_be_bytes()[..])
+            .unwrap()
+            .map(|v| vpack::from_bytes(v.value(), pack_article).unwrap())
+    }
+
+    fn read_one(table: &ReadTable, id: i64) -> u64 {
+        Self::read_article(table, id)
+            .as_ref()
+            .map_or(0, article_sum)
+    }
+}
+
+impl System for RawRedb {
+    fn write(&self, articles: &[Article]) {
+        let txn = self.db.begin_write().unwrap();
+        {
+            let mut table = txn.open_table(ARTICLES).unwrap();
+            let mut terms = txn.open_table(TERMS).unwrap();
+            let mut targets = txn.open_table(TARGETS).unwrap();
+            let mut counts = txn.open_table(COUNTS).unwrap();
+            let mut value = Vec::with_capacity(1024);
+            for a in articles {
+                value.clear();
+                vpack::append_bytes(&mut a.clone(), pack_article, &mut value).unwrap();
+                table.insert(&a.id.to_be_bytes()[..], &value[..]).unwrap();
+                for cat in &a.category_ids {
+                    let mut key = [0u8; 24];
+                    key[..8].copy_from_slice(&cat.to_be_bytes());
+                    key[8..16].copy_from_slice(&ord(a.published));
+                    key[16..].copy_from_slice(&a.id.to_be_bytes());
+                    terms.insert(&key[..], &[8u8, 8][..]).unwrap();
+                    let mut rkey = [0u8; 16];
+                    rkey[..8].copy_from_slice(&a.id.to_be_bytes());
+                    rkey[8..].copy_from_slice(&cat.to_be_bytes());
+                    targets.insert(&rkey[..], &ord(a.published)[..]).unwrap();
+                    let ckey = cat.to_be_bytes();
+                    let n = read_count(counts.get(&ckey[..]).unwrap());
+                    counts
+                        .insert(&ckey[..], &(n + 1).to_be_bytes()[..])
+                        .unwrap();
+                }
+            }
+        }
+        txn.commit().unwrap();
+    }
+    fn point_reads(&self, ids: &[i64]) -> u64 {
+        let txn = self.db.begin_read().unwrap();
+        let table = txn.open_table(ARTICLES).unwrap();
+        ids.iter()
+            .map(|id| Self::read_one(&table, *id))
+            .fold(0, u64::wrapping_add)
+    }
+    fn point_reads_tx(&self, ids: &[i64]) -> u64 {
+        ids.iter()
+            .map(|id| {
+                let txn = self.db.begin_read().unwrap();
+                let table = txn.open_table(ARTICLES).unwrap();
+                Self::read_one(&table, *id)
+            })
+            .fold(0, u64::wrapping_add)
+    }
+    fn page_queries(&self, categories: &[i64]) -> u64 {
+        let txn = self.db.begin_read().unwrap();
+        let table = txn.open_table(ARTICLES).unwrap();
+        let terms = txn.open_table(TERMS).unwrap();
+        let mut sum = 0u64;
+        let mut ids = Vec::with_capacity(30);
+        let mut page = Vec::with_capacity(30);
+        for cat in categories {
+            let lo = cat.to_be_bytes();
+            let hi = (cat + 1).to_be_bytes();
+            ids.clear();
+            for entry in terms
+                .range::<&[u8]>((Bound::Included(&lo[..]), Bound::Excluded(&hi[..])))
+                .unwrap()
+                .rev()
+                .take(30)
+            {
+                let (k, _) = entry.unwrap();
+                ids.push(i64::from_be_bytes(k.value()[16..24].try_into().unwrap()));
+            }
+            // The page is returned as a list of articles, as vbolt's is.
+            page.clear();
+            page.extend(ids.iter().filter_map(|id| Self::read_article(&table, *id)));
+            sum = page.iter().map(article_sum).fold(sum, u64::wrapping_add);
+        }
+        sum
+    }
+    fn counts(&self, categories: &[i64]) -> u64 {
+        let txn = self.db.begin_read().unwrap();
+        let counts = txn.open_table(COUNTS).unwrap();
+        categories
+            .iter()
+            .map(|cat| read_count(counts.get(&cat.to_be_bytes()[..]).unwrap()))
+            .sum()
+    }
+    fn reader(&self) -> Box<dyn Reader + '_> {
+        Box::new(RawReader { db: &self.db })
+    }
+}
+
+struct RawReader<'a> {
+    db: &'a redb::Database,
+}
+
+impl Reader for RawReader<'_> {
+    fn read_batch(&mut self, ids: &[i64]) -> usize {
+        let txn = self.db.begin_read().unwrap();
+        let table = txn.open_table(ARTICLES).unwrap();
+        ids.iter()
+            .filter(|id| RawRedb::read_article(&table, **id).is_some_and(|a| a.id == **id))
+            .count()
+    }
+}

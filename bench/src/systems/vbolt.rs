@@ -1,0 +1,105 @@
+//! vbolt, through its public API exactly as an application uses it.
+
+use std::path::Path;
+
+use vbolt::{Bucket, Db, Direction, Index, Window};
+
+use super::{Reader, System, article_sum};
+use crate::workload::{Article, pack_article};
+
+static ARTICLES: Bucket<i64, Article> = Bucket::new("articles", vpack::fint, pack_article);
+static CAT_ART: Index<i64, i64, i64> =
+    Index::new_ext("cat_art", vpack::fint, vpack::fint_ord, vpack::fint);
+
+pub struct Vbolt {
+    db: Db,
+}
+
+impl Vbolt {
+    pub fn open(dir: &Path) -> Vbolt {
+        Vbolt {
+            db: Db::open(dir.join("vbolt.db")).unwrap(),
+        }
+    }
+}
+
+fn read_sum(tx: &vbolt::ReadTx, id: i64, a: &mut Article) -> u64 {
+    if vbolt::read(tx, &ARTICLES, id, a) {
+        article_sum(a)
+    } else {
+        0
+    }
+}
+
+impl System for Vbolt {
+    fn write(&self, articles: &[Article]) {
+        let mut tx = self.db.write_tx().unwrap();
+        for a in articles {
+            let mut a = a.clone();
+            vbolt::write(&mut tx, &ARTICLES, a.id, &mut a);
+            vbolt::set_target_terms_uniform(&mut tx, &CAT_ART, a.id, &a.category_ids, a.published);
+        }
+        tx.commit().unwrap();
+    }
+    fn point_reads(&self, ids: &[i64]) -> u64 {
+        let tx = self.db.read_tx().unwrap();
+        let mut a = Article::default();
+        ids.iter()
+            .map(|id| read_sum(&tx, *id, &mut a))
+            .fold(0, u64::wrapping_add)
+    }
+    fn point_reads_tx(&self, ids: &[i64]) -> u64 {
+        let mut a = Article::default();
+        ids.iter()
+            .map(|id| read_sum(&self.db.read_tx().unwrap(), *id, &mut a))
+            .fold(0, u64::wrapping_add)
+    }
+    fn page_queries(&self, categories: &[i64]) -> u64 {
+        let tx = self.db.read_tx().unwrap();
+        let window = Window {
+            limit: 30,
+            direction: Direction::Reverse,
+            ..Window::default()
+        };
+        let mut ids = Vec::with_capacity(30);
+        let mut page = Vec::with_capacity(30);
+        let mut sum = 0u64;
+        for cat in categories {
+            ids.clear();
+            page.clear();
+            vbolt::read_term_targets(&tx, &CAT_ART, cat, &mut ids, &window);
+            vbolt::read_slice(&tx, &ARTICLES, &ids, &mut page);
+            sum = page.iter().map(article_sum).fold(sum, u64::wrapping_add);
+        }
+        sum
+    }
+    fn counts(&self, categories: &[i64]) -> u64 {
+        let tx = self.db.read_tx().unwrap();
+        categories
+            .iter()
+            .map(|c| vbolt::read_term_count(&tx, &CAT_ART, c) as u64)
+            .sum()
+    }
+    fn reader(&self) -> Box<dyn Reader + '_> {
+        Box::new(VboltReader {
+            db: &self.db,
+            article: Article::default(),
+        })
+    }
+}
+
+struct VboltReader<'a> {
+    db: &'a Db,
+    article: Article,
+}
+
+impl Reader for VboltReader<'_> {
+    fn read_batch(&mut self, ids: &[i64]) -> usize {
+        let tx = self.db.read_tx().unwrap();
+        ids.iter()
+            .filter(|id| {
+                vbolt::read(&tx, &ARTICLES, *id, &mut self.article) && self.article.id == **id
+            })
+            .count()
+    }
+}

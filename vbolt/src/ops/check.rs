@@ -1,0 +1,249 @@
+//! The integrity check: everything the engine stores must be readable, and
+//! every index must agree with itself.
+//!
+//! For each index (tables `index:N`, `index-targets:N`, `index-counts:N`):
+//! every term entry splits into (term, priority, target) by the lengths it
+//! stores; its target entry exists and holds the same priority; there are
+//! as many target entries as term entries (with the previous rule, a
+//! one-to-one match); and each term's count equals its number of term
+//! entries, with no count left for a term that has none. The check needs
+//! no application types, so tools can run it on any vbolt file.
+
+use std::ops::Bound;
+
+use super::{Progress, Reporter};
+use crate::db::Db;
+use crate::engine::{RawTable, ReadTxn};
+use crate::error::Error;
+
+/// Problems kept in a report (the rest are only counted).
+const MAX_KEPT: usize = 100;
+
+/// One thing found wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The engine table it was found in.
+    pub table: String,
+    /// What is wrong, with the key involved (as hex) where there is one.
+    pub what: String,
+}
+
+/// What [`check`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckReport {
+    /// Tables read.
+    pub tables: u64,
+    /// Entries read.
+    pub entries: u64,
+    /// Indexes checked.
+    pub indexes: u64,
+    /// The first problems found (at most 100).
+    pub problems: Vec<Problem>,
+    /// How many problems were found in all.
+    pub problem_count: u64,
+}
+
+impl CheckReport {
+    /// True when nothing is wrong.
+    pub fn is_ok(&self) -> bool {
+        self.problem_count == 0
+    }
+
+    fn report(&mut self, table: &str, what: String) {
+        self.problem_count += 1;
+        if self.problems.len() < MAX_KEPT {
+            self.problems.push(Problem {
+                table: table.to_string(),
+                what,
+            });
+        }
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads every entry of every table in one snapshot and checks every
+/// index; returns what it found. `Err` only when the check itself could not
+/// run (the engine failed to read: the report would be incomplete).
+///
+/// This does not modify the file. The engine's own page-checksum check,
+/// which may repair a damaged file, is [`Db::check_engine`].
+///
+/// ```
+/// use vbolt::*;
+/// static TAGS: Index<u32, u8> = Index::new("tags", vpack::byte, vpack::fuint);
+/// let db = Db::in_memory()?;
+/// db.with_write_tx(|tx| { set_target_single_term(tx, &TAGS, &1, &7); tx.commit() })??;
+/// let report = check(&db, |_| {})?;
+/// assert!(report.is_ok());
+/// assert_eq!(report.indexes, 1);
+/// # Ok::<(), vbolt::Error>(())
+/// ```
+pub fn check(db: &Db, progress: impl FnMut(Progress)) -> Result<CheckReport, Error> {
+    let tx = db.read_tx()?;
+    let snap = tx.raw();
+    let names = snap.table_names()?;
+    let mut total = 0u64;
+    for name in &names {
+        total += snap.table_len(name)?.unwrap_or(0);
+    }
+    let mut reporter = Reporter::new(total, progress);
+    let mut report = CheckReport::default();
+    for name in &names {
+        let Some(table) = snap.open_named(name)? else {
+            continue;
+        };
+        report.tables += 1;
+        let mut n = 0u64;
+        if let Some(index) = name.strip_prefix("index:") {
+            report.indexes += 1;
+            n = check_index(snap, name, index, &table, &mut report, &mut reporter)?;
+        } else {
+            let fixed_u64 = name.starts_with("vbolt:");
+            table.scan(Bound::Unbounded, Bound::Unbounded, false, |k, v| {
+                n += 1;
+                reporter.add(1);
+                if fixed_u64 && v.len() != 8 {
+                    report.report(name, format!("key {}: value is not 8 bytes", hex(k)));
+                }
+                true
+            })?;
+        }
+        if n != table.len()? {
+            report.report(
+                name,
+                format!("{n} entries read but the table says {}", table.len()?),
+            );
+        }
+        report.entries += n;
+    }
+    reporter.finish();
+    tx.finish()?;
+    Ok(report)
+}
+
+/// Checks one index through its term table; returns the term entries read.
+fn check_index(
+    snap: &ReadTxn,
+    terms_name: &str,
+    index: &str,
+    terms: &RawTable,
+    report: &mut CheckReport,
+    reporter: &mut Reporter<impl FnMut(Progress)>,
+) -> Result<u64, Error> {
+    let targets_name = format!("index-targets:{index}");
+    let counts_name = format!("index-counts:{index}");
+    let targets = snap.open_named(&targets_name)?;
+    let counts = snap.open_named(&counts_name)?;
+
+    let mut entries = 0u64;
+    let mut distinct_terms = 0u64;
+    let mut current: Vec<u8> = Vec::new();
+    let mut current_n = 0u64;
+    let mut key = Vec::new();
+    let mut failure = None;
+    // Compares a finished term's entry count with its stored count.
+    let close_term = |term: &[u8], n: u64, report: &mut CheckReport| -> Result<(), Error> {
+        let stored = match &counts {
+            Some(c) => c.get(term, |v| <[u8; 8]>::try_from(v).map(u64::from_be_bytes))?,
+            None => None,
+        };
+        match stored {
+            Some(Ok(c)) if c == n => {}
+            Some(Ok(c)) => report.report(
+                &counts_name,
+                format!("term {}: count {c}, but it has {n} entries", hex(term)),
+            ),
+            Some(Err(_)) => report.report(
+                &counts_name,
+                format!("term {}: count is not 8 bytes", hex(term)),
+            ),
+            None => report.report(
+                &counts_name,
+                format!("term {}: no count, but it has {n} entries", hex(term)),
+            ),
+        }
+        Ok(())
+    };
+    terms.scan(Bound::Unbounded, Bound::Unbounded, false, |k, v| {
+        entries += 1;
+        reporter.add(1);
+        let Some([term, prio, target]) = crate::index::split_term_entry(k, v) else {
+            report.report(
+                terms_name,
+                format!("entry {}: its stored lengths do not fit the key", hex(k)),
+            );
+            return true;
+        };
+        if term != current.as_slice() || distinct_terms == 0 {
+            if distinct_terms > 0
+                && let Err(e) = close_term(&current, current_n, report)
+            {
+                failure = Some(e);
+                return false;
+            }
+            current.clear();
+            current.extend_from_slice(term);
+            current_n = 0;
+            distinct_terms += 1;
+        }
+        current_n += 1;
+        key.clear();
+        key.extend_from_slice(target);
+        key.extend_from_slice(term);
+        let found = match &targets {
+            Some(t) => match t.get(&key, |p| p == prio) {
+                Ok(found) => found,
+                Err(e) => {
+                    failure = Some(e);
+                    return false;
+                }
+            },
+            None => None,
+        };
+        match found {
+            Some(true) => {}
+            Some(false) => report.report(
+                &targets_name,
+                format!(
+                    "target entry {}: priority differs from its term entry",
+                    hex(&key)
+                ),
+            ),
+            None => report.report(
+                &targets_name,
+                format!("term entry {} has no target entry", hex(k)),
+            ),
+        }
+        true
+    })?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    if distinct_terms > 0 {
+        close_term(&current, current_n, report)?;
+    }
+    let target_entries = match &targets {
+        Some(t) => t.len()?,
+        None => 0,
+    };
+    if target_entries != entries {
+        report.report(
+            &targets_name,
+            format!("{target_entries} target entries for {entries} term entries"),
+        );
+    }
+    let count_entries = match &counts {
+        Some(c) => c.len()?,
+        None => 0,
+    };
+    if count_entries != distinct_terms {
+        report.report(
+            &counts_name,
+            format!("{count_entries} counts for {distinct_terms} terms with entries"),
+        );
+    }
+    Ok(entries)
+}

@@ -1,0 +1,90 @@
+//! Compaction: give the space of deleted and overwritten data back to the
+//! file system.
+
+use std::path::Path;
+
+use super::{BackupOptions, Progress, backup, restore};
+use crate::db::Db;
+use crate::error::Error;
+
+/// File sizes before and after a compaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Compacted {
+    /// Bytes of the file before.
+    pub before: u64,
+    /// Bytes of the (new) file after.
+    pub after: u64,
+}
+
+fn file_len(path: &Path) -> Result<u64, Error> {
+    Ok(std::fs::metadata(path)?.len())
+}
+
+/// Compacts the database file in place: live pages move to the front and
+/// the file is truncated. Needs the database to itself (no transaction may
+/// be open, hence `&mut`). `progress` hears the start and the end (the
+/// engine does not report in between).
+///
+/// ```
+/// use vbolt::*;
+/// static BLOBS: Bucket<u32, Vec<u8>> = Bucket::new("blobs", vpack::fuint, vpack::bytes);
+/// let dir = tempfile::tempdir()?;
+/// let mut db = Db::open(dir.path().join("app.vbolt"))?;
+/// db.with_write_tx(|tx| {
+///     for i in 0..200u32 { write(tx, &BLOBS, &i, &mut vec![7u8; 4096]); }
+///     tx.commit()
+/// })??;
+/// db.with_write_tx(|tx| {
+///     for i in 0..200u32 { delete(tx, &BLOBS, &i); }
+///     tx.commit()
+/// })??;
+/// let sizes = compact(&mut db, |_| {})?;
+/// assert!(sizes.after < sizes.before);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn compact(db: &mut Db, mut progress: impl FnMut(Progress)) -> Result<Compacted, Error> {
+    let path = db.path().map(Path::to_path_buf);
+    let size = |p: &Option<std::path::PathBuf>| p.as_deref().map_or(Ok(0), file_len);
+    let before = size(&path)?;
+    progress(Progress { done: 0, total: 1 });
+    // Each pass may free pages that let the next one move more.
+    while db.store_mut().compact()? {}
+    progress(Progress { done: 1, total: 1 });
+    Ok(Compacted {
+        before,
+        after: size(&path)?,
+    })
+}
+
+/// Writes a compact copy of the database to a new file at `path`, from one
+/// snapshot while writers go on (the copy is a [`backup`] streamed straight
+/// into a [`restore`], with all their checks, and appears atomically).
+/// `progress` counts entries copied.
+pub fn compact_into(
+    db: &Db,
+    path: &Path,
+    progress: impl FnMut(Progress),
+) -> Result<Compacted, Error> {
+    let before = db.path().map_or(Ok(0), file_len)?;
+    let (reader, writer) = std::io::pipe()?;
+    std::thread::scope(|s| {
+        let producer = s.spawn(move || {
+            backup(
+                db,
+                std::io::BufWriter::new(writer),
+                &BackupOptions::all(),
+                |_| {},
+            )
+        });
+        let restored = restore(std::io::BufReader::new(reader), path, progress);
+        let produced = producer
+            .join()
+            .unwrap_or_else(|_| Err(Error::Engine("the backup thread panicked".into())));
+        // A restore error is the cause when the backup only saw the pipe close.
+        restored.and(produced)
+    })?;
+    Ok(Compacted {
+        before,
+        after: file_len(path)?,
+    })
+}

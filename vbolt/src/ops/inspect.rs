@@ -1,0 +1,168 @@
+//! Inspection: what is in a database, with or without the application's
+//! types.
+
+use std::fmt::Debug;
+use std::ops::Bound;
+
+use crate::bucket::Bucket;
+use crate::db::Db;
+use crate::error::Error;
+use crate::scan::iterate_all;
+use crate::tx::{ReadTx, Readable};
+
+/// What an engine table holds, from its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A bucket's entries (`bucket:NAME`).
+    Bucket,
+    /// An index's term entries (`index:NAME`).
+    IndexTerms,
+    /// An index's target entries (`index-targets:NAME`).
+    IndexTargets,
+    /// An index's counts (`index-counts:NAME`).
+    IndexCounts,
+    /// vbolt's own bookkeeping (`vbolt:NAME`).
+    Meta,
+    /// A table vbolt did not create.
+    Other,
+}
+
+impl Role {
+    /// The role and declared name of an engine table name.
+    pub fn of(engine_name: &str) -> (Role, &str) {
+        const PREFIXES: [(&str, Role); 5] = [
+            ("bucket:", Role::Bucket),
+            ("index:", Role::IndexTerms),
+            ("index-targets:", Role::IndexTargets),
+            ("index-counts:", Role::IndexCounts),
+            ("vbolt:", Role::Meta),
+        ];
+        PREFIXES
+            .iter()
+            .find_map(|(p, role)| engine_name.strip_prefix(p).map(|n| (*role, n)))
+            .unwrap_or((Role::Other, engine_name))
+    }
+}
+
+/// One engine table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableInfo {
+    /// The engine-level name (`bucket:users`).
+    pub name: String,
+    /// The declared name (`users`).
+    pub declared: String,
+    /// What it holds.
+    pub role: Role,
+    /// Number of entries.
+    pub entries: u64,
+}
+
+/// Every table of the database, in engine-name order.
+///
+/// ```
+/// use vbolt::*;
+/// static USERS: Bucket<u64, String> = Bucket::new("users", vpack::fuint, vpack::string);
+/// let db = Db::in_memory()?;
+/// db.with_write_tx(|tx| { write(tx, &USERS, &1, &mut "ann".into()); tx.commit() })??;
+/// let t = &tables(&db)?[0];
+/// assert_eq!((t.name.as_str(), t.role, t.entries), ("bucket:users", Role::Bucket, 1));
+/// # Ok::<(), vbolt::Error>(())
+/// ```
+pub fn tables(db: &Db) -> Result<Vec<TableInfo>, Error> {
+    let tx = db.read_tx()?;
+    let mut out = Vec::new();
+    for name in tx.raw().table_names()? {
+        let entries = tx.raw().table_len(&name)?.unwrap_or(0);
+        let (role, declared) = Role::of(&name);
+        out.push(TableInfo {
+            declared: declared.to_string(),
+            role,
+            entries,
+            name,
+        });
+    }
+    tx.finish()?;
+    Ok(out)
+}
+
+/// Visits up to `limit` raw entries (0: no limit) of the engine table
+/// `table` whose keys start with `prefix`, from key `from` (inclusive) or
+/// the first; returns the key the next page starts at, `None` at the end.
+///
+/// ```
+/// use vbolt::*;
+/// static N: Bucket<u8, u8> = Bucket::new("n", vpack::byte, vpack::byte);
+/// let db = Db::in_memory()?;
+/// db.with_write_tx(|tx| { for i in 1..=5u8 { write(tx, &N, &i, &mut 0); } tx.commit() })??;
+/// let tx = db.read_tx()?;
+/// let mut keys = Vec::new();
+/// let next = raw_entries(&tx, "bucket:n", None, b"", 3, |k, _| keys.push(k.to_vec()))?;
+/// assert_eq!(keys, [[1], [2], [3]]);
+/// assert_eq!(next, Some(vec![4]));
+/// # Ok::<(), vbolt::Error>(())
+/// ```
+pub fn raw_entries(
+    tx: &ReadTx,
+    table: &str,
+    from: Option<&[u8]>,
+    prefix: &[u8],
+    limit: usize,
+    mut visit: impl FnMut(&[u8], &[u8]),
+) -> Result<Option<Vec<u8>>, Error> {
+    let t = tx
+        .raw()
+        .open_named(table)?
+        .ok_or_else(|| Error::NoSuchTable(table.to_string()))?;
+    let start = match from {
+        Some(f) if f > prefix => f,
+        _ => prefix,
+    };
+    let mut taken = 0usize;
+    let mut next = None;
+    t.scan(Bound::Included(start), Bound::Unbounded, false, |k, v| {
+        if !k.starts_with(prefix) {
+            return false;
+        }
+        if limit != 0 && taken == limit {
+            next = Some(k.to_vec());
+            return false;
+        }
+        taken += 1;
+        visit(k, v);
+        true
+    })?;
+    Ok(next)
+}
+
+/// Visits up to `limit` entries (0: no limit) of a declared bucket as
+/// `Debug` text, in key order; returns how many were visited. Entries that
+/// do not unpack are skipped.
+///
+/// ```
+/// use vbolt::*;
+/// static NAMES: Bucket<u64, String> = Bucket::new("names", vpack::fuint, vpack::string);
+/// let db = Db::in_memory()?;
+/// db.with_write_tx(|tx| { write(tx, &NAMES, &7, &mut "ann".into()); tx.commit() })??;
+/// let mut lines = Vec::new();
+/// debug_entries(&db.read_tx()?, &NAMES, 10, |k, v| lines.push(format!("{k} = {v}")));
+/// assert_eq!(lines, [r#"7 = "ann""#]);
+/// # Ok::<(), vbolt::Error>(())
+/// ```
+pub fn debug_entries<K, V>(
+    tx: &impl Readable,
+    bucket: &Bucket<K, V>,
+    limit: usize,
+    mut visit: impl FnMut(String, String),
+) -> usize
+where
+    K: Debug + Clone + Default + PartialEq,
+    V: Debug + Default,
+{
+    let mut n = 0;
+    iterate_all(tx, bucket, |k, v| {
+        visit(format!("{k:?}"), format!("{v:?}"));
+        n += 1;
+        limit == 0 || n < limit
+    });
+    n
+}
