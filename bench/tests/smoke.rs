@@ -13,7 +13,10 @@ fn every_system_runs_the_tiny_workload_and_agrees() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("answers cross-checked: identical"), "{stdout}");
+    assert!(
+        stdout.contains("answers cross-checked: identical"),
+        "{stdout}"
+    );
     for system in ["| vbolt |", "| raw redb |", "| SQLite |", "| native_db |"] {
         assert!(stdout.contains(system), "{system} missing:\n{stdout}");
     }

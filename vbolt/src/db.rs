@@ -65,6 +65,16 @@ impl Options {
         self.engine.read_only = yes;
         self
     }
+
+    /// Verifies the whole file when opening it: every page's checksum and
+    /// the trees' structure. A file altered since it was last written (a
+    /// flipped bit, a bad sector, a foreign write) then fails to open with
+    /// [`Error::Corrupted`] instead of being read. Costs a full read of the
+    /// file at open; does not apply to read-only opens. Default: off.
+    pub fn verify_on_open(mut self, yes: bool) -> Options {
+        self.engine.verify_on_open = yes;
+        self
+    }
 }
 
 impl Db {

@@ -152,6 +152,7 @@ pub struct EngineOptions {
     pub durability: Durability,
     pub cache_size: Option<usize>,
     pub read_only: bool,
+    pub verify_on_open: bool,
 }
 
 enum Database {
@@ -183,12 +184,37 @@ fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, Error>) -> Result<T, Err
     })
 }
 
+/// Runs one engine step that reads pages of the file. The engine trusts
+/// its pages and can panic on a damaged one (an offset out of range); that
+/// becomes [`Error::Corrupted`]. Only engine code runs inside: vbolt's and
+/// the application's code runs outside, so their panics are never hidden.
+#[inline]
+fn shielded<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    guarded("read", f)
+}
+
+/// Looks `key` up in `t` and hands the value's bytes to `f` (outside the
+/// shield).
+#[inline]
+fn get_in<R, T: ReadableTable<Bytes, Bytes>>(
+    t: &T,
+    key: &[u8],
+    f: impl FnOnce(&[u8]) -> R,
+) -> Result<Option<R>, Error> {
+    let Some(guard) = shielded(|| Ok(t.get(key)?))? else {
+        return Ok(None);
+    };
+    let bytes = shielded(|| Ok(guard.value()))?;
+    Ok(Some(f(bytes)))
+}
+
 impl Store {
     pub fn open(path: &Path, opts: &EngineOptions) -> Result<Store, Error> {
         let mut builder = redb::Builder::new();
         if let Some(size) = opts.cache_size {
             builder.set_cache_size(size);
         }
+        builder.set_check_integrity_on_open(opts.verify_on_open && !opts.read_only);
         let db = guarded("open", || {
             if opts.read_only {
                 Ok(Database::ReadOnly(builder.open_read_only(path)?))
@@ -212,8 +238,8 @@ impl Store {
 
     pub fn begin_read(&self) -> Result<ReadTxn, Error> {
         let txn = match &self.db {
-            Database::ReadWrite(db) => db.begin_read()?,
-            Database::ReadOnly(db) => db.begin_read()?,
+            Database::ReadWrite(db) => shielded(|| Ok(db.begin_read()?))?,
+            Database::ReadOnly(db) => shielded(|| Ok(db.begin_read()?))?,
         };
         Ok(ReadTxn {
             txn,
@@ -380,27 +406,26 @@ where
         >,
     >,
 {
-    let mut step = |item: Result<
-        (redb::AccessGuard<'t, Bytes>, redb::AccessGuard<'t, Bytes>),
-        redb::StorageError,
-    >| {
-        let (k, v) = item?;
-        Ok::<bool, Error>(visit(k.value(), v.value()))
-    };
-    if reverse {
-        for item in iter.rev() {
-            if !step(item)? {
-                break;
-            }
-        }
-    } else {
-        for item in iter {
-            if !step(item)? {
-                break;
-            }
+    let mut iter = iter;
+    loop {
+        // Advancing and reading the entry touch pages: shielded. The
+        // visitor runs outside.
+        let next = shielded(|| {
+            let item = if reverse {
+                iter.next_back()
+            } else {
+                iter.next()
+            };
+            Ok(item.transpose()?)
+        })?;
+        let Some((k, v)) = next else {
+            return Ok(());
+        };
+        let (key, value) = shielded(|| Ok((k.value(), v.value())))?;
+        if !visit(key, value) {
+            return Ok(());
         }
     }
-    Ok(())
 }
 
 /// What a read transaction knows about one table slot.
@@ -437,7 +462,7 @@ impl ReadTxn {
         // First use in this transaction: open (or find missing) and cache,
         // releasing the mutable borrow before `f` runs.
         {
-            let opened = match self.txn.open_table(id.def()) {
+            let opened = match shielded(|| Ok(self.txn.open_table(id.def())))? {
                 Ok(t) => ReadSlot::Open(t),
                 Err(redb::TableError::TableDoesNotExist(_)) => ReadSlot::Missing,
                 Err(e) => return Err(e.into()),
@@ -475,7 +500,7 @@ impl ReadTxn {
     /// The table called `name`, opened for tools and operations (not the
     /// hot path: each call opens it); `None` if it does not exist.
     pub fn open_named(&self, name: &str) -> Result<Option<RawTable>, Error> {
-        match self.txn.open_table(Def::new(name)) {
+        match shielded(|| Ok(self.txn.open_table(Def::new(name))))? {
             Ok(table) => Ok(Some(RawTable { table })),
             Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
             Err(e) => Err(e.into()),
@@ -491,12 +516,12 @@ pub struct RawTable {
 impl RawTable {
     /// Number of entries.
     pub fn len(&self) -> Result<u64, Error> {
-        Ok(self.table.len()?)
+        shielded(|| Ok(self.table.len()?))
     }
 
     /// Looks `key` up and hands its value to `f`.
     pub fn get<R>(&self, key: &[u8], f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>, Error> {
-        Ok(self.table.get(key)?.map(|v| f(v.value())))
+        get_in(&self.table, key, f)
     }
 
     /// Visits entries within the bounds, as [`KvRead::scan`].
@@ -510,7 +535,8 @@ impl RawTable {
         if bounds_empty(lower, upper) {
             return Ok(());
         }
-        run_scan(self.table.range::<&[u8]>((lower, upper))?, reverse, visit)
+        let range = shielded(|| Ok(self.table.range::<&[u8]>((lower, upper))?))?;
+        run_scan(range, reverse, visit)
     }
 }
 
@@ -522,7 +548,7 @@ impl KvRead for ReadTxn {
         key: &[u8],
         f: impl FnOnce(&[u8]) -> R,
     ) -> Result<Option<R>, Error> {
-        self.with_table(table, None, |t| Ok(t.get(key)?.map(|v| f(v.value()))))
+        self.with_table(table, None, |t| get_in(t, key, f))
     }
 
     fn scan(
@@ -538,8 +564,9 @@ impl KvRead for ReadTxn {
         }
         // A read-only table's range owns its snapshot: the cache is released
         // before the visitor runs (and the visitor may read other tables).
-        let range =
-            self.with_table(table, None, |t| Ok(Some(t.range::<&[u8]>((lower, upper))?)))?;
+        let range = self.with_table(table, None, |t| {
+            shielded(|| Ok(Some(t.range::<&[u8]>((lower, upper))?)))
+        })?;
         match range {
             Some(range) => run_scan(range, reverse, visit),
             None => Ok(()),
@@ -577,7 +604,7 @@ pub struct WriteTxn {
 }
 
 fn open_write<'a>(txn: &'a redb::WriteTransaction, id: &TableId) -> Result<WriteTable<'a>, Error> {
-    Ok(txn.open_table(id.def())?)
+    shielded(|| Ok(txn.open_table(id.def())?))
 }
 
 impl WriteTxn {
@@ -633,13 +660,13 @@ impl WriteTxn {
 
     pub fn put(&mut self, table: &TableId, key: &[u8], value: &[u8]) -> Result<(), Error> {
         self.with_table_mut(table, |t| {
-            t.insert(key, value)?;
+            shielded(|| Ok(t.insert(key, value).map(drop)?))?;
             Ok(())
         })
     }
 
     pub fn delete(&mut self, table: &TableId, key: &[u8]) -> Result<bool, Error> {
-        self.with_table_mut(table, |t| Ok(t.remove(key)?.is_some()))
+        self.with_table_mut(table, |t| shielded(|| Ok(t.remove(key)?.is_some())))
     }
 
     /// Removes every entry of the table (the table itself stays).
@@ -673,8 +700,7 @@ impl WriteTxn {
     pub fn commit(self) -> Result<(), Error> {
         // Tables must be closed (dropped) before their transaction commits.
         let txn = self.cell.into_owner();
-        txn.commit()?;
-        Ok(())
+        guarded("commit", || Ok(txn.commit()?))
     }
 }
 
@@ -686,7 +712,7 @@ impl KvRead for WriteTxn {
         key: &[u8],
         f: impl FnOnce(&[u8]) -> R,
     ) -> Result<Option<R>, Error> {
-        self.with_table(table, |t| Ok(t.get(key)?.map(|v| f(v.value()))))
+        self.with_table(table, |t| get_in(t, key, f))
     }
 
     fn scan(
@@ -701,7 +727,7 @@ impl KvRead for WriteTxn {
             return Ok(());
         }
         self.with_table(table, |t| {
-            let range = t.range::<&[u8]>((lower, upper))?;
+            let range = shielded(|| Ok(t.range::<&[u8]>((lower, upper))?))?;
             run_scan(range, reverse, visit)
         })
     }

@@ -85,6 +85,11 @@ impl From<std::io::Error> for Error {
 impl From<redb::Error> for Error {
     fn from(e: redb::Error) -> Error {
         match e {
+            // The engine reports a file that is not one of its own (wrong
+            // magic bytes, impossible header) as invalid data.
+            redb::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+                Error::Corrupted(io.to_string())
+            }
             redb::Error::Io(io) => Error::Io(io),
             redb::Error::DatabaseAlreadyOpen => Error::InUse,
             redb::Error::Corrupted(why) => Error::Corrupted(why),

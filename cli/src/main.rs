@@ -1,0 +1,499 @@
+//! `vbolt`: inspect and operate vbolt database files without writing code.
+//!
+//! Read commands open the file read-only and never change it; the commands
+//! that write (`restore`, `compact`, `check --engine`, `info --space`) say
+//! so in their help.
+
+mod show;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::json;
+use vbolt::{BackupOptions, Db, Error, Options, Progress, Role};
+
+use show::{KEY_HELP, parse_key, show};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  the answer is no: `get` found no such key, `check` found problems
+  2  usage error
+  3  the file cannot be opened: missing, in use by another process, or not
+     a vbolt database
+  4  the operation failed (I/O error, invalid backup, ...)";
+
+#[derive(Parser)]
+#[command(
+    name = "vbolt",
+    version,
+    about = "Inspect, check, back up, restore and compact vbolt database files.",
+    after_help = format!("Examples:
+  vbolt info app.vbolt
+  vbolt keys app.vbolt users --limit 20
+  vbolt get app.vbolt users u64:42 --json
+  vbolt check app.vbolt
+  vbolt backup app.vbolt app.backup && vbolt restore app.backup copy.vbolt
+
+{EXIT_CODES}")
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// File size, engine, and every bucket and index with its entry count.
+    Info {
+        file: PathBuf,
+        /// Also report free space. This opens the file for writing (the
+        /// engine's space statistics need it); no data is changed.
+        #[arg(long)]
+        space: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Buckets and indexes with their entry counts.
+    Buckets {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Keys of a bucket (or of any engine table, by its full name).
+    #[command(after_help = KEY_HELP)]
+    Keys {
+        file: PathBuf,
+        bucket: String,
+        /// Only keys starting with this (same forms as a key).
+        #[arg(long)]
+        prefix: Option<String>,
+        /// At most this many keys (0: all).
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The value stored under one key.
+    #[command(after_help = KEY_HELP)]
+    Get {
+        file: PathBuf,
+        bucket: String,
+        key: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every entry of a bucket (or engine table).
+    Dump {
+        file: PathBuf,
+        bucket: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reads every entry and checks every index's consistency (read-only).
+    Check {
+        file: PathBuf,
+        /// Also run the engine's page-checksum check. This opens the file for
+        /// writing and REPAIRS damage it finds.
+        #[arg(long)]
+        engine: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Writes a consistent, checksummed backup of FILE to OUT (`-`: stdout).
+    Backup { file: PathBuf, out: PathBuf },
+    /// Restores BACKUP (`-`: stdin) into the new database file FILE
+    /// (writes FILE; never overwrites an existing one).
+    Restore { backup: PathBuf, file: PathBuf },
+    /// Compacts FILE in place (writes FILE), or into the new file OUT.
+    Compact { file: PathBuf, out: Option<PathBuf> },
+}
+
+/// A failure with its exit code.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+fn fail(code: u8, message: impl Into<String>) -> Failure {
+    Failure {
+        code,
+        message: message.into(),
+    }
+}
+
+fn operation(e: Error) -> Failure {
+    fail(4, e.to_string())
+}
+
+fn open_failure(path: &Path, e: Error) -> Failure {
+    let p = path.display();
+    match e {
+        Error::InUse => fail(
+            3,
+            format!(
+                "{p} is in use by another process (a vbolt file is opened by one process at a time)"
+            ),
+        ),
+        Error::Corrupted(why) => fail(
+            3,
+            format!("{p} is not a vbolt database, or it is damaged: {why}"),
+        ),
+        Error::UpgradeRequired(v) => {
+            fail(3, format!("{p}: file format version {v} needs an upgrade"))
+        }
+        other => fail(3, format!("{p}: {other}")),
+    }
+}
+
+/// Opens an existing file; `write` only for the commands that say so.
+fn open(path: &Path, write: bool) -> Result<Db, Failure> {
+    if !path.is_file() {
+        return Err(fail(3, format!("{}: no such file", path.display())));
+    }
+    Db::open_with(path, Options::new().read_only(!write)).map_err(|e| open_failure(path, e))
+}
+
+/// A progress bar on a terminal; nothing when stderr is piped.
+fn progress_bar(what: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+fn report(bar: &ProgressBar) -> impl FnMut(Progress) + '_ {
+    |p: Progress| {
+        bar.set_length(p.total);
+        bar.set_position(p.done);
+    }
+}
+
+/// The engine table a BUCKET argument names: a declared bucket name, or a
+/// full engine name such as `index:tags`.
+fn table_name(db: &Db, arg: &str) -> Result<String, Failure> {
+    let names: Vec<String> = vbolt::tables(db)
+        .map_err(operation)?
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    let bucket = format!("bucket:{arg}");
+    if names.contains(&bucket) {
+        Ok(bucket)
+    } else if names.iter().any(|n| n == arg) {
+        Ok(arg.to_string())
+    } else {
+        Err(fail(
+            1,
+            format!("no bucket or table named {arg:?} (see `vbolt buckets`)"),
+        ))
+    }
+}
+
+fn print_json(v: &serde_json::Value) {
+    println!("{v:#}");
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Bucket => "bucket",
+        Role::IndexTerms => "index terms",
+        Role::IndexTargets => "index targets",
+        Role::IndexCounts => "index counts",
+        Role::Meta => "vbolt",
+        Role::Other => "other",
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Info { file, space, json } => {
+            let db = open(&file, space)?;
+            let size = std::fs::metadata(&file)
+                .map_err(|e| fail(4, e.to_string()))?
+                .len();
+            let tables = vbolt::tables(&db).map_err(operation)?;
+            let space = if space {
+                Some(db.space().map_err(operation)?)
+            } else {
+                None
+            };
+            if json {
+                print_json(&json!({
+                    "file": file.display().to_string(),
+                    "size_bytes": size,
+                    "engine": "redb 4",
+                    "free_bytes": space.map(|s| s.fragmented_bytes),
+                    "stored_bytes": space.map(|s| s.stored_bytes),
+                    "tables": tables.iter().map(|t| json!({
+                        "name": t.name, "declared": t.declared,
+                        "role": role_name(t.role), "entries": t.entries,
+                    })).collect::<Vec<_>>(),
+                }));
+                return Ok(());
+            }
+            println!("file:    {}", file.display());
+            println!("size:    {size} bytes");
+            println!("engine:  redb 4 (vbolt layout: buckets, indexes as three tables)");
+            match space {
+                Some(s) => println!(
+                    "space:   {} bytes stored, {} metadata, {} free (reclaimable by `vbolt compact`)",
+                    s.stored_bytes, s.metadata_bytes, s.fragmented_bytes
+                ),
+                None => println!("space:   run `vbolt info --space` for free space"),
+            }
+            for t in &tables {
+                println!(
+                    "{:<14} {:<30} {:>12}",
+                    role_name(t.role),
+                    t.declared,
+                    t.entries
+                );
+            }
+        }
+        Command::Buckets { file, json } => {
+            let db = open(&file, false)?;
+            let tables = vbolt::tables(&db).map_err(operation)?;
+            let listed: Vec<_> = tables
+                .iter()
+                .filter(|t| matches!(t.role, Role::Bucket | Role::IndexTerms | Role::Other))
+                .map(|t| {
+                    let kind = match t.role {
+                        Role::Bucket => "bucket",
+                        Role::IndexTerms => "index",
+                        _ => "other",
+                    };
+                    (kind, t)
+                })
+                .collect();
+            if json {
+                print_json(&json!(listed
+                    .iter()
+                    .map(|(kind, t)| json!({"kind": kind, "name": t.declared, "entries": t.entries}))
+                    .collect::<Vec<_>>()));
+            } else {
+                for (kind, t) in listed {
+                    println!("{kind:<7} {:<30} {:>12}", t.declared, t.entries);
+                }
+            }
+        }
+        Command::Keys {
+            file,
+            bucket,
+            prefix,
+            limit,
+            json,
+        } => {
+            let db = open(&file, false)?;
+            let table = table_name(&db, &bucket)?;
+            let prefix = prefix
+                .as_deref()
+                .map(parse_key)
+                .transpose()
+                .map_err(|e| fail(2, e))?
+                .unwrap_or_default();
+            let tx = db.read_tx().map_err(operation)?;
+            let mut keys = Vec::new();
+            let more = vbolt::raw_entries(&tx, &table, None, &prefix, limit, |k, _| {
+                keys.push(k.to_vec())
+            })
+            .map_err(operation)?;
+            if json {
+                print_json(&json!({
+                    "keys": keys.iter().map(|k| show::json(k)).collect::<Vec<_>>(),
+                    "more": more.is_some(),
+                }));
+            } else {
+                let mut out = std::io::stdout().lock();
+                for k in &keys {
+                    let _ = writeln!(out, "{}", show(k));
+                }
+                if more.is_some() {
+                    eprintln!("(more keys follow; raise --limit, or 0 for all)");
+                }
+            }
+        }
+        Command::Get {
+            file,
+            bucket,
+            key,
+            json,
+        } => {
+            let db = open(&file, false)?;
+            let table = table_name(&db, &bucket)?;
+            let key = parse_key(&key).map_err(|e| fail(2, e))?;
+            let tx = db.read_tx().map_err(operation)?;
+            let mut value = None;
+            vbolt::raw_entries(&tx, &table, Some(&key), &key, 1, |k, v| {
+                if k == key {
+                    value = Some(v.to_vec());
+                }
+            })
+            .map_err(operation)?;
+            let Some(value) = value else {
+                return Err(fail(1, format!("no key {} in {table}", show(&key))));
+            };
+            if json {
+                print_json(&json!({ "key": show::json(&key), "value": show::json(&value) }));
+            } else {
+                println!("{}", show(&value));
+            }
+        }
+        Command::Dump { file, bucket, json } => {
+            let db = open(&file, false)?;
+            let table = table_name(&db, &bucket)?;
+            let tx = db.read_tx().map_err(operation)?;
+            let mut out = std::io::stdout().lock();
+            let mut first = true;
+            if json {
+                let _ = writeln!(out, "[");
+            }
+            vbolt::raw_entries(&tx, &table, None, b"", 0, |k, v| {
+                if json {
+                    let sep = if first { "" } else { "," };
+                    let entry = json!({ "key": show::json(k), "value": show::json(v) });
+                    let _ = writeln!(out, "{sep}{entry}");
+                } else {
+                    let _ = writeln!(out, "{}\t{}", show(k), show(v));
+                }
+                first = false;
+            })
+            .map_err(operation)?;
+            if json {
+                let _ = writeln!(out, "]");
+            }
+        }
+        Command::Check { file, engine, json } => {
+            let mut db = open(&file, engine)?;
+            let engine_clean = if engine {
+                Some(db.check_engine().map_err(operation)?)
+            } else {
+                None
+            };
+            let bar = progress_bar("checking");
+            let r = vbolt::check(&db, report(&bar)).map_err(operation)?;
+            bar.finish_and_clear();
+            let ok = r.is_ok() && engine_clean != Some(false);
+            if json {
+                print_json(&json!({
+                    "ok": ok,
+                    "tables": r.tables, "entries": r.entries, "indexes": r.indexes,
+                    "engine_clean": engine_clean,
+                    "problem_count": r.problem_count,
+                    "problems": r.problems.iter().map(|p| json!({"table": p.table, "what": p.what})).collect::<Vec<_>>(),
+                }));
+            } else {
+                if engine_clean == Some(false) {
+                    println!("engine: damage found and repaired");
+                }
+                for p in &r.problems {
+                    println!("{}: {}", p.table, p.what);
+                }
+                println!(
+                    "{}: {} tables, {} entries, {} indexes read; {} problems",
+                    if ok { "ok" } else { "PROBLEMS" },
+                    r.tables,
+                    r.entries,
+                    r.indexes,
+                    r.problem_count
+                );
+            }
+            if !ok {
+                return Err(fail(
+                    1,
+                    format!("{} problems found", r.problem_count.max(1)),
+                ));
+            }
+        }
+        Command::Backup { file, out } => {
+            let db = open(&file, false)?;
+            let bar = progress_bar("backing up");
+            let summary = if out.as_os_str() == "-" {
+                let stdout = std::io::BufWriter::new(std::io::stdout().lock());
+                vbolt::backup(&db, stdout, &BackupOptions::all(), report(&bar))
+            } else {
+                if out.exists() {
+                    return Err(fail(
+                        4,
+                        format!("{} exists; not overwriting it", out.display()),
+                    ));
+                }
+                let f = std::fs::File::create(&out)
+                    .map_err(|e| fail(4, format!("{}: {e}", out.display())))?;
+                let r = vbolt::backup(
+                    &db,
+                    std::io::BufWriter::new(&f),
+                    &BackupOptions::all(),
+                    report(&bar),
+                )
+                .and_then(|s| f.sync_all().map(|()| s).map_err(Error::Io));
+                if r.is_err() {
+                    let _ = std::fs::remove_file(&out);
+                }
+                r
+            }
+            .map_err(operation)?;
+            bar.finish_and_clear();
+            eprintln!(
+                "backed up {} tables, {} entries, {} bytes",
+                summary.tables, summary.entries, summary.bytes
+            );
+        }
+        Command::Restore { backup, file } => {
+            let bar = progress_bar("restoring");
+            let summary = if backup.as_os_str() == "-" {
+                vbolt::restore(std::io::stdin().lock(), &file, report(&bar))
+            } else {
+                let f = std::fs::File::open(&backup)
+                    .map_err(|e| fail(3, format!("{}: {e}", backup.display())))?;
+                vbolt::restore(std::io::BufReader::new(f), &file, report(&bar))
+            }
+            .map_err(operation)?;
+            bar.finish_and_clear();
+            eprintln!(
+                "restored {} tables, {} entries into {}",
+                summary.tables,
+                summary.entries,
+                file.display()
+            );
+        }
+        Command::Compact { file, out } => {
+            let bar = progress_bar("compacting");
+            let sizes = match &out {
+                Some(out) => {
+                    let db = open(&file, false)?;
+                    vbolt::compact_into(&db, out, report(&bar))
+                }
+                None => {
+                    let mut db = open(&file, true)?;
+                    vbolt::compact(&mut db, report(&bar))
+                }
+            }
+            .map_err(operation)?;
+            bar.finish_and_clear();
+            println!(
+                "before: {} bytes\nafter:  {} bytes",
+                sizes.before, sizes.after
+            );
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("vbolt: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}

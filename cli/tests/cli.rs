@@ -1,0 +1,336 @@
+//! End-to-end tests of the `vbolt` binary on databases made by the chat
+//! example: output, `--json`, exit codes, errors, progress on a terminal,
+//! and that read commands leave the file byte-for-byte unchanged.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use vbolt_examples::chat;
+
+fn vbolt(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vbolt"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = vbolt(args);
+    assert!(
+        out.status.success(),
+        "vbolt {args:?} failed: {}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+fn code(args: &[&str]) -> (i32, String) {
+    let out = vbolt(args);
+    (out.status.code().unwrap_or(-1), text(&out.stderr))
+}
+
+/// A chat database: `users` users in one thread with `messages` messages.
+fn chat_db(dir: &Path, users: usize, messages: usize) -> PathBuf {
+    let path = dir.join("chat.vbolt");
+    let db = chat::open(&path).unwrap();
+    let mut clock = chat::Clock::new();
+    let mut tx = db.write_tx().unwrap();
+    let ids: Vec<_> = (0..users)
+        .map(|i| {
+            chat::create_user(&mut tx, &format!("user{i}"), &format!("User {i}"))
+                .unwrap()
+                .id
+        })
+        .collect();
+    let thread = chat::start_thread(&mut tx, &ids, clock.tick()).unwrap();
+    for m in 0..messages {
+        chat::post_message(
+            &mut tx,
+            ids[m % users],
+            thread.id,
+            &format!("message {m}"),
+            clock.tick(),
+        )
+        .unwrap();
+    }
+    tx.commit().unwrap();
+    path
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn info_and_buckets_list_every_declaration() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = chat_db(dir.path(), 3, 10);
+    let out = ok(&["info", s(&db)]);
+    assert!(out.contains("size:"), "{out}");
+    assert!(out.contains("redb"), "{out}");
+    for name in ["users", "handles", "threads", "messages", "thread_messages"] {
+        assert!(out.contains(name), "{name} missing from {out}");
+    }
+    let out = ok(&["buckets", s(&db)]);
+    let line = out
+        .lines()
+        .find(|l| l.contains("messages") && l.starts_with("bucket"))
+        .unwrap();
+    assert!(line.trim_end().ends_with(" 10"), "{line}");
+    let v: serde_json::Value = serde_json::from_str(&ok(&["buckets", s(&db), "--json"])).unwrap();
+    let handles = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "handles")
+        .unwrap();
+    assert_eq!(handles["entries"], 3);
+    assert_eq!(handles["kind"], "bucket");
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(&["info", s(&db), "--space", "--json"])).unwrap();
+    assert!(v["free_bytes"].is_u64(), "{v}");
+}
+
+#[test]
+fn keys_get_and_dump_show_text_and_hex() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = chat_db(dir.path(), 5, 3);
+    let out = ok(&["keys", s(&db), "handles"]);
+    let keys: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        keys,
+        ["user0\\0", "user1\\0", "user2\\0", "user3\\0", "user4\\0"]
+    );
+    let out = ok(&["keys", s(&db), "handles", "--limit", "2"]);
+    assert_eq!(out.lines().count(), 2);
+    let out = ok(&["keys", s(&db), "handles", "--prefix", "user3"]);
+    assert_eq!(out.trim(), "user3\\0");
+    // Uuid values are not text: hex.
+    let value = ok(&["get", s(&db), "handles", "str:user1"]);
+    assert!(
+        value.trim().starts_with("0x") && value.trim().len() == 2 + 32,
+        "{value}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&ok(&[
+        "get",
+        s(&db),
+        "handles",
+        "hex:757365723100",
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(v["key"]["text"], "user1\\0");
+    assert_eq!(v["value"]["hex"].as_str().unwrap(), &value.trim()[2..]);
+    let (c, err) = code(&["get", s(&db), "handles", "str:nobody"]);
+    assert_eq!(c, 1, "{err}");
+    assert!(err.contains("no key"), "{err}");
+    let (c, err) = code(&["keys", s(&db), "nope"]);
+    assert_eq!(c, 1, "{err}");
+    // Index tables by their engine names.
+    assert_eq!(
+        ok(&["keys", s(&db), "index:thread_messages", "--limit", "0"])
+            .lines()
+            .count(),
+        3
+    );
+
+    let dump: serde_json::Value =
+        serde_json::from_str(&ok(&["dump", s(&db), "handles", "--json"])).unwrap();
+    let entries = dump.as_array().unwrap();
+    assert_eq!(entries.len(), 5);
+    assert_eq!(entries[0]["key"]["text"], "user0\\0");
+    assert_eq!(entries[0]["value"]["hex"].as_str().unwrap().len(), 32);
+    assert_eq!(ok(&["dump", s(&db), "users"]).lines().count(), 5);
+}
+
+#[test]
+fn read_commands_leave_the_file_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = chat_db(dir.path(), 4, 20);
+    let before = std::fs::read(&db).unwrap();
+    let modified = std::fs::metadata(&db).unwrap().modified().unwrap();
+    ok(&["info", s(&db)]);
+    ok(&["buckets", s(&db), "--json"]);
+    ok(&["keys", s(&db), "messages"]);
+    ok(&["get", s(&db), "handles", "str:user0"]);
+    ok(&["dump", s(&db), "messages"]);
+    ok(&["check", s(&db)]);
+    ok(&["backup", s(&db), s(&dir.path().join("b.backup"))]);
+    assert!(
+        std::fs::read(&db).unwrap() == before,
+        "a read command changed the file"
+    );
+    assert_eq!(
+        std::fs::metadata(&db).unwrap().modified().unwrap(),
+        modified
+    );
+}
+
+#[test]
+fn check_passes_then_reports_damage_with_exit_code_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = chat_db(dir.path(), 3, 30);
+    let out = ok(&["check", s(&db)]);
+    assert!(out.contains("ok:"), "{out}");
+    let v: serde_json::Value = serde_json::from_str(&ok(&["check", s(&db), "--json"])).unwrap();
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["indexes"], 2);
+    ok(&["check", s(&db), "--engine"]);
+
+    {
+        let raw = redb::Database::open(&db).unwrap();
+        let tx = raw.begin_write().unwrap();
+        {
+            let def: redb::TableDefinition<&[u8], &[u8]> =
+                redb::TableDefinition::new("index-counts:thread_messages");
+            let mut counts = tx.open_table(def).unwrap();
+            let key = {
+                use redb::ReadableTable;
+                counts.first().unwrap().unwrap().0.value().to_vec()
+            };
+            counts.insert(&key[..], &7u64.to_be_bytes()[..]).unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let out = vbolt(&["check", s(&db)]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("count 7, but it has 30 entries"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn backup_restore_and_compact_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = chat_db(dir.path(), 3, 200);
+    let backup = dir.path().join("chat.backup");
+    let copy = dir.path().join("copy.vbolt");
+    ok(&["backup", s(&db), s(&backup)]);
+    ok(&["restore", s(&backup), s(&copy)]);
+    for bucket in [
+        "users",
+        "handles",
+        "threads",
+        "messages",
+        "index:thread_messages",
+    ] {
+        assert_eq!(
+            ok(&["dump", s(&db), bucket]),
+            ok(&["dump", s(&copy), bucket]),
+            "{bucket}"
+        );
+    }
+    // Backup to stdout, restore from stdin.
+    let stream = Command::new(env!("CARGO_BIN_EXE_vbolt"))
+        .args(["backup", s(&db), "-"])
+        .output()
+        .unwrap();
+    assert!(stream.status.success());
+    assert_eq!(stream.stdout, std::fs::read(&backup).unwrap());
+    let piped = dir.path().join("piped.vbolt");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vbolt"))
+        .args(["restore", "-", s(&piped)])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &stream.stdout).unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(
+        ok(&["dump", s(&piped), "messages"]),
+        ok(&["dump", s(&db), "messages"])
+    );
+
+    // Restoring over an existing file, or a damaged backup, fails (4).
+    let (c, err) = code(&["restore", s(&backup), s(&copy)]);
+    assert_eq!(c, 4, "{err}");
+    let mut bad = std::fs::read(&backup).unwrap();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 1;
+    let bad_path = dir.path().join("bad.backup");
+    std::fs::write(&bad_path, bad).unwrap();
+    let target = dir.path().join("never.vbolt");
+    let (c, err) = code(&["restore", s(&bad_path), s(&target)]);
+    assert_eq!(c, 4, "{err}");
+    assert!(err.contains("checksum"), "{err}");
+    assert!(!target.exists());
+
+    let out = ok(&["compact", s(&copy), s(&dir.path().join("compact.vbolt"))]);
+    assert!(out.contains("before:") && out.contains("after:"), "{out}");
+    let out = ok(&["compact", s(&copy)]);
+    assert!(out.contains("after:"), "{out}");
+    ok(&["check", s(&copy)]);
+}
+
+#[test]
+fn missing_foreign_and_locked_files_give_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.vbolt");
+    let (c, err) = code(&["info", s(&missing)]);
+    assert_eq!(c, 3);
+    assert!(err.contains("no such file"), "{err}");
+    assert!(!missing.exists(), "a read command created a file");
+
+    let foreign = dir.path().join("notes.txt");
+    std::fs::write(&foreign, "just some text, not a database\n".repeat(200)).unwrap();
+    let (c, err) = code(&["keys", s(&foreign), "users"]);
+    assert_eq!(c, 3, "{err}");
+    assert!(err.contains("not a vbolt database"), "{err}");
+
+    let db = chat_db(dir.path(), 2, 2);
+    let held = vbolt::Db::open(&db).unwrap();
+    let (c, err) = code(&["info", s(&db)]);
+    assert_eq!(c, 3, "{err}");
+    assert!(err.contains("in use by another process"), "{err}");
+    drop(held);
+    ok(&["info", s(&db)]);
+
+    let (c, _) = code(&["frobnicate"]);
+    assert_eq!(c, 2);
+    let help = ok(&["--help"]);
+    assert!(
+        help.contains("Exit codes") && help.contains("Examples"),
+        "{help}"
+    );
+}
+
+#[test]
+fn a_terminal_sees_a_progress_bar_and_a_pipe_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = chat_db(dir.path(), 5, 20_000);
+    let bin = env!("CARGO_BIN_EXE_vbolt");
+    // Piped: no bar, only the summary.
+    let out = vbolt(&["backup", s(&db), s(&dir.path().join("piped.backup"))]);
+    assert!(out.status.success());
+    let err = text(&out.stderr);
+    assert!(!err.contains("backing up ["), "{err}");
+    assert!(err.contains("backed up"), "{err}");
+    // In a pseudo-terminal (util-linux `script`): the bar is drawn.
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: `script` (util-linux) is not installed");
+        return;
+    }
+    let cmd = format!(
+        "{bin} backup {} {}",
+        s(&db),
+        s(&dir.path().join("tty.backup"))
+    );
+    let out = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    let screen = text(&out.stdout);
+    assert!(
+        screen.contains("backing up ["),
+        "no progress bar in: {screen:?}"
+    );
+    assert!(screen.contains("backed up"), "{screen:?}");
+}
