@@ -341,7 +341,7 @@ impl Store {
     }
 }
 
-/// How a database file's space is used (see [`Store::space`]).
+/// How a database file's space is used (see [`Db::space`](crate::Db::space)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Space {
     /// Bytes of keys and values stored.
