@@ -193,6 +193,21 @@ fn shielded<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
     guarded("read", f)
 }
 
+/// Visits the entries of `t` within the bounds (see [`KvRead::scan`]).
+fn scan_in<T: ReadableTable<Bytes, Bytes>>(
+    t: &T,
+    lower: KeyBound,
+    upper: KeyBound,
+    reverse: bool,
+    visit: impl FnMut(&[u8], &[u8]) -> bool,
+) -> Result<(), Error> {
+    if bounds_empty(lower, upper) {
+        return Ok(());
+    }
+    let range = shielded(|| Ok(t.range::<&[u8]>((lower, upper))?))?;
+    run_scan(range, reverse, visit)
+}
+
 /// Looks `key` up in `t` and hands the value's bytes to `f` (outside the
 /// shield).
 #[inline]
@@ -532,11 +547,7 @@ impl RawTable {
         reverse: bool,
         visit: impl FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), Error> {
-        if bounds_empty(lower, upper) {
-            return Ok(());
-        }
-        let range = shielded(|| Ok(self.table.range::<&[u8]>((lower, upper))?))?;
-        run_scan(range, reverse, visit)
+        scan_in(&self.table, lower, upper, reverse, visit)
     }
 }
 
@@ -723,12 +734,6 @@ impl KvRead for WriteTxn {
         reverse: bool,
         visit: impl FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), Error> {
-        if bounds_empty(lower, upper) {
-            return Ok(());
-        }
-        self.with_table(table, |t| {
-            let range = shielded(|| Ok(t.range::<&[u8]>((lower, upper))?))?;
-            run_scan(range, reverse, visit)
-        })
+        self.with_table(table, |t| scan_in(t, lower, upper, reverse, visit))
     }
 }

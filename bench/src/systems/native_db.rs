@@ -46,6 +46,27 @@ struct CatCount {
     n: u64,
 }
 
+impl From<Article> for NArticle {
+    fn from(a: Article) -> NArticle {
+        let Article {
+            id,
+            author_id,
+            published,
+            category_ids,
+            title,
+            body,
+        } = a;
+        NArticle {
+            id,
+            author_id,
+            published,
+            category_ids,
+            title,
+            body,
+        }
+    }
+}
+
 impl From<NArticle> for Article {
     fn from(a: NArticle) -> Article {
         Article {
@@ -104,16 +125,7 @@ impl System for NativeDb {
                     .map_or(0, |c| c.n);
                 rw.upsert(CatCount { cat, n: n + 1 }).unwrap();
             }
-            let a = a.clone();
-            rw.insert(NArticle {
-                id: a.id,
-                author_id: a.author_id,
-                published: a.published,
-                category_ids: a.category_ids,
-                title: a.title,
-                body: a.body,
-            })
-            .unwrap();
+            rw.insert(NArticle::from(a.clone())).unwrap();
         }
         rw.commit().unwrap();
     }
