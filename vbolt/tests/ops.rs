@@ -124,6 +124,19 @@ fn a_process_that_commits_itself_is_recorded_in_that_commit() {
     );
     assert!(process_applied(&db, "self-commit").unwrap().is_some());
     assert!(!apply_db_process(&db, "self-commit", |_| panic!("ran twice")).unwrap());
+
+    // A process whose own commit fails is reported, not recorded.
+    static BAD: Bucket<String, u8> = Bucket::new("bad2", vpack::string_z, vpack::byte);
+    let result = apply_db_process(&db, "failing self-commit", |tx| {
+        write(tx, &BAD, "nul\0".to_string(), &mut 1);
+        let _ = tx.commit(); // fails: the key cannot be packed
+    });
+    assert!(result.is_err(), "{result:?}");
+    assert!(
+        process_applied(&db, "failing self-commit")
+            .unwrap()
+            .is_none()
+    );
 }
 
 /// Child side of the crash test: runs the batched process and aborts the

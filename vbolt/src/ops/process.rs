@@ -63,7 +63,15 @@ pub fn apply_db_process(db: &Db, name: &str, f: impl FnOnce(&mut WriteTx)) -> Re
     tx.put(&PROCESSES, name.as_bytes(), &now_millis().to_be_bytes());
     f(&mut tx);
     if tx.is_finished() {
-        return Ok(true);
+        // `f` committed itself; whether that commit (and so the record)
+        // took effect is what the database now says.
+        drop(tx);
+        return match process_applied(db, name)? {
+            Some(_) => Ok(true),
+            None => Err(Error::Engine(format!(
+                "process {name:?} committed its own transaction and that commit failed"
+            ))),
+        };
     }
     tx.commit()?;
     Ok(true)
