@@ -87,21 +87,29 @@ pub(crate) fn encode_key<K: Clone + Default + PartialEq>(
     *key != K::default() && vpack::append_bytes(&mut key.clone(), pack, out).is_ok()
 }
 
-/// The value stored under `key`, freshly unpacked; `None` when the key is
-/// absent (or zero) or its bytes do not unpack.
-fn fetch<K, V>(tx: &impl Readable, bucket: &Bucket<K, V>, key: &K) -> Option<V>
+/// Looks `key` up and hands its freshly unpacked value to `take`; false
+/// when the key is absent (or zero) or its bytes do not unpack. The value
+/// goes from the decoder straight to `take`, with no intermediate copies.
+#[inline]
+fn fetch<K, V>(tx: &impl Readable, bucket: &Bucket<K, V>, key: &K, take: impl FnOnce(V)) -> bool
 where
     K: Clone + Default + PartialEq,
     V: Default,
 {
     let mut kb = scratch(tx);
     if !encode_key(bucket.key, key, &mut kb) {
-        return None;
+        return false;
     }
     get(tx, &bucket.table, &kb, |bytes| {
-        vpack::from_bytes(bytes, bucket.value).ok()
+        match vpack::from_bytes(bytes, bucket.value) {
+            Ok(v) => {
+                take(v);
+                true
+            }
+            Err(_) => false,
+        }
     })
-    .flatten()
+    .unwrap_or(false)
 }
 
 /// Reads the value stored under `key` into `item`.
@@ -119,13 +127,7 @@ where
     K: Clone + Default + PartialEq,
     V: Default,
 {
-    match fetch(tx, bucket, key.borrow()) {
-        Some(v) => {
-            *item = v;
-            true
-        }
-        None => false,
-    }
+    fetch(tx, bucket, key.borrow(), |v| *item = v)
 }
 
 /// True if `key` has a value in the bucket (the value is not unpacked).
@@ -149,9 +151,7 @@ where
     K: Clone + Default + PartialEq,
     V: Default,
 {
-    fetch(tx, bucket, key.borrow())
-        .map(|v| list.push(v))
-        .is_some()
+    fetch(tx, bucket, key.borrow(), |v| list.push(v))
 }
 
 /// Reads the value under `key` and inserts `(key, value)` into `map` (any
@@ -167,9 +167,7 @@ where
     V: Default,
 {
     let key = key.borrow();
-    fetch(tx, bucket, key)
-        .map(|v| map.extend(Some((key.clone(), v))))
-        .is_some()
+    fetch(tx, bucket, key, |v| map.extend(Some((key.clone(), v))))
 }
 
 /// Reads the values of `keys`, in order, appending those found to `list`;

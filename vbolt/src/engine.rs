@@ -33,10 +33,10 @@
 //!   a slot array indexed by [`TableId::slot`]: a lookup is an index, not a
 //!   hash or an `open_table`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::ops::Bound;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
 
@@ -80,8 +80,26 @@ impl TableKind {
 pub struct TableId {
     kind: TableKind,
     name: &'static str,
-    resolved: OnceLock<(usize, Box<str>)>,
+    resolved: OnceLock<Resolved>,
 }
+
+/// What a [`TableId`] learns on first use.
+struct Resolved {
+    slot: usize,
+    full_name: Box<str>,
+    name_hash: u64,
+}
+
+/// Continues a 64-bit FNV-1a hash over `bytes` (start from [`FNV_SEED`]).
+pub(crate) fn fnv1a(mut h: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// The FNV-1a offset basis.
+pub(crate) const FNV_SEED: u64 = 0xcbf2_9ce4_8422_2325;
 
 fn registry() -> &'static Mutex<HashMap<Box<str>, usize>> {
     static REGISTRY: OnceLock<Mutex<HashMap<Box<str>, usize>>> = OnceLock::new();
@@ -103,25 +121,36 @@ impl TableId {
         self.name
     }
 
-    fn resolved(&self) -> &(usize, Box<str>) {
+    fn resolved(&self) -> &Resolved {
         self.resolved.get_or_init(|| {
             let full: Box<str> = format!("{}{}", self.kind.prefix(), self.name).into();
             let mut map = registry().lock().unwrap_or_else(|p| p.into_inner());
             let next = map.len();
             let slot = *map.entry(full.clone()).or_insert(next);
-            (slot, full)
+            let name_hash = fnv1a(fnv1a(FNV_SEED, full.as_bytes()), &[0xFF]);
+            Resolved {
+                slot,
+                full_name: full,
+                name_hash,
+            }
         })
     }
 
     /// The slot of this table in a transaction's table cache.
     #[inline]
     pub fn slot(&self) -> usize {
-        self.resolved().0
+        self.resolved().slot
     }
 
     /// The engine-level name.
     pub fn full_name(&self) -> &str {
-        &self.resolved().1
+        &self.resolved().full_name
+    }
+
+    /// FNV-1a of the engine-level name and a 0xFF separator: the start of
+    /// hashes that bind something (a cursor) to this table.
+    pub(crate) fn name_hash(&self) -> u64 {
+        self.resolved().name_hash
     }
 
     fn def(&self) -> Def<'_> {
@@ -193,6 +222,40 @@ fn shielded<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
     guarded("read", f)
 }
 
+/// Marks where a shielded operation hands control to code that is not the
+/// engine's (a visitor, a pack function): a panic raised there is the
+/// caller's own and is passed on unchanged.
+struct Handoff(Cell<bool>);
+
+impl Handoff {
+    #[inline]
+    fn run<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.0.set(true);
+        let r = f();
+        self.0.set(false);
+        r
+    }
+}
+
+/// Runs a whole engine operation, including the calls it makes to the
+/// caller's code through [`Handoff::run`], under one unwind guard: a panic
+/// in the engine becomes [`Error::Corrupted`], a panic in the caller's code
+/// continues unwinding as if there were no guard. One guard per operation
+/// instead of one per engine step keeps a scan step or a lookup free of
+/// extra moves.
+#[inline]
+fn shielded_op<T>(f: impl FnOnce(&Handoff) -> Result<T, Error>) -> Result<T, Error> {
+    let handoff = Handoff(Cell::new(false));
+    match catch_unwind(AssertUnwindSafe(|| f(&handoff))) {
+        Ok(r) => r,
+        Err(p) if handoff.0.get() => resume_unwind(p),
+        Err(p) => Err(Error::Corrupted(format!(
+            "read: the storage engine failed: {}",
+            panic_message(p)
+        ))),
+    }
+}
+
 /// Visits the entries of `t` within the bounds (see [`KvRead::scan`]).
 fn scan_in<T: ReadableTable<Bytes, Bytes>>(
     t: &T,
@@ -204,23 +267,26 @@ fn scan_in<T: ReadableTable<Bytes, Bytes>>(
     if bounds_empty(lower, upper) {
         return Ok(());
     }
-    let range = shielded(|| Ok(t.range::<&[u8]>((lower, upper))?))?;
-    run_scan(range, reverse, visit)
+    shielded_op(|handoff| {
+        let range = t.range::<&[u8]>((lower, upper))?;
+        run_scan(range, reverse, handoff, visit)
+    })
 }
 
-/// Looks `key` up in `t` and hands the value's bytes to `f` (outside the
-/// shield).
+/// Looks `key` up in `t` and hands the value's bytes to `f`.
 #[inline]
 fn get_in<R, T: ReadableTable<Bytes, Bytes>>(
     t: &T,
     key: &[u8],
     f: impl FnOnce(&[u8]) -> R,
 ) -> Result<Option<R>, Error> {
-    let Some(guard) = shielded(|| Ok(t.get(key)?))? else {
-        return Ok(None);
-    };
-    let bytes = shielded(|| Ok(guard.value()))?;
-    Ok(Some(f(bytes)))
+    shielded_op(|handoff| match t.get(key)? {
+        Some(guard) => {
+            let bytes = guard.value();
+            Ok(Some(handoff.run(|| f(bytes))))
+        }
+        None => Ok(None),
+    })
 }
 
 impl Store {
@@ -408,9 +474,12 @@ pub trait KvRead {
     }
 }
 
+/// Drives a range to its end or until `visit` returns `false`; runs inside
+/// the caller's [`shielded_op`], with the visitor handed off.
 fn run_scan<'t, I>(
-    iter: I,
+    mut iter: I,
     reverse: bool,
+    handoff: &Handoff,
     mut visit: impl FnMut(&[u8], &[u8]) -> bool,
 ) -> Result<(), Error>
 where
@@ -421,23 +490,17 @@ where
         >,
     >,
 {
-    let mut iter = iter;
     loop {
-        // Advancing and reading the entry touch pages: shielded. The
-        // visitor runs outside.
-        let next = shielded(|| {
-            let item = if reverse {
-                iter.next_back()
-            } else {
-                iter.next()
-            };
-            Ok(item.transpose()?)
-        })?;
-        let Some((k, v)) = next else {
+        let item = if reverse {
+            iter.next_back()
+        } else {
+            iter.next()
+        };
+        let Some((k, v)) = item.transpose()? else {
             return Ok(());
         };
-        let (key, value) = shielded(|| Ok((k.value(), v.value())))?;
-        if !visit(key, value) {
+        let (key, value) = (k.value(), v.value());
+        if !handoff.run(|| visit(key, value)) {
             return Ok(());
         }
     }
@@ -461,6 +524,7 @@ impl ReadTxn {
     /// Runs `f` on the cached table (opened on first use), or returns
     /// `missing` if the table does not exist. The cache stays borrowed only
     /// while `f` runs, and `f` never runs user code.
+    #[inline]
     fn with_table<R>(
         &self,
         id: &TableId,
@@ -474,24 +538,30 @@ impl ReadTxn {
             Some(ReadSlot::Missing) => return Ok(missing),
             _ => {}
         }
-        // First use in this transaction: open (or find missing) and cache,
-        // releasing the mutable borrow before `f` runs.
-        {
-            let opened = match shielded(|| Ok(self.txn.open_table(id.def())))? {
-                Ok(t) => ReadSlot::Open(t),
-                Err(redb::TableError::TableDoesNotExist(_)) => ReadSlot::Missing,
-                Err(e) => return Err(e.into()),
-            };
-            let mut tables = self.tables.borrow_mut();
-            if tables.len() <= slot {
-                tables.resize_with(slot + 1, || ReadSlot::Unknown);
-            }
-            tables[slot] = opened;
-        }
+        self.open_slot(id)?;
         match self.tables.borrow().get(slot) {
             Some(ReadSlot::Open(t)) => f(t),
             _ => Ok(missing),
         }
+    }
+
+    /// First use of a table in this transaction: opens it (or learns that
+    /// it does not exist) and caches the outcome in its slot.
+    #[cold]
+    #[inline(never)]
+    fn open_slot(&self, id: &TableId) -> Result<(), Error> {
+        let opened = match shielded(|| Ok(self.txn.open_table(id.def())))? {
+            Ok(t) => ReadSlot::Open(t),
+            Err(redb::TableError::TableDoesNotExist(_)) => ReadSlot::Missing,
+            Err(e) => return Err(e.into()),
+        };
+        let slot = id.slot();
+        let mut tables = self.tables.borrow_mut();
+        if tables.len() <= slot {
+            tables.resize_with(slot + 1, || ReadSlot::Unknown);
+        }
+        tables[slot] = opened;
+        Ok(())
     }
 }
 
@@ -575,13 +645,14 @@ impl KvRead for ReadTxn {
         }
         // A read-only table's range owns its snapshot: the cache is released
         // before the visitor runs (and the visitor may read other tables).
-        let range = self.with_table(table, None, |t| {
-            shielded(|| Ok(Some(t.range::<&[u8]>((lower, upper))?)))
-        })?;
-        match range {
-            Some(range) => run_scan(range, reverse, visit),
-            None => Ok(()),
-        }
+        shielded_op(|handoff| {
+            let range =
+                self.with_table(table, None, |t| Ok(Some(t.range::<&[u8]>((lower, upper))?)))?;
+            match range {
+                Some(range) => run_scan(range, reverse, handoff, visit),
+                None => Ok(()),
+            }
+        })
     }
 }
 

@@ -53,7 +53,7 @@
 use std::borrow::Borrow;
 use std::ops::Bound;
 
-use crate::engine::{TableId, TableKind};
+use crate::engine::{TableId, TableKind, fnv1a};
 use crate::error::Error;
 use crate::tx::{Readable, WriteTx, get, scan, scratch};
 use crate::window::{Cursor, Direction, Window};
@@ -202,17 +202,26 @@ fn entry_value(term_len: usize, prio_len: usize, out: &mut [u8; 20]) -> usize {
 /// Splits a term entry's key into (term, priority, target) using the
 /// lengths in its value; `None` if they do not fit the key.
 pub(crate) fn split_term_entry<'k>(key: &'k [u8], value: &[u8]) -> Option<[&'k [u8]; 3]> {
-    let mut buf = vpack::Buffer::reader(value);
-    let (mut term_len, mut prio_len) = (0u64, 0u64);
-    vpack::uint(&mut term_len, &mut buf);
-    vpack::uint(&mut prio_len, &mut buf);
-    buf.finish().ok()?;
-    let t = usize::try_from(term_len).ok()?;
-    let p = t.checked_add(usize::try_from(prio_len).ok()?)?;
-    if p > key.len() {
+    let (t, p) = match *value {
+        // The usual case: both lengths below 128, one varint byte each.
+        [t, p] if t < 0x80 && p < 0x80 => (usize::from(t), usize::from(p)),
+        _ => {
+            let mut buf = vpack::Buffer::reader(value);
+            let (mut term_len, mut prio_len) = (0u64, 0u64);
+            vpack::uint(&mut term_len, &mut buf);
+            vpack::uint(&mut prio_len, &mut buf);
+            buf.finish().ok()?;
+            (
+                usize::try_from(term_len).ok()?,
+                usize::try_from(prio_len).ok()?,
+            )
+        }
+    };
+    let end = t.checked_add(p)?;
+    if end > key.len() {
         return None;
     }
-    Some([&key[..t], &key[t..p], &key[p..]])
+    Some([&key[..t], &key[t..end], &key[end..]])
 }
 
 fn count_of(bytes: &[u8]) -> Option<u64> {
@@ -526,19 +535,10 @@ pub fn delete_target_terms<K, T, P>(
     set_target_terms(tx, index, target, std::iter::empty::<(&T, &P)>());
 }
 
-/// A 64-bit FNV-1a tag binding a cursor to one index and one term.
+/// A 64-bit FNV-1a tag binding a cursor to one index and one term: the
+/// table's name hash continued over the term's bytes.
 fn cursor_tag(table: &TableId, term: &[u8]) -> [u8; 8] {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in table
-        .full_name()
-        .as_bytes()
-        .iter()
-        .chain(&[0xFF])
-        .chain(term)
-    {
-        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-    }
-    h.to_be_bytes()
+    fnv1a(table.name_hash(), term).to_be_bytes()
 }
 
 const CURSOR_VERSION: u8 = 1;

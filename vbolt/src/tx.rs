@@ -11,7 +11,7 @@
 //! be performed can never lead to a commit built on a wrong answer.
 //! [`ReadTx::error`] and [`WriteTx::error`] show the recorded failure.
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::{OnceCell, RefCell, RefMut};
 use std::ops::{Deref, DerefMut};
 
 use crate::engine::{KeyBound, KvRead, ReadTxn, TableId, WriteTxn};
@@ -53,69 +53,106 @@ pub(crate) mod sealed {
 
 use sealed::Access;
 
-/// A byte buffer borrowed from a transaction's pool; returned (emptied, its
+/// A byte buffer borrowed from a transaction's pool; returned (its
 /// capacity kept) when dropped, so key encoding allocates once per
 /// transaction, not once per call.
-pub(crate) struct Scratch<'t> {
-    pool: &'t Pool,
-    buf: Vec<u8>,
+///
+/// Most calls need one buffer at a time: the pool's first buffer is lent
+/// as a plain `RefCell` borrow, the cheapest lending there is. Calls that
+/// need more at once take the others from the free stack.
+pub(crate) enum Scratch<'t> {
+    First(RefMut<'t, Vec<u8>>),
+    Pooled { pool: &'t Pool, buf: Vec<u8> },
 }
 
 impl Deref for Scratch<'_> {
     type Target = Vec<u8>;
+    #[inline]
     fn deref(&self) -> &Vec<u8> {
-        &self.buf
+        match self {
+            Scratch::First(b) => b,
+            Scratch::Pooled { buf, .. } => buf,
+        }
     }
 }
 
 impl DerefMut for Scratch<'_> {
+    #[inline]
     fn deref_mut(&mut self) -> &mut Vec<u8> {
-        &mut self.buf
+        match self {
+            Scratch::First(b) => b,
+            Scratch::Pooled { buf, .. } => buf,
+        }
     }
 }
 
 impl Drop for Scratch<'_> {
+    #[inline]
     fn drop(&mut self) {
-        give_back(self.pool, std::mem::take(&mut self.buf));
+        if let Scratch::Pooled { pool, buf } = self {
+            give_back(pool, std::mem::take(buf));
+        }
     }
 }
 
-/// A transaction's reusable byte buffers: a few fixed slots, so the pool
-/// itself never allocates; only a buffer's first use does.
+/// A transaction's reusable byte buffers: one lent by borrow, and a small
+/// stack of free buffers in fixed slots, so the pool itself never
+/// allocates (only a buffer's first use does).
 #[derive(Default)]
-pub struct Pool(RefCell<[Vec<u8>; 6]>);
+pub struct Pool {
+    first: RefCell<Vec<u8>>,
+    rest: RefCell<FreeBuffers>,
+}
+
+#[derive(Default)]
+struct FreeBuffers {
+    /// `slots[..free]` hold emptied buffers with capacity.
+    slots: [Vec<u8>; 6],
+    free: usize,
+}
 
 /// Takes an empty buffer from a pool (a new, unallocated one if none is free).
+#[inline]
 pub(crate) fn take_from(pool: &Pool) -> Vec<u8> {
-    let Ok(mut slots) = pool.0.try_borrow_mut() else {
-        return Vec::new();
-    };
-    slots
-        .iter_mut()
-        .find(|b| b.capacity() > 0)
-        .map(std::mem::take)
-        .unwrap_or_default()
+    match pool.rest.try_borrow_mut() {
+        Ok(mut p) if p.free > 0 => {
+            p.free -= 1;
+            let at = p.free;
+            std::mem::take(&mut p.slots[at])
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// Returns a buffer to a pool, emptied, its capacity kept.
+#[inline]
 pub(crate) fn give_back(pool: &Pool, mut buf: Vec<u8>) {
-    buf.clear();
     if buf.capacity() == 0 {
         return;
     }
-    if let Ok(mut slots) = pool.0.try_borrow_mut()
-        && let Some(free) = slots.iter_mut().find(|b| b.capacity() == 0)
+    if let Ok(mut p) = pool.rest.try_borrow_mut()
+        && p.free < p.slots.len()
     {
-        *free = buf;
+        buf.clear();
+        let at = p.free;
+        p.slots[at] = buf;
+        p.free += 1;
     }
 }
 
-/// Takes a buffer from the transaction's pool, returned when dropped.
+/// Takes an empty buffer from the transaction's pool, returned when dropped.
+#[inline]
 pub(crate) fn scratch<T: Access + ?Sized>(tx: &T) -> Scratch<'_> {
     let pool = tx.pool();
-    Scratch {
-        pool,
-        buf: take_from(pool),
+    match pool.first.try_borrow_mut() {
+        Ok(mut buf) => {
+            buf.clear();
+            Scratch::First(buf)
+        }
+        Err(_) => Scratch::Pooled {
+            pool,
+            buf: take_from(pool),
+        },
     }
 }
 

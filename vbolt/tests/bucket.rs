@@ -399,3 +399,52 @@ fn info_lists_and_creates_declarations() {
         ["users", "by_name", "tags", "nums"]
     );
 }
+
+/// A value pack function that panics on read, to show whose panic is whose.
+fn pack_touchy(v: &mut u32, buf: &mut vpack::Buffer) {
+    if buf.is_reading() {
+        panic!("touchy: refusing to read");
+    }
+    vpack::uint(v, buf);
+}
+
+static TOUCHY: Bucket<u32, u32> = Bucket::new("touchy", vpack::fuint, pack_touchy);
+
+fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}
+
+// vbolt turns a panic inside the storage engine into `Error::Corrupted`; a
+// panic in the application's own code (a visitor, a pack function) must
+// reach the application unchanged, and must not be recorded as corruption.
+#[test]
+fn panics_in_application_code_reach_the_caller_unchanged() {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    let db = Db::in_memory().unwrap();
+    let mut tx = db.write_tx().unwrap();
+    write(&mut tx, &TOUCHY, 1u32, &mut 10);
+    write(&mut tx, &NUMS, 1u32, &mut 10);
+    write(&mut tx, &NUMS, 2u32, &mut 20);
+    tx.commit().unwrap();
+
+    let tx = db.read_tx().unwrap();
+    let visitor = catch_unwind(AssertUnwindSafe(|| {
+        iterate_all(&tx, &NUMS, |_, _| panic!("visitor: stop"));
+    }));
+    assert_eq!(panic_text(visitor.unwrap_err()), "visitor: stop");
+
+    let decoder = catch_unwind(AssertUnwindSafe(|| {
+        let mut v = 0;
+        read(&tx, &TOUCHY, 1u32, &mut v)
+    }));
+    assert_eq!(panic_text(decoder.unwrap_err()), "touchy: refusing to read");
+
+    // Nothing was recorded against the transaction, and it still reads.
+    assert!(tx.error().is_none(), "{:?}", tx.error());
+    let mut n = 0;
+    assert!(read(&tx, &NUMS, 2u32, &mut n));
+    assert_eq!(n, 20);
+}

@@ -49,6 +49,7 @@ pub struct Buffer<'a> {
 
 impl<'a> Buffer<'a> {
     /// A writer that appends to `out` (existing contents are kept).
+    #[inline]
     pub fn writer(out: &'a mut Vec<u8>) -> Buffer<'a> {
         let start = out.len();
         Buffer {
@@ -59,6 +60,7 @@ impl<'a> Buffer<'a> {
     }
 
     /// A reader over `data`, starting at its first byte.
+    #[inline]
     pub fn reader(data: &'a [u8]) -> Buffer<'a> {
         Buffer {
             mode: Mode::Read { data, pos: 0 },
@@ -91,6 +93,7 @@ impl<'a> Buffer<'a> {
     }
 
     /// Bytes written or read so far by this buffer.
+    #[inline]
     pub fn position(&self) -> usize {
         match &self.mode {
             Mode::Write(out) => out.len() - self.start,
@@ -99,6 +102,7 @@ impl<'a> Buffer<'a> {
     }
 
     /// Bytes not yet read (always 0 for a writer).
+    #[inline]
     pub fn remaining(&self) -> usize {
         match &self.mode {
             Mode::Write(_) => 0,
@@ -127,6 +131,7 @@ impl<'a> Buffer<'a> {
 
     /// Ends the buffer: the first error, or the number of bytes processed.
     /// A reader also fails if input bytes are left over.
+    #[inline]
     pub fn finish(self) -> Result<usize, Error> {
         if let Some(err) = self.error {
             return Err(err);
@@ -222,6 +227,7 @@ impl<'a> Buffer<'a> {
 
     /// Checks a length prefix against the bytes left, assuming every element
     /// takes at least one byte; this bounds allocation by the input size.
+    #[inline]
     pub(crate) fn check_len(&mut self, len: u64, at: usize) -> Option<usize> {
         let remaining = self.remaining();
         if len > remaining as u64 {
@@ -270,6 +276,18 @@ pub fn append_bytes<T>(
         out.truncate(len);
     }
     result
+}
+
+/// Empties `v` and makes room for `len` items. When the current allocation
+/// is too small (always, for a fresh value) it is replaced by one of exactly
+/// `len`: the direct allocation path, cheaper than growing an empty vector.
+#[inline]
+pub(crate) fn reset_for<T>(v: &mut Vec<T>, len: usize) {
+    if v.capacity() < len {
+        *v = Vec::with_capacity(len);
+    } else {
+        v.clear();
+    }
 }
 
 /// Unpacks a `T` from `bytes`, starting from `T::default()`.

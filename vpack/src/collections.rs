@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 
-use crate::buffer::Buffer;
+use crate::buffer::{Buffer, reset_for};
 use crate::error::ErrorKind;
 use crate::fixed::{array, bool};
 use crate::varint::length;
@@ -42,8 +42,7 @@ pub fn vec<T: Default>(
         }
         return;
     }
-    v.clear();
-    v.reserve(len);
+    reset_for(v, len);
     for _ in 0..len {
         let mut x = T::default();
         item(&mut x, buf);

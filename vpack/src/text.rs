@@ -5,7 +5,7 @@
 //! and a string is never a prefix-collision with another: the right choice
 //! for keys.
 
-use crate::buffer::Buffer;
+use crate::buffer::{Buffer, reset_for};
 use crate::error::ErrorKind;
 use crate::varint::{Signed, length};
 
@@ -25,6 +25,7 @@ pub fn string(v: &mut String, buf: &mut Buffer) {
             out.extend_from_slice(v.as_bytes());
         } else if let Some(bytes) = buf.take(len) {
             match std::str::from_utf8(bytes) {
+                Ok(s) if v.capacity() < len => *v = s.to_owned(),
                 Ok(s) => {
                     v.clear();
                     v.push_str(s);
@@ -69,8 +70,12 @@ pub fn string_z(v: &mut String, buf: &mut Buffer) {
     };
     match std::str::from_utf8(&rest[..end]) {
         Ok(s) => {
-            v.clear();
-            v.push_str(s);
+            if v.capacity() < end {
+                *v = s.to_owned();
+            } else {
+                v.clear();
+                v.push_str(s);
+            }
             buf.advance(end + 1);
         }
         Err(_) => buf.fail_kind(ErrorKind::InvalidUtf8),
@@ -115,7 +120,7 @@ pub fn bytes(v: &mut Vec<u8>, buf: &mut Buffer) {
         if let Some(out) = buf.out() {
             out.extend_from_slice(v);
         } else if let Some(bytes) = buf.take(len) {
-            v.clear();
+            reset_for(v, len);
             v.extend_from_slice(bytes);
         }
     }
