@@ -122,7 +122,16 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
                     .map(|s| system_name(s).map(str::to_string))
                     .collect::<Result<_, _>>()?;
             }
-            "--child" => parsed.child = Some(it.next().ok_or("--child needs a name")?.clone()),
+            "--child" => {
+                let name = it.next().ok_or("--child needs a name")?;
+                if !crate::systems::NAMES.contains(&name.as_str()) {
+                    return Err(format!(
+                        "--child: unknown system {name:?}; known: {:?}",
+                        crate::systems::NAMES
+                    ));
+                }
+                parsed.child = Some(name.clone());
+            }
             "-h" | "--help" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown argument {other:?}\n\n{USAGE}")),
         }
