@@ -202,27 +202,7 @@ fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
-/// Runs an engine call that might panic on a damaged file, turning a panic
-/// into [`Error::Corrupted`].
-fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| {
-        Err(Error::Corrupted(format!(
-            "{what}: the storage engine failed: {}",
-            panic_message(p)
-        )))
-    })
-}
-
-/// Runs one engine step that reads pages of the file. The engine trusts
-/// its pages and can panic on a damaged one (an offset out of range); that
-/// becomes [`Error::Corrupted`]. Only engine code runs inside: vbolt's and
-/// the application's code runs outside, so their panics are never hidden.
-#[inline]
-fn shielded<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
-    guarded("read", f)
-}
-
-/// Marks where a shielded operation hands control to code that is not the
+/// Marks where a guarded operation hands control to code that is not the
 /// engine's (a visitor, a pack function): a panic raised there is the
 /// caller's own and is passed on unchanged.
 struct Handoff(Cell<bool>);
@@ -238,22 +218,40 @@ impl Handoff {
 }
 
 /// Runs a whole engine operation, including the calls it makes to the
-/// caller's code through [`Handoff::run`], under one unwind guard: a panic
-/// in the engine becomes [`Error::Corrupted`], a panic in the caller's code
-/// continues unwinding as if there were no guard. One guard per operation
-/// instead of one per engine step keeps a scan step or a lookup free of
-/// extra moves.
+/// caller's code through [`Handoff::run`], under one unwind guard. The
+/// engine trusts its pages and can panic on a damaged one (an offset out of
+/// range): such a panic becomes [`Error::Corrupted`]. A panic in the
+/// caller's code continues unwinding as if there were no guard, so it is
+/// never hidden. One guard per operation, not one per engine step, keeps a
+/// scan step or a lookup free of extra moves.
 #[inline]
-fn shielded_op<T>(f: impl FnOnce(&Handoff) -> Result<T, Error>) -> Result<T, Error> {
+fn guarded_op<T>(what: &str, f: impl FnOnce(&Handoff) -> Result<T, Error>) -> Result<T, Error> {
     let handoff = Handoff(Cell::new(false));
     match catch_unwind(AssertUnwindSafe(|| f(&handoff))) {
         Ok(r) => r,
         Err(p) if handoff.0.get() => resume_unwind(p),
         Err(p) => Err(Error::Corrupted(format!(
-            "read: the storage engine failed: {}",
+            "{what}: the storage engine failed: {}",
             panic_message(p)
         ))),
     }
+}
+
+/// [`guarded_op`] for an engine call that runs no caller code.
+fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    guarded_op(what, |_| f())
+}
+
+/// [`guarded`] for a step that reads pages.
+#[inline]
+fn shielded<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    guarded_op("read", |_| f())
+}
+
+/// [`guarded_op`] for a read that hands data to caller code.
+#[inline]
+fn shielded_op<T>(f: impl FnOnce(&Handoff) -> Result<T, Error>) -> Result<T, Error> {
+    guarded_op("read", f)
 }
 
 /// Visits the entries of `t` within the bounds (see [`KvRead::scan`]).

@@ -25,14 +25,22 @@ pub fn string(v: &mut String, buf: &mut Buffer) {
             out.extend_from_slice(v.as_bytes());
         } else if let Some(bytes) = buf.take(len) {
             match std::str::from_utf8(bytes) {
-                Ok(s) if v.capacity() < len => *v = s.to_owned(),
-                Ok(s) => {
-                    v.clear();
-                    v.push_str(s);
-                }
+                Ok(s) => set_str(v, s),
                 Err(_) => buf.fail_at(ErrorKind::InvalidUtf8, buf.position() - len),
             }
         }
+    }
+}
+
+/// Replaces `v`'s contents with `s`, allocating exactly `s.len()` when `v`
+/// is too small (the string form of `reset_for`).
+#[inline]
+fn set_str(v: &mut String, s: &str) {
+    if v.capacity() < s.len() {
+        *v = s.to_owned();
+    } else {
+        v.clear();
+        v.push_str(s);
     }
 }
 
@@ -70,12 +78,7 @@ pub fn string_z(v: &mut String, buf: &mut Buffer) {
     };
     match std::str::from_utf8(&rest[..end]) {
         Ok(s) => {
-            if v.capacity() < end {
-                *v = s.to_owned();
-            } else {
-                v.clear();
-                v.push_str(s);
-            }
+            set_str(v, s);
             buf.advance(end + 1);
         }
         Err(_) => buf.fail_kind(ErrorKind::InvalidUtf8),
