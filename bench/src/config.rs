@@ -89,7 +89,8 @@ of medians with each figure's ratio to vbolt.
   --quick        a tenth of the workload (20,000 articles)
   --tiny         a few thousand operations: checks every path, times nothing useful
   --runs N       runs per system (default 3, minimum 1)
-  --systems L    comma-separated subset of: vbolt, raw-redb, sqlite, native_db";
+  --systems L    comma-separated subset of: vbolt, raw-redb, raw-redb-memcmp, sqlite,
+                 native_db";
 
 pub fn parse(args: &[String]) -> Result<Args, String> {
     let mut parsed = Args {
@@ -139,11 +140,18 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
     Ok(parsed)
 }
 
-/// The table name of a system given on the command line.
+/// The table name of a system given on the command line: letters and
+/// digits must match, case aside (`raw-redb-memcmp` is `raw redb (memcmp)`).
 fn system_name(arg: &str) -> Result<&'static str, String> {
-    let wanted = arg.trim().to_ascii_lowercase().replace(['-', '_', ' '], "");
+    let letters = |s: &str| -> String {
+        s.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    let wanted = letters(arg);
     crate::systems::NAMES
         .into_iter()
-        .find(|n| n.to_ascii_lowercase().replace(['-', '_', ' '], "") == wanted)
+        .find(|n| letters(n) == wanted)
         .ok_or(format!("unknown system {arg:?}"))
 }

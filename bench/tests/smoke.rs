@@ -17,7 +17,13 @@ fn every_system_runs_the_tiny_workload_and_agrees() {
         stdout.contains("answers cross-checked: identical"),
         "{stdout}"
     );
-    for system in ["| vbolt |", "| raw redb |", "| SQLite |", "| native_db |"] {
+    for system in [
+        "| vbolt |",
+        "| raw redb |",
+        "| raw redb (memcmp) |",
+        "| SQLite |",
+        "| native_db |",
+    ] {
         assert!(stdout.contains(system), "{system} missing:\n{stdout}");
     }
 }

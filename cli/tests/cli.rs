@@ -186,7 +186,7 @@ fn check_passes_then_reports_damage_with_exit_code_1() {
         let raw = redb::Database::open(&db).unwrap();
         let tx = raw.begin_write().unwrap();
         {
-            let def: redb::TableDefinition<&[u8], &[u8]> =
+            let def: redb::TableDefinition<vbolt::EngineKey, &[u8]> =
                 redb::TableDefinition::new("index-counts:thread_messages");
             let mut counts = tx.open_table(def).unwrap();
             let key = {

@@ -31,7 +31,7 @@
 //!   engine's reason. No operation panics on bad data.
 //! - **Cost.** A table is opened at most once per transaction and cached in
 //!   a slot array indexed by [`TableId::slot`]: a lookup is an index, not a
-//!   hash or an `open_table`.
+//!   hash or an `open_table`. Keys are compared a word at a time ([`Key`]).
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -45,7 +45,108 @@ use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefiniti
 use crate::error::Error;
 
 type Bytes = &'static [u8];
-type Def<'a> = TableDefinition<'a, Bytes, Bytes>;
+type Def<'a> = TableDefinition<'a, Key, Bytes>;
+
+/// The key type of every vbolt table: a byte string, ordered exactly as
+/// `&[u8]` is (unsigned bytes, lexicographic, a prefix first), but compared
+/// eight bytes at a time instead of through a `memcmp` call.
+///
+/// vbolt keys are short and made of fixed-width fields (an 8-byte id; a
+/// term, priority and target), so most comparisons are decided by one or
+/// three word compares. The engine compares keys at every level of every
+/// lookup, which makes this the largest single cost the layer controls
+/// (BENCHMARKS.md compares it with `memcmp` keys in the same run).
+///
+/// The engine records a table's key type by name, so the name is part of
+/// the file format: a file whose tables were made with another key type
+/// (vbolt 0.1 used the engine's plain `&[u8]`) is refused at open with
+/// [`Error::Incompatible`] naming the mismatch, never misread.
+#[derive(Debug)]
+pub enum Key {}
+
+/// The engine-level name of [`Key`], recorded in every table's definition.
+pub(crate) const KEY_TYPE_NAME: &str = "vbolt.key";
+
+impl redb::Value for Key {
+    type SelfType<'a>
+        = &'a [u8]
+    where
+        Self: 'a;
+    type AsBytes<'a>
+        = &'a [u8]
+    where
+        Self: 'a;
+
+    fn fixed_width() -> Option<usize> {
+        None
+    }
+
+    fn from_bytes<'a>(data: &'a [u8]) -> &'a [u8]
+    where
+        Self: 'a,
+    {
+        data
+    }
+
+    fn as_bytes<'a, 'b: 'a>(value: &'a &'b [u8]) -> &'a [u8]
+    where
+        Self: 'b,
+    {
+        value
+    }
+
+    fn type_name() -> redb::TypeName {
+        redb::TypeName::new(KEY_TYPE_NAME)
+    }
+}
+
+impl redb::Key for Key {
+    #[inline]
+    fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+        compare_keys(a, b)
+    }
+
+    /// The shortest prefix of `right` that still sorts after `left` (branch
+    /// pages hold separators, so shorter ones mean wider, shallower trees);
+    /// `left` itself when no prefix is shorter.
+    fn separator<'a>(left: &'a [u8], right: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
+        let shared = left.iter().zip(right).take_while(|(l, r)| l == r).count();
+        let cut = shared + 1;
+        if cut < left.len() && cut < right.len() {
+            std::borrow::Cow::Borrowed(&right[..cut])
+        } else {
+            std::borrow::Cow::Borrowed(left)
+        }
+    }
+
+    fn min_encoded_key() -> Option<std::borrow::Cow<'static, [u8]>> {
+        Some(std::borrow::Cow::Borrowed(&[]))
+    }
+}
+
+/// Orders byte strings as `a.cmp(b)` does, a big-endian word at a time.
+#[inline]
+pub(crate) fn compare_keys(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    let mut a_rest = a;
+    let mut b_rest = b;
+    while let (Some((a_word, a_tail)), Some((b_word, b_tail))) = (
+        a_rest.split_first_chunk::<8>(),
+        b_rest.split_first_chunk::<8>(),
+    ) {
+        if a_word != b_word {
+            return u64::from_be_bytes(*a_word).cmp(&u64::from_be_bytes(*b_word));
+        }
+        a_rest = a_tail;
+        b_rest = b_tail;
+    }
+    // Fewer than eight bytes left on at least one side.
+    for (x, y) in a_rest.iter().zip(b_rest) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a_rest.len().cmp(&b_rest.len())
+}
 
 /// What a table holds; the prefix of its engine-level name keeps a bucket
 /// and an index of the same name apart.
@@ -121,7 +222,18 @@ impl TableId {
         self.name
     }
 
+    #[inline]
     fn resolved(&self) -> &Resolved {
+        match self.resolved.get() {
+            Some(r) => r,
+            None => self.resolve(),
+        }
+    }
+
+    /// First use of this id in the process: assigns its slot.
+    #[cold]
+    #[inline(never)]
+    fn resolve(&self) -> &Resolved {
         self.resolved.get_or_init(|| {
             let full: Box<str> = format!("{}{}", self.kind.prefix(), self.name).into();
             let mut map = registry().lock().unwrap_or_else(|p| p.into_inner());
@@ -255,7 +367,7 @@ fn shielded_op<T>(f: impl FnOnce(&Handoff) -> Result<T, Error>) -> Result<T, Err
 }
 
 /// Visits the entries of `t` within the bounds (see [`KvRead::scan`]).
-fn scan_in<T: ReadableTable<Bytes, Bytes>>(
+fn scan_in<T: ReadableTable<Key, Bytes>>(
     t: &T,
     lower: KeyBound,
     upper: KeyBound,
@@ -273,7 +385,7 @@ fn scan_in<T: ReadableTable<Bytes, Bytes>>(
 
 /// Looks `key` up in `t` and hands the value's bytes to `f`.
 #[inline]
-fn get_in<R, T: ReadableTable<Bytes, Bytes>>(
+fn get_in<R, T: ReadableTable<Key, Bytes>>(
     t: &T,
     key: &[u8],
     f: impl FnOnce(&[u8]) -> R,
@@ -301,10 +413,23 @@ impl Store {
                 Ok(Database::ReadWrite(builder.create(path)?))
             }
         })?;
-        Ok(Store {
+        let store = Store {
             db,
             durability: opts.durability,
-        })
+        };
+        store.check_table_types()?;
+        Ok(store)
+    }
+
+    /// Refuses a file whose tables were made with another key type (a file
+    /// from vbolt 0.1): left to the first read, the mismatch would make
+    /// every read of such a table come back empty instead of failing.
+    fn check_table_types(&self) -> Result<(), Error> {
+        let txn = self.begin_read()?;
+        for handle in shielded(|| Ok(txn.txn.list_tables()?))? {
+            shielded(|| Ok(txn.txn.open_table(Def::new(handle.name())).map(drop)?))?;
+        }
+        Ok(())
     }
 
     pub fn in_memory() -> Result<Store, Error> {
@@ -483,7 +608,7 @@ fn run_scan<'t, I>(
 where
     I: DoubleEndedIterator<
         Item = Result<
-            (redb::AccessGuard<'t, Bytes>, redb::AccessGuard<'t, Bytes>),
+            (redb::AccessGuard<'t, Key>, redb::AccessGuard<'t, Bytes>),
             redb::StorageError,
         >,
     >,
@@ -509,7 +634,7 @@ enum ReadSlot {
     Unknown,
     /// The table does not exist in this snapshot.
     Missing,
-    Open(redb::ReadOnlyTable<Bytes, Bytes>),
+    Open(redb::ReadOnlyTable<Key, Bytes>),
 }
 
 /// A read snapshot with its table cache.
@@ -527,7 +652,7 @@ impl ReadTxn {
         &self,
         id: &TableId,
         missing: R,
-        f: impl FnOnce(&redb::ReadOnlyTable<Bytes, Bytes>) -> Result<R, Error>,
+        f: impl FnOnce(&redb::ReadOnlyTable<Key, Bytes>) -> Result<R, Error>,
     ) -> Result<R, Error> {
         let slot = id.slot();
         // Fast path: one borrow when the table is already known.
@@ -593,7 +718,7 @@ impl ReadTxn {
 
 /// A table opened by its engine-level name in a read snapshot.
 pub struct RawTable {
-    table: redb::ReadOnlyTable<Bytes, Bytes>,
+    table: redb::ReadOnlyTable<Key, Bytes>,
 }
 
 impl RawTable {
@@ -665,7 +790,7 @@ fn bounds_empty(lower: KeyBound, upper: KeyBound) -> bool {
     }
 }
 
-type WriteTable<'a> = redb::Table<'a, Bytes, Bytes>;
+type WriteTable<'a> = redb::Table<'a, Key, Bytes>;
 type WriteTables<'a> = RefCell<Vec<Option<WriteTable<'a>>>>;
 
 self_cell::self_cell!(
@@ -804,5 +929,66 @@ impl KvRead for WriteTxn {
         visit: impl FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), Error> {
         self.with_table(table, |t| scan_in(t, lower, upper, reverse, visit))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use redb::Key as _;
+
+    /// Byte strings from a two-letter alphabet (0 and 0xFF, the extremes),
+    /// up to three words long: equal words, shared prefixes and every
+    /// length relation come up often.
+    fn key() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(prop_oneof![Just(0u8), Just(0xFF), any::<u8>()], 0..26)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5_000))]
+
+        #[test]
+        fn keys_order_exactly_as_byte_slices(a in key(), b in key()) {
+            prop_assert_eq!(compare_keys(&a, &b), a.cmp(&b));
+            // A key against its own prefixes, and against itself.
+            for cut in 0..=a.len() {
+                prop_assert_eq!(compare_keys(&a[..cut], &a), a[..cut].cmp(&a[..]));
+                prop_assert_eq!(compare_keys(&a, &a[..cut]), a[..].cmp(&a[..cut]));
+            }
+        }
+
+        #[test]
+        fn separators_route_between_their_neighbours(a in key(), b in key()) {
+            let (left, right) = match a.cmp(&b) {
+                std::cmp::Ordering::Less => (a, b),
+                std::cmp::Ordering::Greater => (b, a),
+                std::cmp::Ordering::Equal => return Ok(()),
+            };
+            let sep = Key::separator(&left, &right);
+            prop_assert!(left.as_slice() <= &*sep && &*sep < right.as_slice());
+            prop_assert!(sep.len() <= left.len());
+        }
+    }
+
+    #[test]
+    fn word_boundaries_and_high_bytes_order_as_unsigned() {
+        let cases: [(&[u8], &[u8]); 6] = [
+            (&[], &[0]),
+            (&[1, 2, 3, 4, 5, 6, 7, 8], &[1, 2, 3, 4, 5, 6, 7, 8, 0]),
+            (&[0x7F; 8], &[0x80; 8]),
+            (&[0, 0, 0, 0, 0, 0, 0, 0, 0xFF], &[0, 0, 0, 0, 0, 0, 0, 1]),
+            (&[9; 16], &[9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 10]),
+            (&[5, 0xFF], &[6]),
+        ];
+        for (lo, hi) in cases {
+            assert_eq!(
+                compare_keys(lo, hi),
+                std::cmp::Ordering::Less,
+                "{lo:?} < {hi:?}"
+            );
+            assert_eq!(compare_keys(hi, lo), std::cmp::Ordering::Greater);
+            assert_eq!(compare_keys(lo, lo), std::cmp::Ordering::Equal);
+        }
     }
 }

@@ -19,6 +19,13 @@ pub enum Error {
     Corrupted(String),
     /// The file was written by an engine version this build cannot read.
     UpgradeRequired(u8),
+    /// The file is a sound database, but its tables are laid out in a way
+    /// this version of vbolt does not read (for example a file made by
+    /// vbolt 0.1, whose tables use another key type); the reason names
+    /// the difference. Move the data with a backup made by the version
+    /// that wrote the file ([`backup`](crate::backup), then
+    /// [`restore`](crate::restore) here).
+    Incompatible(String),
     /// A write on a database opened read-only.
     ReadOnly,
     /// A key or value could not be packed (for example a `string_z` key
@@ -51,6 +58,9 @@ impl fmt::Display for Error {
             Error::Corrupted(why) => write!(f, "not a valid vbolt database or damaged: {why}"),
             Error::UpgradeRequired(v) => {
                 write!(f, "the file format (version {v}) needs an upgrade")
+            }
+            Error::Incompatible(why) => {
+                write!(f, "made by an incompatible version of vbolt: {why}")
             }
             Error::ReadOnly => f.write_str("the database is open read-only"),
             Error::Encode { table, source } => {
@@ -94,6 +104,13 @@ impl From<redb::Error> for Error {
             redb::Error::DatabaseAlreadyOpen => Error::InUse,
             redb::Error::Corrupted(why) => Error::Corrupted(why),
             redb::Error::UpgradeRequired(v) => Error::UpgradeRequired(v),
+            redb::Error::TableTypeMismatch { table, key, value } => Error::Incompatible(format!(
+                "table {table:?} has keys of type {:?} and values of type {:?}; \
+                 this version reads keys of type {:?}",
+                key.name(),
+                value.name(),
+                crate::engine::KEY_TYPE_NAME
+            )),
             other => Error::Engine(other.to_string()),
         }
     }

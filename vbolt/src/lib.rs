@@ -131,3 +131,9 @@ pub use scan::{
 pub use schema::{Declared, Info, Kind, ensure_buckets, init_buckets};
 pub use tx::{ReadTx, Readable, WriteTx};
 pub use window::{Cursor, CursorParseError, Direction, Window};
+
+/// The storage engine's key type for vbolt's tables, for code that opens a
+/// vbolt file with the engine directly (tests that damage a file on
+/// purpose). Not part of the stable API: it names the engine.
+#[doc(hidden)]
+pub use engine::Key as EngineKey;

@@ -290,3 +290,30 @@ fn a_file_held_by_another_process_is_refused() {
     // Once it has exited, the file opens normally.
     Db::open(&path).unwrap();
 }
+
+#[test]
+fn a_file_with_tables_of_another_key_type_is_refused_at_open() {
+    // What vbolt 0.1 wrote: tables keyed by the engine's plain byte slices.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.vbolt");
+    {
+        let raw = redb::Database::create(&path).unwrap();
+        let tx = raw.begin_write().unwrap();
+        {
+            let def: redb::TableDefinition<&[u8], &[u8]> =
+                redb::TableDefinition::new("bucket:accounts");
+            let mut t = tx.open_table(def).unwrap();
+            t.insert(&1u32.to_be_bytes()[..], &[2u8][..]).unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    for read_only in [false, true] {
+        let err = Db::open_with(&path, Options::new().read_only(read_only))
+            .err()
+            .expect("an incompatible file must not open");
+        assert!(matches!(err, Error::Incompatible(_)), "{err:?}");
+        let message = err.to_string();
+        assert!(message.contains("bucket:accounts"), "{message}");
+        assert!(message.contains("vbolt.key"), "{message}");
+    }
+}

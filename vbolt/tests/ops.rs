@@ -528,7 +528,7 @@ fn check_passes_on_a_consistent_database_and_reports_progress() {
     );
 }
 
-type Raw = redb::TableDefinition<'static, &'static [u8], &'static [u8]>;
+type Raw = redb::TableDefinition<'static, vbolt::EngineKey, &'static [u8]>;
 
 /// Damages an index behind vbolt's back, with the engine directly.
 fn damage(path: &Path, f: impl FnOnce(&redb::WriteTransaction)) {

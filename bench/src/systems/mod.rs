@@ -11,18 +11,25 @@ use std::path::Path;
 use crate::workload::Article;
 
 pub use self::native_db::NativeDb;
-pub use self::raw_redb::RawRedb;
+pub use self::raw_redb::{RawRedb, SliceKeys, WordKeys};
 pub use self::sqlite::Sqlite;
 pub use self::vbolt::Vbolt;
 
 /// Every system, in table order (vbolt first: ratios are taken against it).
-pub const NAMES: [&str; 4] = ["vbolt", "raw redb", "SQLite", "native_db"];
+pub const NAMES: [&str; 5] = [
+    "vbolt",
+    "raw redb",
+    "raw redb (memcmp)",
+    "SQLite",
+    "native_db",
+];
 
 /// Opens the system called `name` with its files in `dir`.
 pub fn open(name: &str, dir: &Path) -> Box<dyn System> {
     match name {
         "vbolt" => Box::new(Vbolt::open(dir)),
-        "raw redb" => Box::new(RawRedb::open(dir)),
+        "raw redb" => Box::new(RawRedb::<WordKeys>::open(dir)),
+        "raw redb (memcmp)" => Box::new(RawRedb::<SliceKeys>::open(dir)),
         "SQLite" => Box::new(Sqlite::open(dir)),
         "native_db" => Box::new(NativeDb::open(dir)),
         other => panic!("unknown system {other:?}; known: {NAMES:?}"),
