@@ -98,8 +98,20 @@ pub fn run(name: &str, cfg: &Config) -> Measured {
         .collect();
     let baseline_rss = peak_rss_mb();
 
-    let dir = tempfile::tempdir_in(".").unwrap();
-    let sys = systems::open(name, dir.path());
+    // `VBOLT_BENCH_KEEP=DIR` keeps the files of the run in DIR (one per
+    // system; a later run replaces them) so they can be inspected, e.g. with
+    // `vbolt info`. By default they live in a directory removed at the end.
+    let temp = tempfile::tempdir_in(".").unwrap();
+    let dir = match std::env::var_os("VBOLT_BENCH_KEEP") {
+        Some(keep) => {
+            let dir = std::path::PathBuf::from(keep).join(name.replace([' ', '(', ')'], ""));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            dir
+        }
+        None => temp.path().to_path_buf(),
+    };
+    let sys = systems::open(name, &dir);
 
     // Articles are made outside the timer, a batch at a time, so memory
     // holds one batch and the time is the system's alone.
@@ -120,7 +132,7 @@ pub fn run(name: &str, cfg: &Config) -> Measured {
         let one = [article(id)];
         t_sc += timed(|| sys.write(&one)).1;
     }
-    let file_mb = dir_size(dir.path()) as f64 / 1e6;
+    let file_mb = dir_size(&dir) as f64 / 1e6;
 
     let next_id = AtomicU64::new((first_new + cfg.small_commits as i64) as u64);
     let (r1, w1) = concurrent_reads(&*sys, 1, cfg.concurrent_secs, &ids, &next_id);

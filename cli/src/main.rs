@@ -47,7 +47,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// File size, engine, and every bucket and index with its entry count.
+    /// File size, engine, and every bucket and index with its entry count
+    /// and tree shape (depth: pages a lookup visits; leaf and branch pages).
     Info {
         file: PathBuf,
         /// Also report free space. This opens the file for writing (the
@@ -235,6 +236,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     "tables": tables.iter().map(|t| json!({
                         "name": t.name, "declared": t.declared,
                         "role": role_name(t.role), "entries": t.entries,
+                        "depth": t.shape.depth, "leaf_pages": t.shape.leaf_pages,
+                        "branch_pages": t.shape.branch_pages,
                     })).collect::<Vec<_>>(),
                 }));
                 return Ok(());
@@ -249,12 +252,19 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 ),
                 None => println!("space:   run `vbolt info --space` for free space"),
             }
+            println!(
+                "{:<14} {:<30} {:>12} {:>5} {:>10} {:>8}",
+                "role", "name", "entries", "depth", "leaves", "branches"
+            );
             for t in &tables {
                 println!(
-                    "{:<14} {:<30} {:>12}",
+                    "{:<14} {:<30} {:>12} {:>5} {:>10} {:>8}",
                     role_name(t.role),
                     t.declared,
-                    t.entries
+                    t.entries,
+                    t.shape.depth,
+                    t.shape.leaf_pages,
+                    t.shape.branch_pages
                 );
             }
         }

@@ -94,6 +94,15 @@ fn info_and_buckets_list_every_declaration() {
     let v: serde_json::Value =
         serde_json::from_str(&ok(&["info", s(&db), "--space", "--json"])).unwrap();
     assert!(v["free_bytes"].is_u64(), "{v}");
+    let messages = v["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "bucket:messages")
+        .unwrap();
+    assert_eq!(messages["depth"], 1, "{messages}");
+    assert_eq!(messages["leaf_pages"], 1, "{messages}");
+    assert_eq!(messages["branch_pages"], 0, "{messages}");
 }
 
 #[test]

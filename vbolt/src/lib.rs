@@ -113,6 +113,7 @@ pub use bucket::{
     read_slice, read_slice_to_map, read_to_map, write,
 };
 pub use db::{Db, Durability, Options, Space};
+pub use engine::TreeShape;
 pub use error::Error;
 pub use index::{
     Index, delete_target_terms, iterate_all_terms, iterate_target, iterate_term, read_term_count,

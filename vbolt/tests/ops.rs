@@ -690,3 +690,31 @@ fn inspection_lists_tables_pages_raw_entries_and_shows_typed_values() {
         "{lines:?}"
     );
 }
+
+#[test]
+fn tables_report_the_shape_of_each_tree() {
+    static BLOBS: Bucket<u64, String> = Bucket::new("blobs", vpack::fuint, vpack::string);
+    let db = Db::in_memory().unwrap();
+    let mut tx = db.write_tx().unwrap();
+    // 2,000 values of 500 bytes cannot fit one 4 KiB page: the tree grows
+    // branch pages above its leaves.
+    for i in 1..=2000u64 {
+        write(&mut tx, &BLOBS, i, &mut "x".repeat(500));
+    }
+    write(&mut tx, &COUNTER, 1, &mut 7);
+    tx.commit().unwrap();
+    let all = tables(&db).unwrap();
+    let blobs = all.iter().find(|t| t.declared == "blobs").unwrap();
+    assert!(blobs.shape.depth >= 2, "{blobs:?}");
+    assert!(blobs.shape.branch_pages >= 1, "{blobs:?}");
+    assert!(blobs.shape.leaf_pages >= 2000 * 500 / 4096, "{blobs:?}");
+    let counter = all.iter().find(|t| t.declared == "counter").unwrap();
+    assert_eq!(
+        (
+            counter.shape.depth,
+            counter.shape.leaf_pages,
+            counter.shape.branch_pages
+        ),
+        (1, 1, 0)
+    );
+}

@@ -6,6 +6,7 @@ use std::ops::Bound;
 
 use crate::bucket::Bucket;
 use crate::db::Db;
+use crate::engine::TreeShape;
 use crate::error::Error;
 use crate::scan::iterate_all;
 use crate::tx::{ReadTx, Readable};
@@ -55,6 +56,8 @@ pub struct TableInfo {
     pub role: Role,
     /// Number of entries.
     pub entries: u64,
+    /// The shape of its B-tree: how many pages a lookup visits.
+    pub shape: TreeShape,
 }
 
 /// Every table of the database, in engine-name order.
@@ -66,18 +69,23 @@ pub struct TableInfo {
 /// db.with_write_tx(|tx| { write(tx, &USERS, &1, &mut "ann".into()); tx.commit() })??;
 /// let t = &tables(&db)?[0];
 /// assert_eq!((t.name.as_str(), t.role, t.entries), ("bucket:users", Role::Bucket, 1));
+/// assert_eq!((t.shape.depth, t.shape.leaf_pages, t.shape.branch_pages), (1, 1, 0));
 /// # Ok::<(), vbolt::Error>(())
 /// ```
 pub fn tables(db: &Db) -> Result<Vec<TableInfo>, Error> {
     let tx = db.read_tx()?;
     let mut out = Vec::new();
     for name in tx.raw().table_names()? {
-        let entries = tx.raw().table_len(&name)?.unwrap_or(0);
+        let (entries, shape) = match tx.raw().open_named(&name)? {
+            Some(t) => (t.len()?, t.shape()?),
+            None => (0, TreeShape::default()),
+        };
         let (role, declared) = Role::of(&name);
         out.push(TableInfo {
             declared: declared.to_string(),
             role,
             entries,
+            shape,
             name,
         });
     }
