@@ -9,11 +9,6 @@ use crate::error::{Error, ErrorKind};
 /// Any `fn(&mut T, &mut Buffer)` item coerces to this type.
 pub type PackFn<T> = for<'a> fn(&mut T, &mut Buffer<'a>);
 
-enum Mode<'a> {
-    Write(&'a mut Vec<u8>),
-    Read { data: &'a [u8], pos: usize },
-}
-
 /// A byte buffer that is either writing (packing) or reading (unpacking).
 ///
 /// A writer appends to a `Vec<u8>` it borrows, so a caller can reuse one
@@ -42,8 +37,18 @@ enum Mode<'a> {
 /// assert_eq!(back, 300);
 /// ```
 pub struct Buffer<'a> {
-    mode: Mode<'a>,
-    start: usize,
+    /// A reader's unread input. Always empty for a writer, and emptied by
+    /// the first failure, so every later read fails by the same bounds
+    /// check that guards a normal read: the hot paths test nothing else.
+    rest: &'a [u8],
+    /// A writer's output; `None` for a reader, and taken away by a writer's
+    /// first failure so every later write is dropped.
+    out: Option<&'a mut Vec<u8>>,
+    /// Where `position` counts from. A writer: the output's length when it
+    /// started. A reader: the input's length, from which `rest.len()` is
+    /// subtracted. After a failure: the position at the failure.
+    base: usize,
+    writing: bool,
     error: Option<Error>,
 }
 
@@ -51,10 +56,11 @@ impl<'a> Buffer<'a> {
     /// A writer that appends to `out` (existing contents are kept).
     #[inline]
     pub fn writer(out: &'a mut Vec<u8>) -> Buffer<'a> {
-        let start = out.len();
         Buffer {
-            mode: Mode::Write(out),
-            start,
+            rest: &[],
+            base: out.len(),
+            out: Some(out),
+            writing: true,
             error: None,
         }
     }
@@ -63,8 +69,10 @@ impl<'a> Buffer<'a> {
     #[inline]
     pub fn reader(data: &'a [u8]) -> Buffer<'a> {
         Buffer {
-            mode: Mode::Read { data, pos: 0 },
-            start: 0,
+            rest: data,
+            out: None,
+            base: data.len(),
+            writing: false,
             error: None,
         }
     }
@@ -72,13 +80,13 @@ impl<'a> Buffer<'a> {
     /// True when this buffer unpacks values.
     #[inline]
     pub fn is_reading(&self) -> bool {
-        matches!(self.mode, Mode::Read { .. })
+        !self.writing
     }
 
     /// True when this buffer packs values.
     #[inline]
     pub fn is_writing(&self) -> bool {
-        matches!(self.mode, Mode::Write(_))
+        self.writing
     }
 
     /// The first error recorded, if any.
@@ -95,19 +103,16 @@ impl<'a> Buffer<'a> {
     /// Bytes written or read so far by this buffer.
     #[inline]
     pub fn position(&self) -> usize {
-        match &self.mode {
-            Mode::Write(out) => out.len() - self.start,
-            Mode::Read { pos, .. } => *pos,
+        match &self.out {
+            Some(out) => out.len() - self.base,
+            None => self.base - self.rest.len(),
         }
     }
 
     /// Bytes not yet read (always 0 for a writer).
     #[inline]
     pub fn remaining(&self) -> usize {
-        match &self.mode {
-            Mode::Write(_) => 0,
-            Mode::Read { data, pos } => data.len() - pos,
-        }
+        self.rest.len()
     }
 
     /// Records that the value being packed or unpacked is invalid.
@@ -136,62 +141,54 @@ impl<'a> Buffer<'a> {
         if let Some(err) = self.error {
             return Err(err);
         }
-        match self.mode {
-            Mode::Write(out) => Ok(out.len() - self.start),
-            Mode::Read { data, pos } if pos == data.len() => Ok(pos),
-            Mode::Read { data, pos } => {
-                Err(Error::new(ErrorKind::TrailingBytes(data.len() - pos), pos))
-            }
+        let at = self.position();
+        match self.rest.len() {
+            0 => Ok(at),
+            left => Err(Error::new(ErrorKind::TrailingBytes(left), at)),
         }
     }
 
     #[cold]
     pub(crate) fn fail_kind(&mut self, kind: ErrorKind) {
-        if self.error.is_none() {
-            let at = self.position();
-            self.error = Some(Error::new(kind, at));
-        }
+        let at = self.position();
+        self.fail_at(kind, at);
     }
 
-    /// Records an error located at byte `at` rather than the current position.
+    /// Records an error located at byte `at` rather than the current
+    /// position, and stops the buffer: no byte is read or written after it.
     #[cold]
     pub(crate) fn fail_at(&mut self, kind: ErrorKind, at: usize) {
-        if self.error.is_none() {
-            self.error = Some(Error::new(kind, at));
+        if self.error.is_some() {
+            return;
         }
+        self.error = Some(Error::new(kind, at));
+        // Freeze the position where it is, then cut off input and output.
+        self.base = self.position();
+        self.rest = &[];
+        self.out = None;
     }
 
     /// The output vector, when writing and no error has been recorded.
     #[inline]
     pub(crate) fn out(&mut self) -> Option<&mut Vec<u8>> {
-        match &mut self.mode {
-            Mode::Write(out) if self.error.is_none() => Some(out),
-            _ => None,
-        }
+        self.out.as_deref_mut()
     }
 
     /// Takes the next `n` input bytes, or records `UnexpectedEnd`.
     /// Returns `None` for a writer or a failed buffer.
     #[inline]
     pub(crate) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        if self.error.is_some() {
-            return None;
-        }
-        match &mut self.mode {
-            Mode::Read { data, pos } => {
-                let data: &'a [u8] = data;
-                match data.get(*pos..).and_then(|rest| rest.get(..n)) {
-                    Some(bytes) => {
-                        *pos += n;
-                        Some(bytes)
-                    }
-                    None => {
-                        self.fail_kind(ErrorKind::UnexpectedEnd);
-                        None
-                    }
-                }
+        match self.rest.split_at_checked(n) {
+            Some((bytes, rest)) => {
+                self.rest = rest;
+                Some(bytes)
             }
-            Mode::Write(_) => None,
+            None => {
+                if !self.writing {
+                    self.fail_kind(ErrorKind::UnexpectedEnd);
+                }
+                None
+            }
         }
     }
 
@@ -205,24 +202,17 @@ impl<'a> Buffer<'a> {
         })
     }
 
-    /// The unread input (empty for a writer).
+    /// The unread input (empty for a writer or a failed buffer).
     #[inline]
     pub(crate) fn rest(&self) -> &'a [u8] {
-        match &self.mode {
-            Mode::Read { data, pos } => {
-                let data: &'a [u8] = data;
-                &data[*pos..]
-            }
-            Mode::Write(_) => &[],
-        }
+        self.rest
     }
 
-    /// Moves the read position forward by `n` bytes already inspected via `rest`.
+    /// Moves the read position forward by `n` bytes already inspected via
+    /// `rest` (`n` is at most `rest().len()`).
     #[inline]
     pub(crate) fn advance(&mut self, n: usize) {
-        if let Mode::Read { pos, .. } = &mut self.mode {
-            *pos += n;
-        }
+        self.rest = self.rest.get(n..).unwrap_or_default();
     }
 
     /// Checks a length prefix against the bytes left, assuming every element

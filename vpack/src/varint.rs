@@ -56,9 +56,7 @@ fn write_u128(mut v: u128, out: &mut Vec<u8>) {
 /// Reads an unsigned LEB128 of at most `max_bytes` bytes into a u64.
 #[inline]
 pub(crate) fn read_u64(buf: &mut Buffer<'_>) -> Option<u64> {
-    if !buf.is_ok() {
-        return None;
-    }
+    // A failed buffer has no input left: the loop below ends at once.
     let rest = buf.rest();
     // Fast path: one byte.
     if let Some(&b) = rest.first()

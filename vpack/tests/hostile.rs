@@ -189,3 +189,73 @@ fn a_failed_buffer_stops_touching_values() {
     assert!(!vpack::from_bytes_into(&[1, 2], &mut n, vpack::byte));
     assert_eq!(n, 5);
 }
+
+/// After its first failure a buffer reads and writes nothing more: every
+/// kind of value keeps its contents, the output stops growing, and the
+/// position (and so the error's offset) stays where the failure happened.
+#[test]
+fn after_a_failure_every_primitive_is_a_no_op() {
+    #[derive(Default, Debug, PartialEq, Clone)]
+    struct All {
+        n: i64,
+        u: u32,
+        f: u64,
+        s: String,
+        z: String,
+        b: Vec<u8>,
+        v: Vec<i32>,
+        c: char,
+        t: bool,
+    }
+    fn rest(x: &mut All, buf: &mut Buffer) {
+        vpack::int(&mut x.n, buf);
+        vpack::uint(&mut x.u, buf);
+        vpack::fuint(&mut x.f, buf);
+        vpack::string(&mut x.s, buf);
+        vpack::string_z(&mut x.z, buf);
+        vpack::bytes(&mut x.b, buf);
+        vpack::vec(&mut x.v, buf, vpack::int);
+        vpack::rune(&mut x.c, buf);
+        vpack::bool(&mut x.t, buf);
+    }
+    fn pack(x: &mut All, buf: &mut Buffer) {
+        vpack::byte(&mut 1u8, buf);
+        buf.fail("stop here");
+        rest(x, buf);
+    }
+    let full = All {
+        n: -5,
+        u: 7,
+        f: 9,
+        s: "s".into(),
+        z: "z".into(),
+        b: vec![1],
+        v: vec![2],
+        c: 'c',
+        t: true,
+    };
+    // The bytes of a complete value follow the failure point, so a read
+    // that ignored the failure would find something to decode.
+    let mut input = vec![1u8];
+    vpack::append_bytes(&mut full.clone(), rest, &mut input).unwrap();
+
+    let mut read = All::default();
+    let mut r = Buffer::reader(&input);
+    pack(&mut read, &mut r);
+    assert_eq!(r.position(), 1);
+    assert_eq!(r.remaining(), 0);
+    assert_eq!(read, All::default());
+    let err = r.finish().unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Invalid("stop here"));
+    assert_eq!(err.offset(), 1);
+
+    let mut out = vec![0xAA];
+    let mut w = Buffer::writer(&mut out);
+    let mut written = full.clone();
+    pack(&mut written, &mut w);
+    assert!(w.is_writing());
+    assert_eq!(w.position(), 1);
+    assert_eq!(w.finish().unwrap_err().offset(), 1);
+    assert_eq!(out, [0xAA, 1], "nothing written after the failure");
+    assert_eq!(written, full, "a writer never changes the value");
+}
