@@ -201,27 +201,32 @@ fn entry_value(term_len: usize, prio_len: usize, out: &mut [u8; 20]) -> usize {
 
 /// Splits a term entry's key into (term, priority, target) using the
 /// lengths in its value; `None` if they do not fit the key.
+#[inline]
 pub(crate) fn split_term_entry<'k>(key: &'k [u8], value: &[u8]) -> Option<[&'k [u8]; 3]> {
     let (t, p) = match *value {
         // The usual case: both lengths below 128, one varint byte each.
         [t, p] if t < 0x80 && p < 0x80 => (usize::from(t), usize::from(p)),
-        _ => {
-            let mut buf = vpack::Buffer::reader(value);
-            let (mut term_len, mut prio_len) = (0u64, 0u64);
-            vpack::uint(&mut term_len, &mut buf);
-            vpack::uint(&mut prio_len, &mut buf);
-            buf.finish().ok()?;
-            (
-                usize::try_from(term_len).ok()?,
-                usize::try_from(prio_len).ok()?,
-            )
-        }
+        _ => long_entry_lengths(value)?,
     };
     let end = t.checked_add(p)?;
     if end > key.len() {
         return None;
     }
     Some([&key[..t], &key[t..end], &key[end..]])
+}
+
+/// The (term, priority) lengths of an entry value that is not two bytes.
+#[cold]
+fn long_entry_lengths(value: &[u8]) -> Option<(usize, usize)> {
+    let mut buf = vpack::Buffer::reader(value);
+    let (mut term_len, mut prio_len) = (0u64, 0u64);
+    vpack::uint(&mut term_len, &mut buf);
+    vpack::uint(&mut prio_len, &mut buf);
+    buf.finish().ok()?;
+    Some((
+        usize::try_from(term_len).ok()?,
+        usize::try_from(prio_len).ok()?,
+    ))
 }
 
 fn count_of(bytes: &[u8]) -> Option<u64> {
