@@ -718,18 +718,23 @@ impl ReadTxn {
     #[cold]
     #[inline(never)]
     fn open_slot(&self, id: &TableId) -> Result<(), Error> {
-        let opened = match shielded(|| Ok(self.txn.open_table(id.def())))? {
-            Ok(t) => ReadSlot::Open(t),
-            Err(redb::TableError::TableDoesNotExist(_)) => ReadSlot::Missing,
-            Err(e) => return Err(e.into()),
-        };
         let slot = id.slot();
         let mut tables = self.tables.borrow_mut();
         if tables.len() <= slot {
             tables.resize_with(slot + 1, || ReadSlot::Unknown);
         }
-        tables[slot] = opened;
-        Ok(())
+        // The table handle is written straight into its slot: it is large,
+        // and each move on the way would copy it (one open per table per
+        // transaction).
+        let cell = &mut tables[slot];
+        shielded(|| {
+            match self.txn.open_table(id.def()) {
+                Ok(t) => *cell = ReadSlot::Open(t),
+                Err(redb::TableError::TableDoesNotExist(_)) => *cell = ReadSlot::Missing,
+                Err(e) => return Err(e.into()),
+            }
+            Ok(())
+        })
     }
 }
 
