@@ -68,9 +68,8 @@ pub fn string_z(v: &mut String, buf: &mut Buffer) {
         }
         return;
     }
-    if !buf.is_ok() {
-        return;
-    }
+    // A failed buffer has no input left, so this finds no NUL and records
+    // nothing new.
     let rest = buf.rest();
     let Some(end) = rest.iter().position(|&b| b == 0) else {
         buf.fail_kind(ErrorKind::MissingNul);

@@ -86,9 +86,7 @@ pub(crate) fn read_u64(buf: &mut Buffer<'_>) -> Option<u64> {
 }
 
 fn read_u128(buf: &mut Buffer<'_>) -> Option<u128> {
-    if !buf.is_ok() {
-        return None;
-    }
+    // A failed buffer has no input left: the loop below ends at once.
     let rest = buf.rest();
     let mut value: u128 = 0;
     for (i, &b) in rest.iter().enumerate() {
