@@ -189,6 +189,33 @@ proptest! {
     }
 
     #[test]
+    fn strings_accept_exactly_the_utf8_std_accepts(
+        text in prop::collection::vec(prop_oneof![8 => 0x20u8..0x7f, 1 => any::<u8>()], 0..300),
+        flip in any::<prop::sample::Index>(),
+        flipped in any::<u8>(),
+    ) {
+        // Mostly-ASCII text of up to 300 bytes, sometimes with one byte
+        // replaced: a decoded string must exist exactly when the bytes are
+        // UTF-8, and equal them, in both string encodings.
+        let mut text = text;
+        if !text.is_empty() && flipped >= 0x80 {
+            let at = flip.index(text.len());
+            text[at] = flipped;
+        }
+        let expected = std::str::from_utf8(&text).ok();
+        let mut framed = vpack::to_bytes(&mut text.clone(), vpack::bytes).unwrap();
+        let decoded = vpack::from_bytes::<String>(&framed, vpack::string).ok();
+        prop_assert_eq!(decoded.as_deref(), expected);
+        if !text.contains(&0) {
+            framed.clear();
+            framed.extend_from_slice(&text);
+            framed.push(0);
+            let decoded = vpack::from_bytes::<String>(&framed, vpack::string_z).ok();
+            prop_assert_eq!(decoded.as_deref(), expected);
+        }
+    }
+
+    #[test]
     fn truncating_valid_data_is_always_an_error(a in article(), cut in any::<prop::sample::Index>()) {
         let bytes = bytes_of(&a, pack_article);
         let cut = cut.index(bytes.len());
