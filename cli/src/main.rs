@@ -1,9 +1,9 @@
 //! `vbolt`: inspect and operate vbolt database files without writing code.
 //!
 //! Read commands open the file read-only and never change it; the commands
-//! that write (`restore`, `compact`, `check --engine`, `info --space`) say
-//! so in their help.
+//! that write (`restore`, `compact`, `info --space`) say so in their help.
 
+mod engine_check;
 mod show;
 
 use std::io::Write;
@@ -15,6 +15,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 use vbolt::{BackupOptions, Db, Error, Options, Progress, Role};
 
+use engine_check::Verdict;
 use show::{KEY_HELP, parse_key, show};
 
 const EXIT_CODES: &str = "\
@@ -97,8 +98,8 @@ enum Command {
     /// Reads every entry and checks every index's consistency (read-only).
     Check {
         file: PathBuf,
-        /// Also run the engine's page-checksum check. This opens the file for
-        /// writing and REPAIRS damage it finds.
+        /// Also run the engine's check of every page's checksum, on a scratch
+        /// copy in the temporary directory (TMPDIR): FILE is never written.
         #[arg(long)]
         engine: bool,
         #[arg(long)]
@@ -381,45 +382,61 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
         Command::Check { file, engine, json } => {
-            let mut db = open(&file, engine)?;
-            let engine_clean = if engine {
-                Some(db.check_engine().map_err(operation)?)
+            let db = open(&file, false)?;
+            // Copied while `db` holds the file open read-only.
+            let engine_verdict = if engine {
+                Some(engine_check::check_on_copy(&file).map_err(|e| fail(4, e))?)
             } else {
                 None
             };
             let bar = progress_bar("checking");
             let r = vbolt::check(&db, report(&bar)).map_err(operation)?;
             bar.finish_and_clear();
-            let ok = r.is_ok() && engine_clean != Some(false);
+            let engine_problem = match &engine_verdict {
+                None | Some(Verdict::Clean) => None,
+                Some(Verdict::Repairable) => Some(
+                    "damage the engine can repair: `Db::check_engine` repairs it in place, \
+                     possibly returning to the previous commit (back the file up first)"
+                        .to_string(),
+                ),
+                Some(Verdict::Damaged(why)) => {
+                    Some(format!("damage the engine cannot repair: {why}"))
+                }
+            };
+            let problems = r.problem_count + u64::from(engine_problem.is_some());
+            let ok = problems == 0;
             if json {
                 print_json(&json!({
                     "ok": ok,
                     "tables": r.tables, "entries": r.entries, "indexes": r.indexes,
-                    "engine_clean": engine_clean,
-                    "problem_count": r.problem_count,
+                    "engine_clean": engine_verdict.as_ref().map(|v| matches!(v, Verdict::Clean)),
+                    "engine_problem": engine_problem,
+                    "problem_count": problems,
                     "problems": r.problems.iter().map(|p| json!({"table": p.table, "what": p.what})).collect::<Vec<_>>(),
                 }));
             } else {
-                if engine_clean == Some(false) {
-                    println!("engine: damage found and repaired");
+                if let Some(what) = &engine_problem {
+                    println!("engine: {what}");
                 }
                 for p in &r.problems {
                     println!("{}: {}", p.table, p.what);
                 }
                 println!(
-                    "{}: {} tables, {} entries, {} indexes read; {} problems",
+                    "{}: {} tables, {} entries, {} indexes read; {} problems{}",
                     if ok { "ok" } else { "PROBLEMS" },
                     r.tables,
                     r.entries,
                     r.indexes,
-                    r.problem_count
+                    problems,
+                    if engine_verdict.is_some() {
+                        "; page checksums verified"
+                    } else {
+                        " (page checksums not verified: add --engine)"
+                    }
                 );
             }
             if !ok {
-                return Err(fail(
-                    1,
-                    format!("{} problems found", r.problem_count.max(1)),
-                ));
+                return Err(fail(1, format!("{problems} problems found")));
             }
         }
         Command::Backup { file, out } => {

@@ -169,6 +169,7 @@ fn read_commands_leave_the_file_unchanged() {
     ok(&["get", s(&db), "handles", "str:user0"]);
     ok(&["dump", s(&db), "messages"]);
     ok(&["check", s(&db)]);
+    ok(&["check", s(&db), "--engine"]);
     ok(&["backup", s(&db), s(&dir.path().join("b.backup"))]);
     assert!(
         std::fs::read(&db).unwrap() == before,
@@ -213,6 +214,42 @@ fn check_passes_then_reports_damage_with_exit_code_1() {
         stdout.contains("count 7, but it has 30 entries"),
         "{stdout}"
     );
+}
+
+#[test]
+fn engine_check_finds_a_damaged_page_without_writing_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = chat_db(dir.path(), 3, 40);
+    // Change one message's text behind the engine's back. The text stays
+    // valid, so only the page checksums can tell.
+    let mut bytes = std::fs::read(&db).unwrap();
+    let needle = b"message 17";
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("the message is in the file");
+    bytes[at + 1] = b'a';
+    std::fs::write(&db, &bytes).unwrap();
+
+    let out = ok(&["check", s(&db)]);
+    assert!(out.contains("page checksums not verified"), "{out}");
+
+    let out = vbolt(&["check", s(&db), "--engine"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("engine: damage"), "{stdout}");
+    let v: serde_json::Value =
+        serde_json::from_slice(&vbolt(&["check", s(&db), "--engine", "--json"]).stdout).unwrap();
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["engine_clean"], false);
+
+    // The check ran on a copy: the file is as it was, and still opens.
+    assert!(
+        std::fs::read(&db).unwrap() == bytes,
+        "the check wrote the file"
+    );
+    ok(&["info", s(&db)]);
+    assert_eq!(ok(&["dump", s(&db), "users"]).lines().count(), 3);
 }
 
 #[test]

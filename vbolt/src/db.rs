@@ -163,6 +163,14 @@ impl Db {
     /// rewrote the file), `Err` if it cannot be repaired. Needs the database
     /// to itself (no open transaction). vbolt's own invariants are checked
     /// by [`check`](crate::check), which never writes.
+    ///
+    /// This is a repair tool, not a question: a repair may return the file
+    /// to the commit before the last, and after damage it cannot repair the
+    /// engine leaves the file marked for repair, so every later open fails
+    /// with [`Error::Corrupted`] even though the entries outside the
+    /// damaged pages were readable before. To only ask whether a file is
+    /// sound, run it on a copy, as `vbolt check --engine` does; opening
+    /// with [`Options::verify_on_open`] also checks without marking it.
     pub fn check_engine(&mut self) -> Result<bool, Error> {
         self.store.check_engine()
     }
