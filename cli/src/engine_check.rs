@@ -1,14 +1,13 @@
 //! `check --engine`: the storage engine's page-checksum check, run on a
 //! scratch copy so that checking never writes the file it checks.
 //!
-//! The engine's check needs a writable database, and on damage it cannot
-//! repair it leaves the file marked for repair: every later open then fails,
-//! and the entries that were still readable (all but the damaged pages)
-//! become unreachable. A repair it can make may also roll the file back to
-//! the commit before the last. Neither belongs in a command that only asks
-//! whether the file is sound, so the check runs on a copy made while the
-//! caller holds the file open read-only (no writer can change it meanwhile),
-//! and the copy is deleted afterwards.
+//! The engine's check needs a writable database. On damage it cannot
+//! repair, it leaves the file marked for repair, so that read-only opens (all
+//! of this tool's read commands) fail until a read-write open; a repair it
+//! can make may roll the file back to the commit before the last. Neither
+//! belongs in a command that only asks whether the file is sound, so the
+//! check runs on a copy made while the caller holds the file open read-only
+//! (no writer can change it meanwhile), and the copy is deleted afterwards.
 
 use std::fs::{File, OpenOptions};
 use std::io::ErrorKind;

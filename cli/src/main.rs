@@ -1,7 +1,8 @@
 //! `vbolt`: inspect and operate vbolt database files without writing code.
 //!
 //! Read commands open the file read-only and never change it; the commands
-//! that write (`restore`, `compact`, `info --space`) say so in their help.
+//! that write (`restore`, `compact`, `recover`, `info --space`) say so in
+//! their help.
 
 mod engine_check;
 mod show;
@@ -112,6 +113,10 @@ enum Command {
     Restore { backup: PathBuf, file: PathBuf },
     /// Compacts FILE in place (writes FILE), or into the new file OUT.
     Compact { file: PathBuf, out: Option<PathBuf> },
+    /// Runs crash recovery on FILE, whose last writer did not close it
+    /// (writes FILE): what the application's next open would do. The read
+    /// commands open read-only, which cannot recover a file.
+    Recover { file: PathBuf },
 }
 
 /// A failure with its exit code.
@@ -147,6 +152,14 @@ fn open_failure(path: &Path, e: Error) -> Failure {
         Error::UpgradeRequired(v) => {
             fail(3, format!("{p}: file format version {v} needs an upgrade"))
         }
+        Error::NeedsRecovery => fail(
+            3,
+            format!(
+                "{p} was not closed by its last writer (a crash?) and needs recovery, which \
+                 this read-only open cannot do: run `vbolt recover {p}` (or open it with the \
+                 application) first"
+            ),
+        ),
         other => fail(3, format!("{p}: {other}")),
     }
 }
@@ -154,7 +167,12 @@ fn open_failure(path: &Path, e: Error) -> Failure {
 /// Opens an existing file; `write` only for the commands that say so.
 fn open(path: &Path, write: bool) -> Result<Db, Failure> {
     if !path.is_file() {
-        return Err(fail(3, format!("{}: no such file", path.display())));
+        let why = if path.exists() {
+            "not a file"
+        } else {
+            "no such file"
+        };
+        return Err(fail(3, format!("{}: {why}", path.display())));
     }
     Db::open_with(path, Options::new().read_only(!write)).map_err(|e| open_failure(path, e))
 }
@@ -509,6 +527,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 "before: {} bytes\nafter:  {} bytes",
                 sizes.before, sizes.after
             );
+        }
+        Command::Recover { file } => {
+            // A read-write open recovers the file; closing it leaves it clean.
+            drop(open(&file, true)?);
+            println!("{}: recovered; it opens read-only now", file.display());
         }
     }
     Ok(())

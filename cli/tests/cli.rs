@@ -252,6 +252,44 @@ fn engine_check_finds_a_damaged_page_without_writing_the_file() {
     assert_eq!(ok(&["dump", s(&db), "users"]).lines().count(), 3);
 }
 
+/// Not a test on its own: the writer process of
+/// `a_crashed_writers_file_is_refused_read_only_until_recovered`, which
+/// commits one user and dies without closing the file.
+#[test]
+fn writer_that_aborts() {
+    let Some(path) = std::env::var_os("VBOLT_CLI_ABORT_DB") else {
+        return;
+    };
+    let db = chat::open(Path::new(&path)).unwrap();
+    let mut tx = db.write_tx().unwrap();
+    chat::create_user(&mut tx, "survivor", "Survivor").unwrap();
+    tx.commit().unwrap();
+    std::process::abort();
+}
+
+#[test]
+fn a_crashed_writers_file_is_refused_read_only_until_recovered() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crashed.vbolt");
+    let status = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "writer_that_aborts", "--nocapture"])
+        .env("VBOLT_CLI_ABORT_DB", &db)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(!status.success(), "the writer was meant to abort");
+
+    let (code_, err) = code(&["info", s(&db)]);
+    assert_eq!(code_, 3, "{err}");
+    assert!(err.contains("vbolt recover"), "{err}");
+    let out = ok(&["recover", s(&db)]);
+    assert!(out.contains("recovered"), "{out}");
+    // Nothing committed was lost, and the read commands work again.
+    assert!(!ok(&["get", s(&db), "handles", "str:survivor"]).is_empty());
+    ok(&["check", s(&db), "--engine"]);
+}
+
 #[test]
 fn backup_restore_and_compact_round_trip() {
     let dir = tempfile::tempdir().unwrap();

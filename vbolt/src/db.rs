@@ -60,7 +60,9 @@ impl Options {
     }
 
     /// Opens an existing database without ever writing to it; write
-    /// transactions fail with [`Error::ReadOnly`].
+    /// transactions fail with [`Error::ReadOnly`]. A file whose last writer
+    /// crashed cannot be opened this way ([`Error::NeedsRecovery`]) until a
+    /// read-write open has recovered it.
     pub fn read_only(mut self, yes: bool) -> Options {
         self.engine.read_only = yes;
         self
@@ -166,11 +168,11 @@ impl Db {
     ///
     /// This is a repair tool, not a question: a repair may return the file
     /// to the commit before the last, and after damage it cannot repair the
-    /// engine leaves the file marked for repair, so every later open fails
-    /// with [`Error::Corrupted`] even though the entries outside the
-    /// damaged pages were readable before. To only ask whether a file is
-    /// sound, run it on a copy, as `vbolt check --engine` does; opening
-    /// with [`Options::verify_on_open`] also checks without marking it.
+    /// engine leaves the file marked for repair, so read-only opens fail
+    /// with [`Error::NeedsRecovery`] until a read-write open (which does not
+    /// mend the damage). To only ask whether a file is sound, run it on a
+    /// copy, as `vbolt check --engine` does; opening with
+    /// [`Options::verify_on_open`] also checks without marking the file.
     pub fn check_engine(&mut self) -> Result<bool, Error> {
         self.store.check_engine()
     }

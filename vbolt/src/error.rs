@@ -19,6 +19,12 @@ pub enum Error {
     Corrupted(String),
     /// The file was written by an engine version this build cannot read.
     UpgradeRequired(u8),
+    /// A read-only open of a file whose last writer did not close it (the
+    /// process crashed or was killed). Crash recovery rebuilds the engine's
+    /// bookkeeping, which writes the file, so only a read-write open can do
+    /// it; it loses nothing that was committed. Open the file read-write
+    /// once (or run `vbolt recover FILE`), then read-only.
+    NeedsRecovery,
     /// The file is a sound database, but its tables are laid out in a way
     /// this version of vbolt does not read (for example a file made by
     /// vbolt 0.1, whose tables use another key type); the reason names
@@ -59,6 +65,10 @@ impl fmt::Display for Error {
             Error::UpgradeRequired(v) => {
                 write!(f, "the file format (version {v}) needs an upgrade")
             }
+            Error::NeedsRecovery => f.write_str(
+                "the file was not closed by its last writer and needs crash recovery, \
+                 which a read-only open cannot do: open it read-write once",
+            ),
             Error::Incompatible(why) => {
                 write!(f, "made by an incompatible version of vbolt: {why}")
             }
@@ -104,6 +114,9 @@ impl From<redb::Error> for Error {
             redb::Error::DatabaseAlreadyOpen => Error::InUse,
             redb::Error::Corrupted(why) => Error::Corrupted(why),
             redb::Error::UpgradeRequired(v) => Error::UpgradeRequired(v),
+            // vbolt never aborts a repair itself, so this is a read-only
+            // open that found the file in need of one.
+            redb::Error::RepairAborted => Error::NeedsRecovery,
             redb::Error::TableTypeMismatch { table, key, value } => Error::Incompatible(format!(
                 "table {table:?} has keys of type {:?} and values of type {:?}; \
                  this version reads keys of type {:?}",

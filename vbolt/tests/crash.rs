@@ -197,6 +197,12 @@ fn kill_loop(path: &Path, kills: u64, seed: u64) -> u64 {
                 acked = acked.max(n.parse().unwrap());
             }
         }
+        // The child had the file open: a read-only open cannot run crash
+        // recovery, and must say so.
+        match Db::open_with(path, Options::new().read_only(true)) {
+            Err(Error::NeedsRecovery) => {}
+            other => panic!("seed {seed}, kill {k}: read-only open: {:?}", other.err()),
+        }
         // Reopen and check after every kill.
         let db = Db::open(path).unwrap_or_else(|e| panic!("seed {seed}, kill {k}: {e}"));
         let n = committed(&db);
