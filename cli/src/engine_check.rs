@@ -67,8 +67,8 @@ impl Scratch {
             };
             // From here the file is ours: the guard deletes it on every path.
             let scratch = Scratch { path };
+            // Read back at once and then deleted: no need to make it durable.
             std::io::copy(&mut source, &mut copy).map_err(|e| no_room(&dir, file, e))?;
-            copy.sync_all().map_err(|e| no_room(&dir, file, e))?;
             return Ok(scratch);
         }
         Err(format!(
