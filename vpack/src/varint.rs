@@ -53,10 +53,10 @@ fn write_u128(mut v: u128, out: &mut Vec<u8>) {
     out.push(v as u8);
 }
 
-/// Reads an unsigned LEB128 of at most `max_bytes` bytes into a u64.
+/// Reads an unsigned LEB128 (at most ten bytes) into a u64.
 #[inline]
 pub(crate) fn read_u64(buf: &mut Buffer<'_>) -> Option<u64> {
-    // A failed buffer has no input left: the loop below ends at once.
+    // A failed buffer has no input left: every path below ends at once.
     let rest = buf.rest();
     // Fast path: one byte.
     if let Some(&b) = rest.first()
@@ -65,6 +65,53 @@ pub(crate) fn read_u64(buf: &mut Buffer<'_>) -> Option<u64> {
         buf.advance(1);
         return Some(b as u64);
     }
+    if let Some(word) = rest.first_chunk::<8>()
+        && let Some((value, len)) = decode_word(u64::from_le_bytes(*word))
+    {
+        if value >> (7 * (len - 1)) == 0 {
+            // The last group is zero: the same value fits in fewer bytes.
+            buf.fail_kind(ErrorKind::VarintOverlong);
+            return None;
+        }
+        buf.advance(len);
+        return Some(value);
+    }
+    read_u64_bytewise(buf)
+}
+
+/// Decodes a varint of two to eight bytes from the first eight bytes of the
+/// input, read as a little-endian word, without a loop: returns the value
+/// and its length, or `None` if no byte of the word ends the varint.
+///
+/// Timestamps (five bytes) and ids (three) are the common multi-byte values;
+/// this takes a fixed dozen operations where the byte loop took a branch
+/// per byte (BENCHMARKS.md, "varint reads").
+#[inline]
+fn decode_word(word: u64) -> Option<(u64, usize)> {
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    // The high bit of the last byte is clear; find the first such byte.
+    let ends = !word & HIGH_BITS;
+    if ends == 0 {
+        return None;
+    }
+    let len = (ends.trailing_zeros() as usize + 1) / 8;
+    let kept = if len == 8 {
+        word
+    } else {
+        word & ((1u64 << (8 * len)) - 1)
+    };
+    // Squeeze out the continuation bits: 8 groups of 7 bits become 56
+    // contiguous bits, pairs of groups first, then pairs of pairs.
+    let mut x = kept & !HIGH_BITS;
+    x = (x & 0x007f_007f_007f_007f) | ((x & 0x7f00_7f00_7f00_7f00) >> 1);
+    x = (x & 0x0000_3fff_0000_3fff) | ((x & 0x3fff_0000_3fff_0000) >> 2);
+    x = (x & 0x0000_0000_0fff_ffff) | ((x & 0x0fff_ffff_0000_0000) >> 4);
+    Some((x, len))
+}
+
+/// The general case of [`read_u64`]: one byte at a time, up to ten.
+fn read_u64_bytewise(buf: &mut Buffer<'_>) -> Option<u64> {
+    let rest = buf.rest();
     let mut value: u64 = 0;
     for (i, &b) in rest.iter().enumerate() {
         if i == 9 && b > 1 {

@@ -55,6 +55,19 @@ fn non_canonical_values() {
         kind::<i64>(&[0xff, 0x80, 0x00], vpack::int),
         ErrorKind::VarintOverlong
     );
+    // The same with eight or more bytes to read, where a varint of up to
+    // eight bytes is decoded as one word: every length, and one that ends
+    // exactly at the eighth byte.
+    for len in 2..=8 {
+        let mut data = vec![0x80u8; len - 1];
+        data.push(0x00);
+        data.resize(12, 0x80);
+        assert_eq!(
+            kind::<u64>(&data, vpack::uint),
+            ErrorKind::VarintOverlong,
+            "{data:02x?}"
+        );
+    }
     // Eleven bytes, or a tenth byte carrying more than the 64th bit.
     assert_eq!(
         kind::<u64>(&[0xff; 11], vpack::uint),

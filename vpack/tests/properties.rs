@@ -189,6 +189,25 @@ proptest! {
     }
 
     #[test]
+    fn varints_read_exactly_as_the_reference_decoder(
+        // Continuation-heavy bytes, so every length from 1 to 11 comes up,
+        // followed by filler so that both the word path (8 bytes readable)
+        // and the byte path (fewer) run.
+        head in prop::collection::vec(prop_oneof![3 => 0x80u8..=0xff, 1 => 0u8..0x80, 1 => Just(0u8)], 0..12),
+        filler in prop::collection::vec(any::<u8>(), 0..10),
+    ) {
+        let data = [head, filler].concat();
+        let mut buf = Buffer::reader(&data);
+        let mut got = 0u64;
+        vpack::uint(&mut got, &mut buf);
+        let got = match buf.error() {
+            None => Ok((got, buf.position())),
+            Some(e) => Err((e.kind().clone(), e.offset())),
+        };
+        prop_assert_eq!(got, reference_uvarint(&data), "input {:02x?}", data);
+    }
+
+    #[test]
     fn strings_accept_exactly_the_utf8_std_accepts(
         text in prop::collection::vec(prop_oneof![8 => 0x20u8..0x7f, 1 => any::<u8>()], 0..300),
         flip in any::<prop::sample::Index>(),
@@ -221,4 +240,26 @@ proptest! {
         let cut = cut.index(bytes.len());
         prop_assert!(vpack::from_bytes::<Article>(&bytes[..cut], pack_article).is_err());
     }
+}
+
+/// Unsigned LEB128 as the format defines it, one byte at a time: the value
+/// and the bytes it took, or the error and where the varint started.
+fn reference_uvarint(data: &[u8]) -> Result<(u64, usize), (vpack::ErrorKind, usize)> {
+    let mut value = 0u128;
+    for (i, &b) in data.iter().enumerate() {
+        value |= u128::from(b & 0x7f) << (7 * i);
+        if i == 9 && value > u128::from(u64::MAX) {
+            return Err((vpack::ErrorKind::VarintTooLong, 0));
+        }
+        if b < 0x80 {
+            if b == 0 && i > 0 {
+                return Err((vpack::ErrorKind::VarintOverlong, 0));
+            }
+            return Ok((value as u64, i + 1));
+        }
+        if i == 9 {
+            return Err((vpack::ErrorKind::VarintTooLong, 0));
+        }
+    }
+    Err((vpack::ErrorKind::UnexpectedEnd, 0))
 }
