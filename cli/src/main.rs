@@ -155,9 +155,10 @@ fn open_failure(path: &Path, e: Error) -> Failure {
         Error::NeedsRecovery => fail(
             3,
             format!(
-                "{p} was not closed by its last writer (a crash?) and needs recovery, which \
-                 this read-only open cannot do: run `vbolt recover {p}` (or open it with the \
-                 application) first"
+                "{p} needs recovery, which this read-only open cannot do: its last writer \
+                 did not close it (a crash?), or its length is not the recorded one (damage?). \
+                 Run `vbolt recover {p}` (or open it with the application) first; if that \
+                 reports damage, restore the file from a backup"
             ),
         ),
         other => fail(3, format!("{p}: {other}")),
@@ -440,12 +441,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     println!("{}: {}", p.table, p.what);
                 }
                 println!(
-                    "{}: {} tables, {} entries, {} indexes read; {} problems{}",
+                    "{}: {} tables, {} entries, {} indexes read; {}{}",
                     if ok { "ok" } else { "PROBLEMS" },
                     r.tables,
                     r.entries,
                     r.indexes,
-                    problems,
+                    counted(problems, "problem"),
                     if engine_verdict.is_some() {
                         "; page checksums verified"
                     } else {
@@ -454,7 +455,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 );
             }
             if !ok {
-                return Err(fail(1, format!("{problems} problems found")));
+                return Err(fail(1, format!("{} found", counted(problems, "problem"))));
             }
         }
         Command::Backup { file, out } => {
@@ -545,5 +546,14 @@ fn main() -> ExitCode {
             eprintln!("vbolt: {}", f.message);
             ExitCode::from(f.code)
         }
+    }
+}
+
+/// `n` and `noun`, plural unless `n` is 1: "1 problem", "0 problems".
+fn counted(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }

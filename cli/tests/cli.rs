@@ -214,6 +214,7 @@ fn check_passes_then_reports_damage_with_exit_code_1() {
         stdout.contains("count 7, but it has 30 entries"),
         "{stdout}"
     );
+    assert!(stdout.contains("; 1 problem ("), "{stdout}");
 }
 
 #[test]
@@ -288,6 +289,42 @@ fn a_crashed_writers_file_is_refused_read_only_until_recovered() {
     // Nothing committed was lost, and the read commands work again.
     assert!(!ok(&["get", s(&db), "handles", "str:survivor"]).is_empty());
     ok(&["check", s(&db), "--engine"]);
+}
+
+#[test]
+fn a_truncated_file_is_reported_and_left_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = chat_db(dir.path(), 3, 200);
+    let len = std::fs::metadata(&db).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&db)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    let before = std::fs::read(&db).unwrap();
+    // The engine reads a length other than the recorded one as a file in
+    // need of recovery: the read commands say so and point to `recover`,
+    for args in [
+        &["info", s(&db)][..],
+        &["check", s(&db)],
+        &["dump", s(&db), "users"],
+    ] {
+        let (code_, err) = code(args);
+        assert_eq!(code_, 3, "{args:?}: {err}");
+        assert!(err.contains("vbolt recover"), "{args:?}: {err}");
+    }
+    // which finds the damage, and neither changes the file.
+    let (code_, err) = code(&["recover", s(&db)]);
+    assert_eq!(code_, 3, "{err}");
+    assert!(
+        err.contains("damaged") && err.contains("truncated"),
+        "{err}"
+    );
+    assert!(
+        std::fs::read(&db).unwrap() == before,
+        "the file was changed"
+    );
 }
 
 #[test]

@@ -19,11 +19,14 @@ pub enum Error {
     Corrupted(String),
     /// The file was written by an engine version this build cannot read.
     UpgradeRequired(u8),
-    /// A read-only open of a file whose last writer did not close it (the
-    /// process crashed or was killed). Crash recovery rebuilds the engine's
-    /// bookkeeping, which writes the file, so only a read-write open can do
-    /// it; it loses nothing that was committed. Open the file read-write
-    /// once (or run `vbolt recover FILE`), then read-only.
+    /// A read-only open of a file that needs recovery first: usually its
+    /// last writer did not close it (the process crashed or was killed);
+    /// the engine also asks for recovery when the file's length is not the
+    /// one it recorded (the file was truncated or extended). Crash recovery
+    /// rebuilds the engine's bookkeeping, which writes the file, so only a
+    /// read-write open can do it; it loses nothing that was committed. Open
+    /// the file read-write once (or run `vbolt recover FILE`), then
+    /// read-only; a damaged file then fails with [`Error::Corrupted`].
     NeedsRecovery,
     /// The file is a sound database, but its tables are laid out in a way
     /// this version of vbolt does not read (for example a file made by
@@ -66,8 +69,9 @@ impl fmt::Display for Error {
                 write!(f, "the file format (version {v}) needs an upgrade")
             }
             Error::NeedsRecovery => f.write_str(
-                "the file was not closed by its last writer and needs crash recovery, \
-                 which a read-only open cannot do: open it read-write once",
+                "the file needs recovery, which a read-only open cannot do (its last \
+                 writer did not close it, or its length is not the recorded one): \
+                 open it read-write once",
             ),
             Error::Incompatible(why) => {
                 write!(f, "made by an incompatible version of vbolt: {why}")
