@@ -22,6 +22,7 @@ fn every_system_runs_the_tiny_workload_and_agrees() {
         "| raw redb |",
         "| raw redb (memcmp) |",
         "| SQLite |",
+        "| SQLite (mmap) |",
         "| native_db |",
     ] {
         assert!(stdout.contains(system), "{system} missing:\n{stdout}");

@@ -12,15 +12,16 @@ use crate::workload::Article;
 
 pub use self::native_db::NativeDb;
 pub use self::raw_redb::{RawRedb, SliceKeys, WordKeys};
-pub use self::sqlite::Sqlite;
+pub use self::sqlite::{Mapped, Sqlite};
 pub use self::vbolt::Vbolt;
 
 /// Every system, in table order (vbolt first: ratios are taken against it).
-pub const NAMES: [&str; 5] = [
+pub const NAMES: [&str; 6] = [
     "vbolt",
     "raw redb",
     "raw redb (memcmp)",
     "SQLite",
+    "SQLite (mmap)",
     "native_db",
 ];
 
@@ -30,7 +31,8 @@ pub fn open(name: &str, dir: &Path) -> Box<dyn System> {
         "vbolt" => Box::new(Vbolt::open(dir)),
         "raw redb" => Box::new(RawRedb::<WordKeys>::open(dir)),
         "raw redb (memcmp)" => Box::new(RawRedb::<SliceKeys>::open(dir)),
-        "SQLite" => Box::new(Sqlite::open(dir)),
+        "SQLite" => Box::new(Sqlite::open(dir, Mapped::No)),
+        "SQLite (mmap)" => Box::new(Sqlite::open(dir, Mapped::Yes)),
         "native_db" => Box::new(NativeDb::open(dir)),
         other => panic!("unknown system {other:?}; known: {NAMES:?}"),
     }
