@@ -68,6 +68,8 @@ pub(crate) fn read_u64(buf: &mut Buffer<'_>) -> Option<u64> {
     if let Some(word) = rest.first_chunk::<8>()
         && let Some((value, len)) = decode_word(u64::from_le_bytes(*word))
     {
+        // `len` is at least 2: the first byte has its high bit set, or the
+        // one-byte path above would have taken it.
         if value >> (7 * (len - 1)) == 0 {
             // The last group is zero: the same value fits in fewer bytes.
             buf.fail_kind(ErrorKind::VarintOverlong);
@@ -79,7 +81,7 @@ pub(crate) fn read_u64(buf: &mut Buffer<'_>) -> Option<u64> {
     read_u64_bytewise(buf)
 }
 
-/// Decodes a varint of two to eight bytes from the first eight bytes of the
+/// Decodes a varint of up to eight bytes from the first eight bytes of the
 /// input, read as a little-endian word, without a loop: returns the value
 /// and its length, or `None` if no byte of the word ends the varint.
 ///
