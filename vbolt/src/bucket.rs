@@ -117,6 +117,7 @@ where
 /// Returns `true` and replaces `*item` when the key exists and its value
 /// unpacks; returns `false` and leaves `*item` untouched when the key is
 /// absent (or zero), or the stored bytes do not unpack.
+#[inline]
 pub fn read<K, V>(
     tx: &impl Readable,
     bucket: &Bucket<K, V>,

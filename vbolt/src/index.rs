@@ -732,6 +732,7 @@ where
 }
 
 /// The number of targets the term has (0 if none).
+#[inline]
 pub fn read_term_count<K, T, P>(
     tx: &impl Readable,
     index: &Index<K, T, P>,
