@@ -63,6 +63,7 @@ pub struct Sqlite {
 /// Whether connections map the database file into memory.
 #[derive(Clone, Copy)]
 pub enum Mapped {
+    /// Pages are read through SQLite's page cache only.
     No,
     /// Up to 1 GiB mapped: more than the whole file.
     Yes,
