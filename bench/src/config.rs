@@ -90,7 +90,7 @@ of medians with each figure's ratio to vbolt.
   --tiny         a few thousand operations: checks every path, times nothing useful
   --runs N       runs per system (default 3, minimum 1)
   --systems L    comma-separated subset of: vbolt, raw-redb, raw-redb-memcmp, sqlite,
-                 sqlite-mmap, native_db";
+                 sqlite-mmap, native_db, lmdb";
 
 pub fn parse(args: &[String]) -> Result<Args, String> {
     let mut parsed = Args {

@@ -1,5 +1,5 @@
 //! The articles benchmark (`shared/bench/articles.md`): vbolt, the same work
-//! hand-written on redb, SQLite and native_db, side by side in one run.
+//! hand-written on redb, SQLite, native_db and LMDB, side by side in one run.
 //!
 //! Each run of each system happens in a child process of its own, so peak
 //! memory is per system and no system inherits another's warm allocator.
@@ -8,6 +8,9 @@
 //!
 //! Run: `cargo run --release -p vbolt-bench` (`-- --quick` for a tenth of the
 //! work, `--runs N` for more runs, `--help` for the rest).
+
+// The one exception, opening LMDB's memory map, is allowed where it is made.
+#![deny(unsafe_code)]
 
 mod config;
 mod run;

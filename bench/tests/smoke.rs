@@ -24,6 +24,7 @@ fn every_system_runs_the_tiny_workload_and_agrees() {
         "| SQLite |",
         "| SQLite (mmap) |",
         "| native_db |",
+        "| LMDB |",
     ] {
         assert!(stdout.contains(system), "{system} missing:\n{stdout}");
     }

@@ -1,6 +1,7 @@
 //! The systems compared. Each does the same logical work on its own storage,
 //! the way a competent user of that system would write it.
 
+mod lmdb;
 mod native_db;
 mod raw_redb;
 mod sqlite;
@@ -10,19 +11,21 @@ use std::path::Path;
 
 use crate::workload::Article;
 
+pub use self::lmdb::Lmdb;
 pub use self::native_db::NativeDb;
 pub use self::raw_redb::{RawRedb, SliceKeys, WordKeys};
 pub use self::sqlite::{Mapped, Sqlite};
 pub use self::vbolt::Vbolt;
 
 /// Every system, in table order (vbolt first: ratios are taken against it).
-pub const NAMES: [&str; 6] = [
+pub const NAMES: [&str; 7] = [
     "vbolt",
     "raw redb",
     "raw redb (memcmp)",
     "SQLite",
     "SQLite (mmap)",
     "native_db",
+    "LMDB",
 ];
 
 /// Opens the system called `name` with its files in `dir`.
@@ -34,6 +37,7 @@ pub fn open(name: &str, dir: &Path) -> Box<dyn System> {
         "SQLite" => Box::new(Sqlite::open(dir, Mapped::No)),
         "SQLite (mmap)" => Box::new(Sqlite::open(dir, Mapped::Yes)),
         "native_db" => Box::new(NativeDb::open(dir)),
+        "LMDB" => Box::new(Lmdb::open(dir)),
         other => panic!("unknown system {other:?}; known: {NAMES:?}"),
     }
 }
