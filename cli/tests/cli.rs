@@ -327,6 +327,54 @@ fn a_truncated_file_is_reported_and_left_as_it_is() {
     );
 }
 
+/// Appends `bytes` to the file at `path`.
+fn append(path: &Path, bytes: &[u8]) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    f.write_all(bytes).unwrap();
+}
+
+#[test]
+fn a_file_grown_by_zeros_is_recovered_with_its_data() {
+    // A file can grow without its header knowing (a crash after the engine
+    // extended it, a careless copy): its recorded length no longer matches.
+    let dir = tempfile::tempdir().unwrap();
+    let db = chat_db(dir.path(), 3, 200);
+    let before = ok(&["dump", s(&db), "messages"]);
+    append(&db, &vec![0u8; 1 << 20]);
+    let (code_, err) = code(&["info", s(&db)]);
+    assert_eq!(code_, 3, "{err}");
+    assert!(err.contains("vbolt recover"), "{err}");
+    ok(&["recover", s(&db)]);
+    ok(&["check", "--engine", s(&db)]);
+    assert_eq!(ok(&["dump", s(&db), "messages"]), before);
+}
+
+#[test]
+fn a_file_grown_by_garbage_is_refused_and_left_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = chat_db(dir.path(), 3, 200);
+    // Deterministic noise (xorshift), so a failure can be replayed.
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let noise: Vec<u8> = (0..100_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    append(&db, &noise);
+    let grown = std::fs::read(&db).unwrap();
+    let (code_, err) = code(&["recover", s(&db)]);
+    assert_eq!(code_, 3, "{err}");
+    assert!(err.contains("damaged"), "{err}");
+    assert!(
+        std::fs::read(&db).unwrap() == grown,
+        "the file was changed"
+    );
+}
+
 #[test]
 fn backup_restore_and_compact_round_trip() {
     let dir = tempfile::tempdir().unwrap();
