@@ -369,10 +369,7 @@ fn a_file_grown_by_garbage_is_refused_and_left_as_it_is() {
     let (code_, err) = code(&["recover", s(&db)]);
     assert_eq!(code_, 3, "{err}");
     assert!(err.contains("damaged"), "{err}");
-    assert!(
-        std::fs::read(&db).unwrap() == grown,
-        "the file was changed"
-    );
+    assert!(std::fs::read(&db).unwrap() == grown, "the file was changed");
 }
 
 #[test]

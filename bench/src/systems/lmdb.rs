@@ -15,6 +15,7 @@ use std::path::Path;
 use heed::types::Bytes;
 use heed::{CommitOrAbort, Database, Env, EnvOpenOptions};
 
+use super::hand_keys::{TERM_VALUE, count_of, ord, target_key, term_key, term_range, term_target};
 use super::{Reader, System, article_sum};
 use crate::workload::{Article, pack_article};
 
@@ -32,15 +33,6 @@ struct Tables {
 pub struct Lmdb {
     env: &'static Env,
     tables: Tables,
-}
-
-/// Order-preserving bytes of a signed integer.
-fn ord(v: i64) -> [u8; 8] {
-    ((v as u64) ^ (1 << 63)).to_be_bytes()
-}
-
-fn read_count(v: Option<&[u8]>) -> u64 {
-    v.map_or(0, |v| u64::from_be_bytes(v.try_into().unwrap()))
 }
 
 fn read_article(txn: &heed::RoTxn, table: Table, id: i64) -> Option<Article> {
@@ -100,17 +92,12 @@ impl System for Lmdb {
                 .put(&mut wtxn, &a.id.to_be_bytes(), &value)
                 .unwrap();
             for cat in &a.category_ids {
-                let mut key = [0u8; 24];
-                key[..8].copy_from_slice(&cat.to_be_bytes());
-                key[8..16].copy_from_slice(&ord(a.published));
-                key[16..].copy_from_slice(&a.id.to_be_bytes());
-                t.terms.put(&mut wtxn, &key, &[8u8, 8]).unwrap();
-                let mut rkey = [0u8; 16];
-                rkey[..8].copy_from_slice(&a.id.to_be_bytes());
-                rkey[8..].copy_from_slice(&cat.to_be_bytes());
+                let key = term_key(*cat, a.published, a.id);
+                t.terms.put(&mut wtxn, &key, &TERM_VALUE).unwrap();
+                let rkey = target_key(a.id, *cat);
                 t.targets.put(&mut wtxn, &rkey, &ord(a.published)).unwrap();
                 let ckey = cat.to_be_bytes();
-                let n = read_count(t.counts.get(&wtxn, &ckey).unwrap());
+                let n = count_of(t.counts.get(&wtxn, &ckey).unwrap());
                 t.counts
                     .put(&mut wtxn, &ckey, &(n + 1).to_be_bytes())
                     .unwrap();
@@ -136,13 +123,12 @@ impl System for Lmdb {
         let mut ids = Vec::with_capacity(30);
         let mut page = Vec::with_capacity(30);
         for cat in categories {
-            let lo = cat.to_be_bytes();
-            let hi = (cat + 1).to_be_bytes();
+            let (lo, hi) = term_range(*cat);
             let range = (Bound::Included(&lo[..]), Bound::Excluded(&hi[..]));
             ids.clear();
             for entry in t.terms.rev_range(&txn, &range).unwrap().take(30) {
                 let (k, _) = entry.unwrap();
-                ids.push(i64::from_be_bytes(k[16..24].try_into().unwrap()));
+                ids.push(term_target(k));
             }
             page.clear();
             page.extend(
@@ -157,7 +143,7 @@ impl System for Lmdb {
         let txn = self.env.read_txn().unwrap();
         categories
             .iter()
-            .map(|cat| read_count(self.tables.counts.get(&txn, &cat.to_be_bytes()).unwrap()))
+            .map(|cat| count_of(self.tables.counts.get(&txn, &cat.to_be_bytes()).unwrap()))
             .sum()
     }
     fn reader(&self) -> Box<dyn Reader + '_> {

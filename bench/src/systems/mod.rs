@@ -1,6 +1,7 @@
 //! The systems compared. Each does the same logical work on its own storage,
 //! the way a competent user of that system would write it.
 
+mod hand_keys;
 mod lmdb;
 mod native_db;
 mod raw_redb;

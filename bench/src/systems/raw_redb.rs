@@ -18,6 +18,7 @@ use std::path::Path;
 
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 
+use super::hand_keys::{TERM_VALUE, count_of, ord, target_key, term_key, term_range, term_target};
 use super::{Reader, System, article_sum};
 use crate::workload::{Article, pack_article};
 
@@ -52,13 +53,8 @@ pub struct RawRedb<K> {
     keys: PhantomData<fn() -> K>,
 }
 
-/// Order-preserving bytes of a signed integer.
-fn ord(v: i64) -> [u8; 8] {
-    ((v as u64) ^ (1 << 63)).to_be_bytes()
-}
-
 fn read_count(v: Option<redb::AccessGuard<&[u8]>>) -> u64 {
-    v.map_or(0, |v| u64::from_be_bytes(v.value().try_into().unwrap()))
+    count_of(v.as_ref().map(|v| v.value()))
 }
 
 impl<K: ByteKey> RawRedb<K> {
@@ -97,14 +93,9 @@ impl<K: ByteKey> System for RawRedb<K> {
                 vpack::append_bytes(&mut a.clone(), pack_article, &mut value).unwrap();
                 table.insert(&a.id.to_be_bytes()[..], &value[..]).unwrap();
                 for cat in &a.category_ids {
-                    let mut key = [0u8; 24];
-                    key[..8].copy_from_slice(&cat.to_be_bytes());
-                    key[8..16].copy_from_slice(&ord(a.published));
-                    key[16..].copy_from_slice(&a.id.to_be_bytes());
-                    terms.insert(&key[..], &[8u8, 8][..]).unwrap();
-                    let mut rkey = [0u8; 16];
-                    rkey[..8].copy_from_slice(&a.id.to_be_bytes());
-                    rkey[8..].copy_from_slice(&cat.to_be_bytes());
+                    let key = term_key(*cat, a.published, a.id);
+                    terms.insert(&key[..], &TERM_VALUE[..]).unwrap();
+                    let rkey = target_key(a.id, *cat);
                     targets.insert(&rkey[..], &ord(a.published)[..]).unwrap();
                     let ckey = cat.to_be_bytes();
                     let n = read_count(counts.get(&ckey[..]).unwrap());
@@ -140,8 +131,7 @@ impl<K: ByteKey> System for RawRedb<K> {
         let mut ids = Vec::with_capacity(30);
         let mut page = Vec::with_capacity(30);
         for cat in categories {
-            let lo = cat.to_be_bytes();
-            let hi = (cat + 1).to_be_bytes();
+            let (lo, hi) = term_range(*cat);
             ids.clear();
             for entry in terms
                 .range::<&[u8]>((Bound::Included(&lo[..]), Bound::Excluded(&hi[..])))
@@ -150,7 +140,7 @@ impl<K: ByteKey> System for RawRedb<K> {
                 .take(30)
             {
                 let (k, _) = entry.unwrap();
-                ids.push(i64::from_be_bytes(k.value()[16..24].try_into().unwrap()));
+                ids.push(term_target(k.value()));
             }
             // The page is returned as a list of articles, as vbolt's is.
             page.clear();
