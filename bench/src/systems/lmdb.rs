@@ -1,7 +1,7 @@
 //! LMDB through heed, with hand-written keys: an engine reference, not a
-//! layer. LMDB is the fastest mature B+tree store: it maps the file into
-//! memory and reads pages in place, with no cache between a lookup and the
-//! page. Its row shows what the engine alone decides (tree depth, the cost
+//! layer. LMDB is a mature B+tree store known for its read speed: it maps
+//! the file into memory and reads pages where they lie, with no cache
+//! between a lookup and the page. Its row shows what the engine alone decides (tree depth, the cost
 //! of visiting a page) when vbolt, on redb, is compared with SQLite.
 //!
 //! Same work and layout as `raw redb`: term entries `cat|published(ord)|id`,
@@ -64,8 +64,7 @@ impl Lmdb {
         let wtxn = env.write_txn().unwrap();
         let [articles, terms, targets, counts] = env
             .create_databases_and_commit(wtxn, |opener, wtxn| {
-                let open = names.map(|name| opener.create_database(wtxn, Some(name)));
-                let [a, b, c, d] = open;
+                let [a, b, c, d] = names.map(|name| opener.create_database(wtxn, Some(name)));
                 Ok::<_, heed::Error>(CommitOrAbort::<_, ()>::Commit([a?, b?, c?, d?]))
             })
             .unwrap()
