@@ -126,7 +126,10 @@ fn compare(args: &Args) -> Result<(), String> {
          concurrent reads; lower is better elsewhere.",
         args.systems[0]
     );
-    println!("Writer commits/s during the concurrent figures (1 reader, 2 readers):");
+    if args.runs > 1 && n > 1 {
+        print_run_ratios(args, &runs);
+    }
+    println!("\nWriter commits/s during the concurrent figures (1 reader, 2 readers):");
     for (s, name) in args.systems.iter().enumerate() {
         let w0 = median(runs[s].iter().map(|m| m.writer_commits[0]).collect());
         let w1 = median(runs[s].iter().map(|m| m.writer_commits[1]).collect());
@@ -134,6 +137,43 @@ fn compare(args: &Args) -> Result<(), String> {
         println!("- {name}: {w0:.0}, {w1:.0} (harness RSS before opening: {base:.0} MB)");
     }
     Ok(())
+}
+
+/// Prints, for each system and figure, the lowest and highest of its
+/// per-run ratios to the first system: run i's figure over the first
+/// system's figure in run i. The systems of one run ran one after another,
+/// so a ratio is taken under the same machine conditions; when the range
+/// spans 1.00, the order of the two systems changed between runs and the
+/// medians' ratio is within the noise.
+fn print_run_ratios(args: &Args, runs: &[Vec<Measured>]) {
+    println!(
+        "\nRatio to {} in each run, lowest–highest over the {} runs:\n",
+        args.systems[0], args.runs
+    );
+    print!("| system |");
+    for (f, _, _) in FIGURES {
+        print!(" {f} |");
+    }
+    println!();
+    println!("|---|{}", "---:|".repeat(FIGURES.len()));
+    for (s, name) in args.systems.iter().enumerate().skip(1) {
+        print!("| {name} |");
+        for f in 0..FIGURES.len() {
+            let ratios: Vec<f64> = runs[s]
+                .iter()
+                .zip(&runs[0])
+                .map(|(m, reference)| m.figures[f] / reference.figures[f])
+                .filter(|r| r.is_finite())
+                .collect();
+            let lo = ratios.iter().copied().reduce(f64::min);
+            let hi = ratios.iter().copied().reduce(f64::max);
+            match (lo, hi) {
+                (Some(lo), Some(hi)) => print!(" {lo:.2}–{hi:.2} |"),
+                _ => print!(" – |"),
+            }
+        }
+        println!();
+    }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {

@@ -39,3 +39,34 @@ fn bad_arguments_are_refused_with_usage() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--runs"));
 }
+
+#[test]
+fn several_runs_also_print_each_runs_ratio_range() {
+    let out = Command::new(env!("CARGO_BIN_EXE_vbolt-bench"))
+        .args(["--tiny", "--runs", "2", "--systems", "vbolt,raw-redb"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let (_, ratios) = stdout
+        .split_once("Ratio to vbolt in each run, lowest–highest over the 2 runs:")
+        .unwrap_or_else(|| panic!("no ratio table:\n{stdout}"));
+    let row = ratios
+        .lines()
+        .find(|l| l.starts_with("| raw redb |"))
+        .unwrap_or_else(|| panic!("no raw redb row:\n{stdout}"));
+    let cells: Vec<&str> = row
+        .split('|')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    // The name, then one range per figure.
+    assert_eq!(cells.len(), 11, "{row}");
+    for cell in &cells[1..] {
+        let (lo, hi) = cell
+            .split_once('–')
+            .unwrap_or_else(|| panic!("{cell} in {row}"));
+        let (lo, hi): (f64, f64) = (lo.parse().unwrap(), hi.parse().unwrap());
+        assert!(0.0 < lo && lo <= hi, "{cell} in {row}");
+    }
+}
