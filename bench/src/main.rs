@@ -104,12 +104,7 @@ fn compare(args: &Args) -> Result<(), String> {
          answers cross-checked: identical\n",
         cfg.articles, cfg.batch, args.runs
     );
-    print!("| system |");
-    for (f, unit, _) in FIGURES {
-        print!(" {f} ({unit}) |");
-    }
-    println!();
-    println!("|---|{}", "---:|".repeat(FIGURES.len()));
+    print_header(true);
     for (s, name) in args.systems.iter().enumerate() {
         print!("| {name} |");
         for (f, m) in medians[s].iter().enumerate() {
@@ -150,12 +145,7 @@ fn print_run_ratios(args: &Args, runs: &[Vec<Measured>]) {
         "\nRatio to {} in each run, lowest–highest over the {} runs:\n",
         args.systems[0], args.runs
     );
-    print!("| system |");
-    for (f, _, _) in FIGURES {
-        print!(" {f} |");
-    }
-    println!();
-    println!("|---|{}", "---:|".repeat(FIGURES.len()));
+    print_header(false);
     for (s, name) in args.systems.iter().enumerate().skip(1) {
         print!("| {name} |");
         for f in 0..FIGURES.len() {
@@ -174,6 +164,21 @@ fn print_run_ratios(args: &Args, runs: &[Vec<Measured>]) {
         }
         println!();
     }
+}
+
+/// The header of a markdown table with a column per figure, its unit in the
+/// column name when `units`.
+fn print_header(units: bool) {
+    print!("| system |");
+    for (f, unit, _) in FIGURES {
+        if units {
+            print!(" {f} ({unit}) |");
+        } else {
+            print!(" {f} |");
+        }
+    }
+    println!();
+    println!("|---|{}", "---:|".repeat(FIGURES.len()));
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
