@@ -22,27 +22,24 @@
 //! let db = Db::in_memory()?;
 //! let mut tx = db.write_tx()?;
 //! let id = next_int_id(&mut tx, &USERS);
-//! write(&mut tx, &USERS, &id, &mut User { name: "ann".into(), admin: true });
+//! write(&mut tx, &USERS, id, &mut User { name: "ann".into(), admin: true });
 //! tx.commit()?;
 //!
 //! let tx = db.read_tx()?;
-//! let mut user = User::default();
-//! assert!(read(&tx, &USERS, &id, &mut user));
+//! let user = get(&tx, &USERS, id)?.expect("just written");
 //! assert_eq!(user.name, "ann");
+//! assert_eq!(get(&tx, &USERS, id + 1)?, None);
 //! # Ok::<(), vbolt::Error>(())
 //! ```
 //!
-//! # Zero keys
-//!
-//! As in the original design, the zero value of the key type (`0`, `""`,
-//! the nil UUID) means "no key": reading it finds nothing and writing it
-//! writes nothing. This lets a missing id flow through code without checks.
-
+//! Reads return `Result`: `Ok(None)` is "no such key"; a value that is
+//! stored but does not unpack is [`Error::Decode`], naming the bucket and
+//! the key. Keys follow the [zero-key rule](crate#keys).
 use crate::engine::{TableId, TableKind};
 use crate::error::Error;
+use crate::key::{AsKey, pack_nonzero};
 use crate::tx::sealed::Access;
-use crate::tx::{Readable, WriteTx, get, give_back, scan, scratch, sequence, take_from};
-use std::borrow::Borrow;
+use crate::tx::{Readable, WriteTx, give_back, scan, scratch, sequence, take_from, try_get};
 use std::ops::Bound;
 use vpack::PackFn;
 
@@ -62,7 +59,9 @@ pub struct Bucket<K, V> {
 
 impl<K, V> Bucket<K, V> {
     /// Declares a bucket named `name` whose keys are packed with `key` and
-    /// values with `value`.
+    /// values with `value`. The key's pack function decides the iteration
+    /// order: use one whose bytes sort as the values do (`fuint`,
+    /// `fint_ord`, `string_z`; see vpack's table of key encodings).
     pub const fn new(name: &'static str, key: PackFn<K>, value: PackFn<V>) -> Bucket<K, V> {
         Bucket {
             table: TableId::new(TableKind::Bucket, name),
@@ -75,104 +74,149 @@ impl<K, V> Bucket<K, V> {
     pub fn name(&self) -> &'static str {
         self.table.name()
     }
-}
 
-/// Appends the packed key to `out`; false if it is the zero key or cannot
-/// be packed.
-pub(crate) fn encode_key<K: Clone + Default + PartialEq>(
-    pack: PackFn<K>,
-    key: &K,
-    out: &mut Vec<u8>,
-) -> bool {
-    *key != K::default() && vpack::append_bytes(&mut key.clone(), pack, out).is_ok()
-}
-
-/// Looks `key` up and hands its freshly unpacked value to `take`; false
-/// when the key is absent (or zero) or its bytes do not unpack. The value
-/// goes from the decoder straight to `take`, with no intermediate copies.
-#[inline]
-fn fetch<K, V>(tx: &impl Readable, bucket: &Bucket<K, V>, key: &K, take: impl FnOnce(V)) -> bool
-where
-    K: Clone + Default + PartialEq,
-    V: Default,
-{
-    let mut kb = scratch(tx);
-    if !encode_key(bucket.key, key, &mut kb) {
-        return false;
-    }
-    get(tx, &bucket.table, &kb, |bytes| {
-        match vpack::from_bytes(bytes, bucket.value) {
-            Ok(v) => {
-                take(v);
-                true
-            }
-            Err(_) => false,
+    /// [`Error::Decode`] for this bucket's value under the packed `key`.
+    pub(crate) fn bad_value(&self, key: &[u8], source: vpack::Error) -> Error {
+        Error::Decode {
+            table: self.name(),
+            part: "value",
+            key: key.to_vec(),
+            source,
         }
-    })
-    .unwrap_or(false)
+    }
+
+    /// [`Error::Decode`] for a stored key of this bucket.
+    pub(crate) fn bad_key(&self, key: &[u8], source: vpack::Error) -> Error {
+        Error::Decode {
+            table: self.name(),
+            part: "key",
+            key: key.to_vec(),
+            source,
+        }
+    }
 }
 
-/// Reads the value stored under `key` into `item`.
-///
-/// Returns `true` and replaces `*item` when the key exists and its value
-/// unpacks; returns `false` and leaves `*item` untouched when the key is
-/// absent (or zero), or the stored bytes do not unpack.
+/// Packs `key` into `out`; false for the zero key and for a key that
+/// cannot be packed (neither can be stored, so a read finds nothing).
 #[inline]
-pub fn read<K, V>(
+pub(crate) fn lookup_key<K>(pack: PackFn<K>, key: impl AsKey<K>, out: &mut Vec<u8>) -> bool {
+    matches!(pack_nonzero(key, pack, out), Ok(true))
+}
+
+/// Looks `key` up and hands its freshly unpacked value to `take`;
+/// `Ok(false)` when the key is absent (or zero). The value goes from the
+/// decoder straight to `take`, with no intermediate copies.
+#[inline]
+fn fetch<K, V: Default>(
     tx: &impl Readable,
     bucket: &Bucket<K, V>,
-    key: impl Borrow<K>,
+    key: impl AsKey<K>,
+    take: impl FnOnce(V),
+) -> Result<bool, Error> {
+    let mut kb = scratch(tx);
+    if !lookup_key(bucket.key, key, &mut kb) {
+        return Ok(false);
+    }
+    match try_get(tx, &bucket.table, &kb, |bytes| {
+        vpack::from_bytes(bytes, bucket.value).map(take)
+    })? {
+        None => Ok(false),
+        Some(Ok(())) => Ok(true),
+        Some(Err(e)) => Err(bucket.bad_value(&kb, e)),
+    }
+}
+
+/// The value stored under `key`: `Ok(None)` when there is none (and for
+/// the zero key), [`Error::Decode`] when it is stored but does not unpack.
+///
+/// ```
+/// # use vbolt::*;
+/// static HANDLES: Bucket<String, u64> = Bucket::new("handles", vpack::string_z, vpack::uint);
+/// let db = Db::in_memory()?;
+/// let mut tx = db.write_tx()?;
+/// write(&mut tx, &HANDLES, "ann", &mut 1);
+/// assert_eq!(get(&tx, &HANDLES, "ann")?, Some(1)); // a &str for a String key
+/// assert_eq!(get(&tx, &HANDLES, "bo")?, None);
+/// # Ok::<(), vbolt::Error>(())
+/// ```
+#[inline]
+pub fn get<K, V: Default>(
+    tx: &impl Readable,
+    bucket: &Bucket<K, V>,
+    key: impl AsKey<K>,
+) -> Result<Option<V>, Error> {
+    let mut value = None;
+    fetch(tx, bucket, key, |v| value = Some(v))?;
+    Ok(value)
+}
+
+/// Reads the value stored under `key` into `item` (the fill-in form of
+/// [`get`]): `true` when found.
+///
+/// Returns `false` and leaves `*item` untouched when the key is absent
+/// (or zero). A failure (a value that does not unpack, an engine error) is
+/// not "absent": it is recorded in the transaction, so
+/// [`WriteTx::commit`], [`ReadTx::finish`](crate::ReadTx::finish) and
+/// [`Db::view`](crate::Db::view) return it, and `false` is returned. Use
+/// [`get`] to handle the error at the call.
+#[inline]
+pub fn read<K, V: Default>(
+    tx: &impl Readable,
+    bucket: &Bucket<K, V>,
+    key: impl AsKey<K>,
     item: &mut V,
-) -> bool
-where
-    K: Clone + Default + PartialEq,
-    V: Default,
-{
-    fetch(tx, bucket, key.borrow(), |v| *item = v)
+) -> bool {
+    match fetch(tx, bucket, key, |v| *item = v) {
+        Ok(found) => found,
+        Err(e) => {
+            tx.record(e);
+            false
+        }
+    }
 }
 
 /// True if `key` has a value in the bucket (the value is not unpacked).
-pub fn has_key<K, V>(tx: &impl Readable, bucket: &Bucket<K, V>, key: impl Borrow<K>) -> bool
-where
-    K: Clone + Default + PartialEq,
-{
-    let mut kb = scratch(tx);
-    encode_key(bucket.key, key.borrow(), &mut kb) && get(tx, &bucket.table, &kb, |_| ()).is_some()
-}
-
-/// Reads the value under `key` and appends it to `list`; returns whether it
-/// was found.
-pub fn read_append<K, V>(
+pub fn has_key<K, V>(
     tx: &impl Readable,
     bucket: &Bucket<K, V>,
-    key: impl Borrow<K>,
+    key: impl AsKey<K>,
+) -> Result<bool, Error> {
+    let mut kb = scratch(tx);
+    if !lookup_key(bucket.key, key, &mut kb) {
+        return Ok(false);
+    }
+    Ok(try_get(tx, &bucket.table, &kb, |_| ())?.is_some())
+}
+
+/// Reads the value under `key` and appends it to `list`; `Ok(true)` if it
+/// was found.
+pub fn read_append<K, V: Default>(
+    tx: &impl Readable,
+    bucket: &Bucket<K, V>,
+    key: impl AsKey<K>,
     list: &mut Vec<V>,
-) -> bool
-where
-    K: Clone + Default + PartialEq,
-    V: Default,
-{
-    fetch(tx, bucket, key.borrow(), |v| list.push(v))
+) -> Result<bool, Error> {
+    fetch(tx, bucket, key, |v| list.push(v))
 }
 
 /// Reads the value under `key` and inserts `(key, value)` into `map` (any
-/// `Extend`, such as a `HashMap` or `BTreeMap`); returns whether it was found.
+/// `Extend`, such as a `HashMap` or `BTreeMap`); `Ok(true)` if it was found.
 pub fn read_to_map<K, V>(
     tx: &impl Readable,
     bucket: &Bucket<K, V>,
-    key: impl Borrow<K>,
+    key: &K,
     map: &mut impl Extend<(K, V)>,
-) -> bool
+) -> Result<bool, Error>
 where
     K: Clone + Default + PartialEq,
     V: Default,
 {
-    let key = key.borrow();
     fetch(tx, bucket, key, |v| map.extend(Some((key.clone(), v))))
 }
 
 /// Reads the values of `keys`, in order, appending those found to `list`;
-/// returns how many were found.
+/// returns how many were found. Any key form works (`&[u64]`, a `Vec` of
+/// ids, an iterator of `&str`).
 ///
 /// ```
 /// # use vbolt::*;
@@ -180,26 +224,24 @@ where
 /// let db = Db::in_memory()?;
 /// let mut tx = db.write_tx()?;
 /// for n in 1..=3u64 {
-///     write(&mut tx, &SQUARES, &n, &mut (n * n));
+///     write(&mut tx, &SQUARES, n, &mut (n * n));
 /// }
 /// let mut found = Vec::new();
-/// assert_eq!(read_slice(&tx, &SQUARES, &[3, 7, 1], &mut found), 2);
+/// assert_eq!(read_slice(&tx, &SQUARES, &[3, 7, 1], &mut found)?, 2);
 /// assert_eq!(found, [9, 1]);
 /// # Ok::<(), vbolt::Error>(())
 /// ```
-pub fn read_slice<K, V>(
+pub fn read_slice<K, V: Default, A: AsKey<K>>(
     tx: &impl Readable,
     bucket: &Bucket<K, V>,
-    keys: &[K],
+    keys: impl IntoIterator<Item = A>,
     list: &mut Vec<V>,
-) -> usize
-where
-    K: Clone + Default + PartialEq,
-    V: Default,
-{
-    keys.iter()
-        .filter(|k| read_append(tx, bucket, *k, list))
-        .count()
+) -> Result<usize, Error> {
+    let mut found = 0;
+    for key in keys {
+        found += usize::from(read_append(tx, bucket, key, list)?);
+    }
+    Ok(found)
 }
 
 /// Reads the values of `keys` into `map` as `(key, value)` pairs; returns
@@ -209,37 +251,43 @@ pub fn read_slice_to_map<K, V>(
     bucket: &Bucket<K, V>,
     keys: &[K],
     map: &mut impl Extend<(K, V)>,
-) -> usize
+) -> Result<usize, Error>
 where
     K: Clone + Default + PartialEq,
     V: Default,
 {
-    keys.iter()
-        .filter(|k| read_to_map(tx, bucket, *k, map))
-        .count()
+    let mut found = 0;
+    for key in keys {
+        found += usize::from(read_to_map(tx, bucket, key, map)?);
+    }
+    Ok(found)
 }
 
 /// Packs a key and value into the transaction's reusable buffers and hands
-/// them to `apply`; a packing failure fails the transaction instead.
+/// them to `apply`. The zero key, a key or value that cannot be packed,
+/// and a finished transaction fail the transaction instead.
 fn with_encoded<K, V>(
     tx: &mut WriteTx,
     bucket: &Bucket<K, V>,
-    key: impl Borrow<K>,
+    key: impl AsKey<K>,
     value: Option<&mut V>,
     apply: impl FnOnce(&mut WriteTx, &[u8], &[u8]),
-) where
-    K: Clone + Default + PartialEq,
-{
-    let key = key.borrow();
-    if *key == K::default() || !tx.is_ok() {
+) {
+    if !tx.can_write() {
         return;
     }
     let mut kb = take_from(tx.pool());
     let mut vb = take_from(tx.pool());
-    let packed = vpack::append_bytes(&mut key.clone(), bucket.key, &mut kb)
-        .and_then(|_| value.map_or(Ok(0), |v| vpack::append_bytes(v, bucket.value, &mut vb)));
+    let packed = pack_nonzero(key, bucket.key, &mut kb).and_then(|nonzero| {
+        value
+            .map_or(Ok(0), |v| vpack::append_bytes(v, bucket.value, &mut vb))
+            .map(|_| nonzero)
+    });
     match packed {
-        Ok(_) => apply(tx, &kb, &vb),
+        Ok(true) => apply(tx, &kb, &vb),
+        Ok(false) => tx.fail(Error::ZeroKey {
+            table: bucket.name(),
+        }),
         Err(source) => tx.fail(Error::Encode {
             table: bucket.name(),
             source,
@@ -251,25 +299,18 @@ fn with_encoded<K, V>(
 
 /// Writes `value` under `key`, replacing any previous value.
 ///
-/// A zero key writes nothing. A key or value that cannot be packed fails the
-/// transaction (see the [error model](crate#errors)).
-pub fn write<K, V>(tx: &mut WriteTx, bucket: &Bucket<K, V>, key: impl Borrow<K>, value: &mut V)
-where
-    K: Clone + Default + PartialEq,
-{
+/// The zero key, a key or value that cannot be packed, and a write after
+/// commit fail the transaction (see the [error model](crate#errors)).
+pub fn write<K, V>(tx: &mut WriteTx, bucket: &Bucket<K, V>, key: impl AsKey<K>, value: &mut V) {
     let table = &bucket.table;
-    with_encoded(tx, bucket, key.borrow(), Some(value), |tx, k, v| {
-        tx.put(table, k, v)
-    });
+    with_encoded(tx, bucket, key, Some(value), |tx, k, v| tx.put(table, k, v));
 }
 
-/// Removes `key` and its value (nothing happens if it is absent).
-pub fn delete<K, V>(tx: &mut WriteTx, bucket: &Bucket<K, V>, key: impl Borrow<K>)
-where
-    K: Clone + Default + PartialEq,
-{
+/// Removes `key` and its value (nothing happens if it is absent; the zero
+/// key fails the transaction, as in [`write`]).
+pub fn delete<K, V>(tx: &mut WriteTx, bucket: &Bucket<K, V>, key: impl AsKey<K>) {
     let table = &bucket.table;
-    with_encoded(tx, bucket, key.borrow(), None, |tx, k, _| {
+    with_encoded(tx, bucket, key, None, |tx, k, _| {
         tx.delete(table, k);
     });
 }
@@ -277,8 +318,10 @@ where
 /// Returns the next id of the bucket's sequence (1, 2, 3...), committed
 /// with the transaction.
 ///
-/// Returns the zero key (which writes nothing) if the transaction has failed
-/// or the id does not fit `K`; the failure is recorded.
+/// If the transaction has failed or was committed, or the id does not fit
+/// `K` ([`Error::SequenceOverflow`]), the failure is recorded and the zero
+/// key is returned (writing under it fails too, so nothing is stored under
+/// a wrong id).
 ///
 /// ```
 /// # use vbolt::*;
@@ -293,7 +336,7 @@ pub fn next_int_id<K, V>(tx: &mut WriteTx, bucket: &Bucket<K, V>) -> K
 where
     K: TryFrom<u64> + Default,
 {
-    if !tx.is_ok() {
+    if !tx.can_write() {
         return K::default();
     }
     let next = sequence(tx, &bucket.table).saturating_add(1);
@@ -304,10 +347,9 @@ where
         }
         Ok(_) => K::default(),
         Err(_) => {
-            tx.fail(Error::Engine(format!(
-                "the id sequence of {} overflowed its key type",
-                bucket.name()
-            )));
+            tx.fail(Error::SequenceOverflow {
+                bucket: bucket.name(),
+            });
             K::default()
         }
     }
@@ -319,12 +361,17 @@ where
 /// The largest key is the last in key order, so the key must use an
 /// order-preserving encoding (`fuint`, `fint` with non-negative ids,
 /// `fint_ord`). The sequence never goes down, so deleted ids are not reused.
-pub fn raw_set_sequence_correctly<K, V>(tx: &mut WriteTx, bucket: &Bucket<K, V>) -> u64
+/// A last key that does not unpack fails the transaction.
+#[doc(alias = "raw_set_sequence_correctly")]
+pub fn raise_sequence<K, V>(tx: &mut WriteTx, bucket: &Bucket<K, V>) -> u64
 where
     K: TryInto<u64> + Default,
 {
+    if !tx.can_write() {
+        return 0;
+    }
     let current = sequence(tx, &bucket.table);
-    let mut last = None;
+    let mut last = Ok(None);
     scan(
         tx,
         &bucket.table,
@@ -333,14 +380,22 @@ where
         true,
         |k, _| {
             last = vpack::from_bytes::<K>(k, bucket.key)
-                .ok()
-                .and_then(|k| k.try_into().ok());
-            last.is_none()
+                .map(|key| key.try_into().ok())
+                .map_err(|e| bucket.bad_key(k, e));
+            false
         },
     );
-    let target = current.max(last.unwrap_or(0));
-    if target != current {
-        tx.set_sequence(&bucket.table, target);
+    match last {
+        Ok(last) => {
+            let target = current.max(last.unwrap_or(0));
+            if target != current {
+                tx.set_sequence(&bucket.table, target);
+            }
+            target
+        }
+        Err(e) => {
+            tx.fail(e);
+            current
+        }
     }
-    target
 }

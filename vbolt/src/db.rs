@@ -1,9 +1,12 @@
 //! The database handle [`Db`]: opening a file, and beginning transactions.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::engine::{EngineOptions, Store};
 use crate::error::Error;
+use crate::gate::Gate;
 use crate::tx::{ReadTx, WriteTx};
 
 pub use crate::engine::{Durability, Space};
@@ -23,6 +26,7 @@ pub use crate::engine::{Durability, Space};
 pub struct Db {
     store: Store,
     path: Option<PathBuf>,
+    writers: Arc<Gate>,
 }
 
 /// Settings for [`Db::open_with`].
@@ -95,6 +99,7 @@ impl Db {
         Ok(Db {
             store: Store::open(path.as_ref(), &options.engine)?,
             path: Some(path.as_ref().to_path_buf()),
+            writers: Arc::default(),
         })
     }
 
@@ -103,6 +108,7 @@ impl Db {
         Ok(Db {
             store: Store::in_memory()?,
             path: None,
+            writers: Arc::default(),
         })
     }
 
@@ -111,43 +117,110 @@ impl Db {
         Ok(ReadTx::new(self.store.begin_read()?))
     }
 
-    /// Begins the write transaction, waiting while another one is open.
+    /// Begins the write transaction, waiting while another thread holds it.
+    ///
+    /// Fails at once with [`Error::WriteInProgress`] if this thread already
+    /// holds it (waiting would never end), and with [`Error::ReadOnly`] on
+    /// a read-only database.
+    ///
+    /// ```
+    /// # use vbolt::*;
+    /// let db = Db::in_memory()?;
+    /// let tx = db.write_tx()?;
+    /// assert!(matches!(db.write_tx(), Err(Error::WriteInProgress)));
+    /// drop(tx);
+    /// assert!(db.write_tx().is_ok());
+    /// # Ok::<(), vbolt::Error>(())
+    /// ```
     pub fn write_tx(&self) -> Result<WriteTx, Error> {
-        Ok(WriteTx::new(self.store.begin_write()?))
+        self.begin_write(None)
     }
 
-    /// Runs `f` in a read transaction, closed when `f` returns.
+    /// [`write_tx`](Db::write_tx), giving up with [`Error::Timeout`] if
+    /// another thread still holds the write transaction after `timeout`.
+    pub fn write_tx_timeout(&self, timeout: Duration) -> Result<WriteTx, Error> {
+        self.begin_write(Some(timeout))
+    }
+
+    fn begin_write(&self, timeout: Option<Duration>) -> Result<WriteTx, Error> {
+        let turn = self.writers.enter(timeout)?;
+        Ok(WriteTx::new(self.store.begin_write()?, turn))
+    }
+
+    /// Runs `f` in a write transaction and commits it if `f` returns `Ok`;
+    /// if `f` returns `Err`, nothing it wrote is kept and its error is
+    /// returned. A failure recorded in the transaction (a write that
+    /// failed) makes the commit fail: `Ok` means committed.
+    ///
+    /// `f`'s error type only needs `From<vbolt::Error>`, so one `?` chain
+    /// serves vbolt's reads and the application's own checks:
+    ///
+    /// ```
+    /// # use vbolt::*;
+    /// static BALANCES: Bucket<String, u64> = Bucket::new("balances", vpack::string_z, vpack::uint);
+    ///
+    /// #[derive(Debug)]
+    /// enum TransferError { Db(vbolt::Error), Insufficient }
+    /// impl From<vbolt::Error> for TransferError {
+    ///     fn from(e: vbolt::Error) -> Self { TransferError::Db(e) }
+    /// }
+    ///
+    /// fn transfer(db: &Db, from: &str, to: &str, amount: u64) -> Result<(), TransferError> {
+    ///     db.update(|tx| {
+    ///         let mut have = get(tx, &BALANCES, from)?.unwrap_or(0);
+    ///         let mut other = get(tx, &BALANCES, to)?.unwrap_or(0);
+    ///         have = have.checked_sub(amount).ok_or(TransferError::Insufficient)?;
+    ///         other += amount;
+    ///         write(tx, &BALANCES, from, &mut have);
+    ///         write(tx, &BALANCES, to, &mut other);
+    ///         Ok(())
+    ///     })
+    /// }
+    ///
+    /// let db = Db::in_memory()?;
+    /// db.update(|tx| {
+    ///     write(tx, &BALANCES, "ann", &mut 10);
+    ///     Ok::<_, vbolt::Error>(())
+    /// })?;
+    /// transfer(&db, "ann", "bo", 4).unwrap();
+    /// assert!(matches!(transfer(&db, "ann", "bo", 7), Err(TransferError::Insufficient)));
+    /// db.view(|tx| {
+    ///     assert_eq!(get(tx, &BALANCES, "ann")?, Some(6)); // the failed transfer left nothing
+    ///     assert_eq!(get(tx, &BALANCES, "bo")?, Some(4));
+    ///     Ok::<_, vbolt::Error>(())
+    /// })?;
+    /// # Ok::<(), vbolt::Error>(())
+    /// ```
+    pub fn update<T, E>(&self, f: impl FnOnce(&mut WriteTx) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<Error>,
+    {
+        let mut tx = self.write_tx()?;
+        let value = f(&mut tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// Runs `f` in a read transaction (a snapshot) and returns what it
+    /// returns. If a fill-in read in `f` recorded a failure (see
+    /// [`read`](crate::read)), that failure is returned instead.
     ///
     /// ```
     /// # use vbolt::*;
     /// static NAMES: Bucket<u64, String> = Bucket::new("names", vpack::fuint, vpack::string);
     /// let db = Db::in_memory()?;
-    /// let found = db.with_read_tx(|tx| has_key(tx, &NAMES, &1))?;
+    /// let found = db.view(|tx| has_key(tx, &NAMES, 1))?;
     /// assert!(!found);
     /// # Ok::<(), vbolt::Error>(())
     /// ```
-    pub fn with_read_tx<R>(&self, f: impl FnOnce(&ReadTx) -> R) -> Result<R, Error> {
+    pub fn view<T, E>(&self, f: impl FnOnce(&ReadTx) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<Error>,
+    {
         let tx = self.read_tx()?;
-        Ok(f(&tx))
-    }
-
-    /// Runs `f` in a write transaction. It does **not** commit: call
-    /// [`WriteTx::commit`] in `f`; otherwise everything is rolled back when
-    /// `f` returns.
-    ///
-    /// ```
-    /// # use vbolt::*;
-    /// static NAMES: Bucket<u64, String> = Bucket::new("names", vpack::fuint, vpack::string);
-    /// let db = Db::in_memory()?;
-    /// db.with_write_tx(|tx| {
-    ///     write(tx, &NAMES, &1, &mut "ann".to_string());
-    ///     tx.commit()
-    /// })??;
-    /// # Ok::<(), vbolt::Error>(())
-    /// ```
-    pub fn with_write_tx<R>(&self, f: impl FnOnce(&mut WriteTx) -> R) -> Result<R, Error> {
-        let mut tx = self.write_tx()?;
-        Ok(f(&mut tx))
+        let value = f(&tx)?;
+        tx.finish()?;
+        Ok(value)
     }
 
     /// The file this database was opened from (`None` in memory).

@@ -1,13 +1,24 @@
-//! vbolt's error type: why opening, beginning, writing or committing failed.
+//! vbolt's error type: why an operation failed, naming what and where.
 
 use std::fmt;
 
 /// Why a database operation failed.
 ///
-/// Reads never return this type: a missing or undecodable value reads as
-/// `false` (or is skipped while iterating). Writes record the first failure
-/// in their transaction, and [`WriteTx::commit`](crate::WriteTx::commit)
-/// returns it.
+/// Every read that can fail returns `Result<_, Error>`, so `?` works on it;
+/// an absent key is `Ok(None)` (or `Ok(false)`), never an error, and a value
+/// that is stored but cannot be read is an error, never "absent". Writes
+/// record their first failure in the transaction, and
+/// [`WriteTx::commit`](crate::WriteTx::commit) returns it (see the
+/// [error model](crate#errors)).
+///
+/// Errors an application usually handles itself:
+///
+/// - [`Error::InvalidCursor`]: a client sent a cursor that does not belong
+///   to the page it asks for (answer it as a bad request);
+/// - [`Error::Decode`]: stored bytes that this code cannot unpack (a
+///   missing version bump, data from a newer program, damage);
+/// - [`Error::WriteInProgress`] and [`Error::Timeout`]: a write transaction
+///   could not begin.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
@@ -45,6 +56,47 @@ pub enum Error {
         /// What vpack reported.
         source: vpack::Error,
     },
+    /// A stored key, value or index entry that does not unpack with the
+    /// declared pack function: data written by a newer version of the
+    /// program, a pack function changed without a version bump, or damage.
+    Decode {
+        /// The bucket or index read.
+        table: &'static str,
+        /// What was being unpacked: `"key"`, `"value"`, `"term"`,
+        /// `"target"`, `"priority"` or `"count"`.
+        part: &'static str,
+        /// The stored key the bytes belong to (engine-level bytes; shown
+        /// in hex).
+        key: Vec<u8>,
+        /// What vpack reported (its kind and byte offset).
+        source: vpack::Error,
+    },
+    /// A write or delete under the zero key of its type (`0`, `""`, an
+    /// empty byte string): the zero key means "no key" and is never stored.
+    ZeroKey {
+        /// The bucket or index written.
+        table: &'static str,
+    },
+    /// A pagination cursor given for an index and term it was not made
+    /// for, or one that was never made by vbolt (damaged or forged). A web
+    /// application answers this as a bad request.
+    InvalidCursor {
+        /// The index read.
+        index: &'static str,
+    },
+    /// [`Db::write_tx`](crate::Db::write_tx) was called on a thread that
+    /// already holds the open write transaction: waiting would wait forever.
+    /// Finish (commit or drop) the first one, or pass it down instead of
+    /// beginning another.
+    WriteInProgress,
+    /// [`Db::write_tx_timeout`](crate::Db::write_tx_timeout) waited the
+    /// whole time while another thread held the write transaction.
+    Timeout,
+    /// A bucket's id sequence reached the largest value its key type holds.
+    SequenceOverflow {
+        /// The bucket.
+        bucket: &'static str,
+    },
     /// The transaction was already committed.
     Finished,
     /// Any other failure reported by the storage engine, with its message.
@@ -80,6 +132,33 @@ impl fmt::Display for Error {
             Error::Encode { table, source } => {
                 write!(f, "cannot pack a key or value for {table}: {source}")
             }
+            Error::Decode {
+                table,
+                part,
+                key,
+                source,
+            } => {
+                write!(f, "cannot unpack the {part} stored in {table} under key ")?;
+                write_hex(f, key)?;
+                write!(f, ": {source}")
+            }
+            Error::ZeroKey { table } => write!(
+                f,
+                "write to {table} under the zero key (0, \"\" or empty), which is never stored"
+            ),
+            Error::InvalidCursor { index } => write!(
+                f,
+                "the cursor does not belong to this term of index {index} (another term or \
+                 index, or not a cursor vbolt made)"
+            ),
+            Error::WriteInProgress => f.write_str(
+                "this thread already holds the write transaction; beginning another would \
+                 wait forever",
+            ),
+            Error::Timeout => f.write_str("timed out waiting for the write transaction"),
+            Error::SequenceOverflow { bucket } => {
+                write!(f, "the id sequence of {bucket} overflowed its key type")
+            }
             Error::Finished => f.write_str("the transaction was already committed"),
             Error::Engine(why) => write!(f, "storage engine error: {why}"),
             Error::Backup(why) => write!(f, "invalid backup: {why}"),
@@ -92,7 +171,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Io(e) => Some(e),
-            Error::Encode { source, .. } => Some(source),
+            Error::Encode { source, .. } | Error::Decode { source, .. } => Some(source),
             _ => None,
         }
     }
@@ -104,49 +183,32 @@ impl From<std::io::Error> for Error {
     }
 }
 
-// Engine errors are converted here, in one place. Every redb error type
-// converts into `redb::Error`, which is mapped once.
-impl From<redb::Error> for Error {
-    fn from(e: redb::Error) -> Error {
-        match e {
-            // The engine reports a file that is not one of its own (wrong
-            // magic bytes, impossible header) as invalid data.
-            redb::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
-                Error::Corrupted(io.to_string())
-            }
-            redb::Error::Io(io) => Error::Io(io),
-            redb::Error::DatabaseAlreadyOpen => Error::InUse,
-            redb::Error::Corrupted(why) => Error::Corrupted(why),
-            redb::Error::UpgradeRequired(v) => Error::UpgradeRequired(v),
-            // vbolt never aborts a repair itself, so this is a read-only
-            // open that found the file in need of one.
-            redb::Error::RepairAborted => Error::NeedsRecovery,
-            redb::Error::TableTypeMismatch { table, key, value } => Error::Incompatible(format!(
-                "table {table:?} has keys of type {:?} and values of type {:?}; \
-                 this version reads keys of type {:?}",
-                key.name(),
-                value.name(),
-                crate::engine::KEY_TYPE_NAME
-            )),
-            other => Error::Engine(other.to_string()),
-        }
+/// Shows bytes as lowercase hex (`0x...`), shortened in the middle past
+/// 64 bytes.
+pub(crate) struct Hex<'a>(pub &'a [u8]);
+
+impl fmt::Display for Hex<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_hex(f, self.0)
     }
 }
 
-macro_rules! from_redb {
-    ($($t:ty),*) => {$(
-        impl From<$t> for Error {
-            fn from(e: $t) -> Error {
-                Error::from(redb::Error::from(e))
-            }
-        }
-    )*};
+fn write_hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
+    f.write_str("0x")?;
+    if bytes.len() <= 64 {
+        return bytes.iter().try_for_each(|b| write!(f, "{b:02x}"));
+    }
+    bytes[..32].iter().try_for_each(|b| write!(f, "{b:02x}"))?;
+    write!(f, "...({} bytes)...", bytes.len() - 48)?;
+    bytes[bytes.len() - 16..]
+        .iter()
+        .try_for_each(|b| write!(f, "{b:02x}"))
 }
 
-from_redb!(
-    redb::DatabaseError,
-    redb::TransactionError,
-    redb::TableError,
-    redb::StorageError,
-    redb::CommitError
-);
+impl Error {
+    /// True for the errors a caller's input causes rather than the
+    /// database: [`Error::InvalidCursor`] (a web handler answers 400).
+    pub fn is_invalid_input(&self) -> bool {
+        matches!(self, Error::InvalidCursor { .. })
+    }
+}

@@ -9,22 +9,60 @@
 //! ```
 //! use vbolt::*;
 //!
-//! // category id -> article ids, ordered by publication time (an i64 of seconds).
-//! static CATEGORY_ARTICLES: Index<u64, u32, i64> =
-//!     Index::new_ext("category_articles", vpack::fuint, vpack::fint_ord, vpack::fuint);
+//! // category id (term) -> article ids (targets), ordered by publication
+//! // time (the priority, an i64 of seconds).
+//! static CATEGORY_ARTICLES: Index<u32, u64, i64> =
+//!     Index::with_priority("category_articles", vpack::fuint, vpack::fuint, vpack::fint_ord);
 //!
 //! let db = Db::in_memory()?;
 //! let mut tx = db.write_tx()?;
-//! set_target_terms_uniform(&mut tx, &CATEGORY_ARTICLES, &100, &[1, 2], 1_700_000_000);
-//! set_target_terms_uniform(&mut tx, &CATEGORY_ARTICLES, &101, &[2], 1_700_000_060);
+//! set_target_terms_uniform(&mut tx, &CATEGORY_ARTICLES, 100, [1, 2], 1_700_000_000);
+//! set_target_terms_uniform(&mut tx, &CATEGORY_ARTICLES, 101, [2], 1_700_000_060);
 //! tx.commit()?;
 //!
 //! let tx = db.read_tx()?;
 //! let mut newest = Vec::new();
-//! let window = Window { limit: 10, direction: Direction::Reverse, ..Window::default() };
-//! let next = read_term_targets(&tx, &CATEGORY_ARTICLES, &2, &mut newest, &window);
+//! let next = read_term_targets(&tx, &CATEGORY_ARTICLES, 2, &mut newest, &Window::new().limit(10).reverse())?;
 //! assert_eq!((newest, next), (vec![101, 100], None));
-//! assert_eq!(read_term_count(&tx, &CATEGORY_ARTICLES, &2), 2);
+//! assert_eq!(read_term_count(&tx, &CATEGORY_ARTICLES, 2)?, 2);
+//! # Ok::<(), vbolt::Error>(())
+//! ```
+//!
+//! # One order: term, target, priority
+//!
+//! The type parameters (`Index<Term, Target, Priority>`), the constructors
+//! ([`Index::new`], [`Index::with_priority`]) and the callbacks name the
+//! term first, then the target, then the priority. Where a term and a
+//! target have different types, swapping them does not compile. Where they
+//! would share a type (both `u64` ids), give each its own newtype so they
+//! cannot be swapped either:
+//!
+//! ```
+//! use vbolt::*;
+//!
+//! #[derive(Clone, Copy, Default, PartialEq, Debug)]
+//! struct UserId(u64);
+//! #[derive(Clone, Copy, Default, PartialEq, Debug)]
+//! struct GroupId(u64);
+//!
+//! fn pack_user_id(id: &mut UserId, buf: &mut vpack::Buffer) { vpack::fuint(&mut id.0, buf) }
+//! fn pack_group_id(id: &mut GroupId, buf: &mut vpack::Buffer) { vpack::fuint(&mut id.0, buf) }
+//!
+//! // group (term) -> members (targets)
+//! static GROUP_MEMBERS: Index<GroupId, UserId> = Index::new("group_members", pack_group_id, pack_user_id);
+//!
+//! let db = Db::in_memory()?;
+//! db.update(|tx| {
+//!     set_target_terms_plain(tx, &GROUP_MEMBERS, UserId(7), [GroupId(1)]);
+//!     Ok::<_, Error>(())
+//! })?;
+//! let members = db.view(|tx| {
+//!     let mut members = Vec::new();
+//!     read_term_targets(tx, &GROUP_MEMBERS, GroupId(1), &mut members, &Window::new())?;
+//!     Ok::<_, Error>(members)
+//! })?;
+//! assert_eq!(members, [UserId(7)]);
+//! // read_term_targets(tx, &GROUP_MEMBERS, UserId(7), ..) does not compile.
 //! # Ok::<(), vbolt::Error>(())
 //! ```
 //!
@@ -55,7 +93,8 @@ use std::ops::Bound;
 
 use crate::engine::{TableId, TableKind, fnv1a};
 use crate::error::Error;
-use crate::tx::{Readable, WriteTx, get, scan, scratch};
+use crate::key::AsKey;
+use crate::tx::{Readable, WriteTx, get, scan, scratch, try_get, try_scan};
 use crate::window::{Cursor, Direction, Window};
 use vpack::PackFn;
 
@@ -64,49 +103,49 @@ const TERMS: usize = 0;
 const TARGETS: usize = 1;
 const COUNTS: usize = 2;
 
-/// A declared index from terms `T` to targets `K`, ordered by priorities `P`.
-///
-/// Type parameters follow the original's order: target, term, priority.
+/// A declared index from terms `T` to targets `K`, each pair ordered by a
+/// priority `P` (a `u16` by default, lower first).
 ///
 /// ```
-/// // keyword -> page number, priority u16 (lower first)
-/// static KEYWORDS: vbolt::Index<u32, String> =
+/// // keyword (term) -> page number (target)
+/// static KEYWORDS: vbolt::Index<String, u32> =
 ///     vbolt::Index::new("keywords", vpack::string_z, vpack::fuint);
 /// ```
-pub struct Index<K, T, P = u16> {
+pub struct Index<T, K, P = u16> {
     /// Term entries, target entries and counts, in that order.
     pub(crate) tables: [TableId; 3],
-    pub(crate) target: PackFn<K>,
     pub(crate) term: PackFn<T>,
+    pub(crate) target: PackFn<K>,
     pub(crate) priority: PackFn<P>,
 }
 
-impl<K, T> Index<K, T, u16> {
+impl<T, K> Index<T, K, u16> {
     /// Declares an index with the default priority: a `u16` packed
     /// fixed-width, lower values first.
-    pub const fn new(name: &'static str, term: PackFn<T>, target: PackFn<K>) -> Index<K, T, u16> {
-        Index::new_ext(name, term, vpack::fuint::<u16>, target)
+    pub const fn new(name: &'static str, term: PackFn<T>, target: PackFn<K>) -> Index<T, K, u16> {
+        Index::with_priority(name, term, target, vpack::fuint::<u16>)
     }
 }
 
-impl<K, T, P> Index<K, T, P> {
-    /// Declares an index with a custom priority and its pack function
-    /// (the original's `IndexExt`).
+impl<T, K, P> Index<T, K, P> {
+    /// Declares an index whose priorities are `P` packed with `priority`.
+    /// Its bytes decide the order of a term's targets: use an
+    /// order-preserving encoding (`fuint`, `fint_ord`, `unix_time_ord`).
     #[doc(alias = "IndexExt")]
-    pub const fn new_ext(
+    pub const fn with_priority(
         name: &'static str,
         term: PackFn<T>,
-        priority: PackFn<P>,
         target: PackFn<K>,
-    ) -> Index<K, T, P> {
+        priority: PackFn<P>,
+    ) -> Index<T, K, P> {
         Index {
             tables: [
                 TableId::new(TableKind::IndexTerms, name),
                 TableId::new(TableKind::IndexTargets, name),
                 TableId::new(TableKind::IndexCounts, name),
             ],
-            target,
             term,
+            target,
             priority,
         }
     }
@@ -126,6 +165,34 @@ impl<K, T, P> Index<K, T, P> {
 
     fn counts(&self) -> &TableId {
         &self.tables[COUNTS]
+    }
+
+    /// [`Error::Decode`] for one part of an entry stored under `key`.
+    fn bad(&self, part: &'static str, key: &[u8], source: vpack::Error) -> Error {
+        Error::Decode {
+            table: self.name(),
+            part,
+            key: key.to_vec(),
+            source,
+        }
+    }
+
+    /// A count that is not eight bytes.
+    fn bad_count(&self, term: &[u8]) -> Error {
+        Error::Corrupted(format!(
+            "index {}: the count of term {} is not an 8-byte number",
+            self.name(),
+            crate::error::Hex(term)
+        ))
+    }
+
+    /// A term entry whose recorded lengths do not fit its key.
+    fn bad_entry(&self, key: &[u8]) -> Error {
+        Error::Corrupted(format!(
+            "index {}: the term entry under key {} records lengths that do not fit it",
+            self.name(),
+            crate::error::Hex(key)
+        ))
     }
 }
 
@@ -240,35 +307,30 @@ fn count_of(bytes: &[u8]) -> Option<u64> {
 /// rewritten, so a call that changes nothing writes nothing. If a term
 /// appears more than once, its last priority wins.
 ///
-/// `terms` may be a map or any iterator of pairs, owned or borrowed.
+/// `terms` may be a map or any iterator of pairs, owned or borrowed. The
+/// target follows the [zero-key rule](crate#keys): the zero target fails
+/// the transaction. Terms may be zero values.
 ///
 /// ```
 /// # use vbolt::*;
 /// # use std::collections::BTreeMap;
-/// static WORDS: Index<u32, String> = Index::new("words", vpack::string_z, vpack::fuint);
+/// static WORDS: Index<String, u32> = Index::new("words", vpack::string_z, vpack::fuint);
 /// let db = Db::in_memory()?;
 /// let mut tx = db.write_tx()?;
 /// let terms = BTreeMap::from([("rust".to_string(), 1u16), ("db".to_string(), 5)]);
-/// set_target_terms(&mut tx, &WORDS, &7, &terms);
+/// set_target_terms(&mut tx, &WORDS, 7, &terms);
 /// let mut pages = Vec::new();
-/// read_term_targets(&tx, &WORDS, &"rust".to_string(), &mut pages, &Window::default());
+/// read_term_targets(&tx, &WORDS, "rust", &mut pages, &Window::new())?;
 /// assert_eq!(pages, [7]);
 /// # Ok::<(), vbolt::Error>(())
 /// ```
-pub fn set_target_terms<K, T, P, I, BT, BP>(
+pub fn set_target_terms<T, K, P: Clone>(
     tx: &mut WriteTx,
-    index: &Index<K, T, P>,
-    target: impl Borrow<K>,
-    terms: I,
-) where
-    K: Clone + Default + PartialEq,
-    T: Clone,
-    P: Clone,
-    I: IntoIterator<Item = (BT, BP)>,
-    BT: Borrow<T>,
-    BP: Borrow<P>,
-{
-    if !tx.is_ok() {
+    index: &Index<T, K, P>,
+    target: impl AsKey<K>,
+    terms: impl IntoIterator<Item = (impl AsKey<T>, impl Borrow<P>)>,
+) {
+    if !tx.can_write() {
         return;
     }
     let mut s = std::mem::take(&mut tx.index_scratch);
@@ -276,7 +338,7 @@ pub fn set_target_terms<K, T, P, I, BT, BP>(
     s.new.clear();
     s.old.clear();
     s.target.clear();
-    if let Err(e) = collect_new(index, target.borrow(), terms, &mut s) {
+    if let Err(e) = collect_new(index, target, terms, &mut s) {
         tx.fail(e);
     } else {
         collect_old(tx, index, &mut s);
@@ -287,29 +349,27 @@ pub fn set_target_terms<K, T, P, I, BT, BP>(
 
 /// Packs the target and the requested (term, priority) pairs, sorted by term
 /// bytes with duplicates resolved to the last occurrence.
-fn collect_new<K, T, P, I, BT, BP>(
-    index: &Index<K, T, P>,
-    target: &K,
-    terms: I,
+fn collect_new<T, K, P: Clone>(
+    index: &Index<T, K, P>,
+    target: impl AsKey<K>,
+    terms: impl IntoIterator<Item = (impl AsKey<T>, impl Borrow<P>)>,
     s: &mut Scratch,
-) -> Result<(), Error>
-where
-    K: Clone,
-    T: Clone,
-    P: Clone,
-    I: IntoIterator<Item = (BT, BP)>,
-    BT: Borrow<T>,
-    BP: Borrow<P>,
-{
+) -> Result<(), Error> {
     let encode = |e| Error::Encode {
         table: index.name(),
         source: e,
     };
-    vpack::append_bytes(&mut target.clone(), index.target, &mut s.target).map_err(encode)?;
+    if target.is_zero() {
+        return Err(Error::ZeroKey {
+            table: index.name(),
+        });
+    }
+    target
+        .pack_into(index.target, &mut s.target)
+        .map_err(encode)?;
     for (term, prio) in terms {
         let t0 = s.arena.len();
-        vpack::append_bytes(&mut term.borrow().clone(), index.term, &mut s.arena)
-            .map_err(encode)?;
+        term.pack_into(index.term, &mut s.arena).map_err(encode)?;
         let p0 = s.arena.len();
         vpack::append_bytes(&mut prio.borrow().clone(), index.priority, &mut s.arena)
             .map_err(encode)?;
@@ -328,7 +388,7 @@ where
 }
 
 /// Reads the target's current (term, priority) pairs, in term-byte order.
-fn collect_old<K, T, P>(tx: &WriteTx, index: &Index<K, T, P>, s: &mut Scratch) {
+fn collect_old<K, T, P>(tx: &WriteTx, index: &Index<T, K, P>, s: &mut Scratch) {
     s.key.clear();
     s.key.extend_from_slice(&s.target);
     let prefix = std::mem::take(&mut s.key);
@@ -351,7 +411,7 @@ fn collect_old<K, T, P>(tx: &WriteTx, index: &Index<K, T, P>, s: &mut Scratch) {
 }
 
 /// Writes the difference between the old and new pairs.
-fn apply_changes<K, T, P>(tx: &mut WriteTx, index: &Index<K, T, P>, s: &mut Scratch) {
+fn apply_changes<K, T, P>(tx: &mut WriteTx, index: &Index<T, K, P>, s: &mut Scratch) {
     let (mut i, mut j) = (0, 0);
     while i < s.old.len() || j < s.new.len() {
         let order = match (s.old.get(i), s.new.get(j)) {
@@ -403,13 +463,13 @@ fn target_entry_key(s: &mut Scratch, p: Pair) -> Vec<u8> {
     key
 }
 
-fn delete_term_entry<K, T, P>(tx: &mut WriteTx, index: &Index<K, T, P>, s: &mut Scratch, p: Pair) {
+fn delete_term_entry<K, T, P>(tx: &mut WriteTx, index: &Index<T, K, P>, s: &mut Scratch, p: Pair) {
     let key = term_entry_key(s, p);
     tx.delete(index.terms(), &key);
     s.key = key;
 }
 
-fn remove_pair<K, T, P>(tx: &mut WriteTx, index: &Index<K, T, P>, s: &mut Scratch, p: Pair) {
+fn remove_pair<K, T, P>(tx: &mut WriteTx, index: &Index<T, K, P>, s: &mut Scratch, p: Pair) {
     delete_term_entry(tx, index, s, p);
     let key = target_entry_key(s, p);
     tx.delete(index.targets(), &key);
@@ -421,7 +481,7 @@ fn remove_pair<K, T, P>(tx: &mut WriteTx, index: &Index<K, T, P>, s: &mut Scratc
 /// the term and raise its count.
 fn add_pair<K, T, P>(
     tx: &mut WriteTx,
-    index: &Index<K, T, P>,
+    index: &Index<T, K, P>,
     s: &mut Scratch,
     p: Pair,
     counted: bool,
@@ -443,7 +503,7 @@ fn add_pair<K, T, P>(
 
 fn adjust_count<K, T, P>(
     tx: &mut WriteTx,
-    index: &Index<K, T, P>,
+    index: &Index<T, K, P>,
     s: &mut Scratch,
     p: Pair,
     up: bool,
@@ -451,9 +511,15 @@ fn adjust_count<K, T, P>(
     let mut key = std::mem::take(&mut s.key);
     key.clear();
     key.extend_from_slice(&s.arena[p.term.0..p.term.1]);
-    let current = get(tx, index.counts(), &key, count_of)
-        .flatten()
-        .unwrap_or(0);
+    let current = match get(tx, index.counts(), &key, count_of) {
+        Some(Some(n)) => n,
+        Some(None) => {
+            tx.fail(index.bad_count(&key));
+            s.key = key;
+            return;
+        }
+        None => 0,
+    };
     let next = if up {
         current + 1
     } else {
@@ -468,76 +534,66 @@ fn adjust_count<K, T, P>(
 }
 
 /// Sets the target's terms, all with the same `priority`.
-pub fn set_target_terms_uniform<K, T, P, BT>(
+pub fn set_target_terms_uniform<T, K, P: Clone>(
     tx: &mut WriteTx,
-    index: &Index<K, T, P>,
-    target: impl Borrow<K>,
-    terms: impl IntoIterator<Item = BT>,
+    index: &Index<T, K, P>,
+    target: impl AsKey<K>,
+    terms: impl IntoIterator<Item = impl AsKey<T>>,
     priority: P,
-) where
-    K: Clone + Default + PartialEq,
-    T: Clone,
-    P: Clone,
-    BT: Borrow<T>,
-{
+) {
     set_target_terms(tx, index, target, terms.into_iter().map(|t| (t, &priority)));
 }
 
 /// Sets the target's terms with the default priority (`P::default()`).
-pub fn set_target_terms_plain<K, T, P, BT>(
+pub fn set_target_terms_plain<T, K, P: Clone + Default>(
     tx: &mut WriteTx,
-    index: &Index<K, T, P>,
-    target: impl Borrow<K>,
-    terms: impl IntoIterator<Item = BT>,
-) where
-    K: Clone + Default + PartialEq,
-    T: Clone,
-    P: Clone + Default,
-    BT: Borrow<T>,
-{
+    index: &Index<T, K, P>,
+    target: impl AsKey<K>,
+    terms: impl IntoIterator<Item = impl AsKey<T>>,
+) {
     set_target_terms_uniform(tx, index, target, terms, P::default());
 }
 
 /// Sets the target's only term, with the default priority.
-pub fn set_target_single_term<K, T, P>(
+pub fn set_target_single_term<T, K, P: Clone + Default>(
     tx: &mut WriteTx,
-    index: &Index<K, T, P>,
-    target: impl Borrow<K>,
-    term: impl Borrow<T>,
-) where
-    K: Clone + Default + PartialEq,
-    T: Clone,
-    P: Clone + Default,
-{
+    index: &Index<T, K, P>,
+    target: impl AsKey<K>,
+    term: impl AsKey<T>,
+) {
     set_target_terms(tx, index, target, [(term, P::default())]);
 }
 
 /// Sets the target's only term, with `priority`.
-pub fn set_target_single_term_ext<K, T, P>(
+pub fn set_target_single_term_ext<T, K, P: Clone>(
     tx: &mut WriteTx,
-    index: &Index<K, T, P>,
-    target: impl Borrow<K>,
-    term: impl Borrow<T>,
+    index: &Index<T, K, P>,
+    target: impl AsKey<K>,
+    term: impl AsKey<T>,
     priority: P,
-) where
-    K: Clone + Default + PartialEq,
-    T: Clone,
-    P: Clone,
-{
+) {
     set_target_terms(tx, index, target, [(term, priority)]);
 }
 
 /// Removes the target from every term it has.
-pub fn delete_target_terms<K, T, P>(
+pub fn delete_target_terms<T, K, P: Clone>(
     tx: &mut WriteTx,
-    index: &Index<K, T, P>,
-    target: impl Borrow<K>,
-) where
-    K: Clone + Default + PartialEq,
-    T: Clone,
-    P: Clone,
-{
-    set_target_terms(tx, index, target, std::iter::empty::<(&T, &P)>());
+    index: &Index<T, K, P>,
+    target: impl AsKey<K>,
+) {
+    set_target_terms(tx, index, target, std::iter::empty::<(NoTerm, &P)>());
+}
+
+/// The term type of an empty term list: there is no value of it.
+enum NoTerm {}
+
+impl<T> AsKey<T> for NoTerm {
+    fn is_zero(&self) -> bool {
+        match *self {}
+    }
+    fn pack_into(self, _: PackFn<T>, _: &mut Vec<u8>) -> Result<(), vpack::Error> {
+        match self {}
+    }
 }
 
 /// A 64-bit FNV-1a tag binding a cursor to one index and one term: the
@@ -546,264 +602,268 @@ fn cursor_tag(table: &TableId, term: &[u8]) -> [u8; 8] {
     fnv1a(table.name_hash(), term).to_be_bytes()
 }
 
+/// The first byte of every cursor: its format.
 const CURSOR_VERSION: u8 = 1;
+/// Bytes before a cursor's position: the version and the tag.
+const CURSOR_HEAD: usize = 9;
 
 /// Walks a term's entries through `window`, handing `visit` each entry's
-/// (priority + target) suffix split at `prio_len`; returns the next cursor.
-fn walk_term<K, T, P>(
+/// priority, target and whole key (`visit` answers whether to go on);
+/// returns the next page's cursor.
+///
+/// The cursor marks the position after the last entry consumed (returned,
+/// or skipped by the offset); an empty position is the start of the walk.
+fn walk_term<T, K, P>(
     tx: &impl Readable,
-    index: &Index<K, T, P>,
-    term: &T,
+    index: &Index<T, K, P>,
+    term: impl AsKey<T>,
     window: &Window,
-    mut visit: impl FnMut(&[u8], &[u8]) -> bool,
-) -> Option<Cursor>
-where
-    T: Clone,
-{
+    mut visit: impl FnMut(&[u8], &[u8], &[u8]) -> Result<bool, Error>,
+) -> Result<Option<Cursor>, Error> {
     let mut prefix = scratch(tx);
-    vpack::append_bytes(&mut term.clone(), index.term, &mut prefix).ok()?;
+    if term.pack_into(index.term, &mut prefix).is_err() {
+        // A term that cannot be packed was never stored.
+        return Ok(None);
+    }
     let tag = cursor_tag(index.terms(), &prefix);
     let mut end = scratch(tx);
     let end_bound = prefix_upper(&prefix, &mut end);
+    let reverse = window.get_direction() == Direction::Reverse;
     let mut start = scratch(tx);
-    if let Some(cursor) = &window.cursor {
+    let mut resume = false;
+    if let Some(cursor) = window.get_cursor() {
         let c = cursor.as_bytes();
-        if c.len() < 9 || c[0] != CURSOR_VERSION || c[1..9] != tag {
-            return None;
+        if c.len() < CURSOR_HEAD || c[0] != CURSOR_VERSION || c[1..CURSOR_HEAD] != tag {
+            return Err(Error::InvalidCursor {
+                index: index.name(),
+            });
         }
         start.extend_from_slice(&prefix);
-        start.extend_from_slice(&c[9..]);
+        start.extend_from_slice(&c[CURSOR_HEAD..]);
+        resume = c.len() > CURSOR_HEAD;
     }
-    let reverse = window.direction == Direction::Reverse;
-    let (lower, upper) = match (reverse, window.cursor.is_some()) {
+    let (lower, upper) = match (reverse, resume) {
         (false, true) => (Bound::Excluded(&start[..]), end_bound),
-        (false, false) => (Bound::Included(&prefix[..]), end_bound),
         (true, true) => (Bound::Included(&prefix[..]), Bound::Excluded(&start[..])),
-        (true, false) => (Bound::Included(&prefix[..]), end_bound),
+        (_, false) => (Bound::Included(&prefix[..]), end_bound),
     };
-    let mut skip = if window.cursor.is_some() {
+    let mut skip = if window.get_cursor().is_some() {
         0
     } else {
-        window.offset
+        window.get_offset()
     };
+    let limit = window.get_limit().unwrap_or(usize::MAX);
     let mut taken = 0usize;
     let mut last = scratch(tx);
     let mut more = false;
-    let mut full = false;
-    scan(tx, index.terms(), lower, upper, reverse, |k, v| {
-        if full {
+    let mut stopped = false;
+    let mut failure = None;
+    try_scan(tx, index.terms(), lower, upper, reverse, |k, v| {
+        if skip == 0 && (taken >= limit || stopped) {
             more = true;
             return false;
         }
-        let suffix = &k[prefix.len()..];
-        if skip > 0 {
-            skip -= 1;
-            return true;
-        }
         // The entry's value holds the lengths, so no priority is decoded
         // just to find where the target starts.
-        let Some([term, prio, target]) = split_term_entry(k, v) else {
-            return true; // damaged entry (`check` reports it): skip
+        let split = split_term_entry(k, v).filter(|[t, ..]| t.len() == prefix.len());
+        let Some([_, prio, target]) = split else {
+            failure = Some(index.bad_entry(k));
+            return false;
         };
-        if term.len() != prefix.len() {
-            return true;
+        if skip > 0 {
+            skip -= 1;
+        } else {
+            match visit(prio, target, k) {
+                Ok(go_on) => stopped = !go_on,
+                Err(e) => {
+                    failure = Some(e);
+                    return false;
+                }
+            }
+            taken += 1;
         }
-        let keep_going = visit(prio, target);
-        taken += 1;
-        full = !keep_going || (window.limit != 0 && taken >= window.limit);
-        if full {
-            // The position of the last target returned: where a next page starts.
-            last.extend_from_slice(suffix);
-        }
+        // The position of the last entry consumed: where a next page starts.
+        last.clear();
+        last.extend_from_slice(&k[prefix.len()..]);
         true
-    });
-    if !more {
-        return None;
+    })?;
+    if let Some(e) = failure {
+        return Err(e);
     }
-    let mut c = Vec::with_capacity(9 + last.len());
+    if !more {
+        return Ok(None);
+    }
+    let mut c = Vec::with_capacity(CURSOR_HEAD + last.len());
     c.push(CURSOR_VERSION);
     c.extend_from_slice(&tag);
     c.extend_from_slice(&last);
-    Some(Cursor(c))
-}
-
-/// Unpacks an entry's two halves and hands them to `visit`; an entry that
-/// does not unpack is skipped (the walk continues).
-fn visit_decoded<A: Default, B: Default>(
-    a: &[u8],
-    pack_a: PackFn<A>,
-    b: &[u8],
-    pack_b: PackFn<B>,
-    visit: &mut impl FnMut(A, B) -> bool,
-) -> bool {
-    match (vpack::from_bytes(a, pack_a), vpack::from_bytes(b, pack_b)) {
-        (Ok(a), Ok(b)) => visit(a, b),
-        _ => true,
-    }
+    Ok(Some(Cursor(c)))
 }
 
 /// Reads a page of the term's targets (see [`Window`]) into `targets`;
 /// returns the cursor of the next page, `None` when nothing follows.
 ///
+/// Fails with [`Error::InvalidCursor`] for a cursor that does not belong to
+/// this index and term, and with [`Error::Decode`] for a stored target that
+/// does not unpack.
+///
 /// ```
 /// # use vbolt::*;
-/// static TAGGED: Index<u32, u8> = Index::new("tagged", vpack::byte, vpack::fuint);
+/// static TAGGED: Index<u8, u32> = Index::new("tagged", vpack::byte, vpack::fuint);
 /// let db = Db::in_memory()?;
 /// let mut tx = db.write_tx()?;
 /// for post in 1..=5u32 {
-///     set_target_single_term(&mut tx, &TAGGED, &post, &7);
+///     set_target_single_term(&mut tx, &TAGGED, post, 7);
 /// }
 /// let mut page = Vec::new();
-/// let mut window = Window { limit: 2, ..Window::default() };
+/// let mut window = Window::new().limit(2);
 /// let mut pages = Vec::new();
 /// loop {
 ///     page.clear();
-///     let next = read_term_targets(&tx, &TAGGED, &7, &mut page, &window);
+///     let next = read_term_targets(&tx, &TAGGED, 7, &mut page, &window)?;
 ///     pages.push(page.clone());
 ///     match next {
-///         Some(cursor) => window.cursor = Some(cursor),
+///         Some(cursor) => window = window.after(cursor),
 ///         None => break,
 ///     }
 /// }
 /// assert_eq!(pages, [vec![1, 2], vec![3, 4], vec![5]]);
 /// # Ok::<(), vbolt::Error>(())
 /// ```
-pub fn read_term_targets<K, T, P>(
+pub fn read_term_targets<T, K: Default, P>(
     tx: &impl Readable,
-    index: &Index<K, T, P>,
-    term: impl Borrow<T>,
+    index: &Index<T, K, P>,
+    term: impl AsKey<T>,
     targets: &mut Vec<K>,
     window: &Window,
-) -> Option<Cursor>
-where
-    K: Default,
-    T: Clone,
-{
-    walk_term(tx, index, term.borrow(), window, |_, target| {
-        if let Ok(t) = vpack::from_bytes(target, index.target) {
-            targets.push(t);
-        }
-        true
+) -> Result<Option<Cursor>, Error> {
+    walk_term(tx, index, term, window, |_, target, key| {
+        let t = vpack::from_bytes(target, index.target).map_err(|e| index.bad("target", key, e))?;
+        targets.push(t);
+        Ok(true)
     })
 }
 
 /// Visits the term's targets and priorities through `window` until `visit`
 /// returns `false`; returns the cursor after the last visited target, `None`
 /// when nothing follows.
-pub fn iterate_term<K, T, P>(
+pub fn iterate_term<T, K: Default, P: Default>(
     tx: &impl Readable,
-    index: &Index<K, T, P>,
-    term: impl Borrow<T>,
+    index: &Index<T, K, P>,
+    term: impl AsKey<T>,
     window: &Window,
     mut visit: impl FnMut(K, P) -> bool,
-) -> Option<Cursor>
-where
-    K: Default,
-    T: Clone,
-    P: Default,
-{
-    walk_term(tx, index, term.borrow(), window, |prio, target| {
-        visit_decoded(target, index.target, prio, index.priority, &mut visit)
+) -> Result<Option<Cursor>, Error> {
+    walk_term(tx, index, term, window, |prio, target, key| {
+        let t = vpack::from_bytes(target, index.target).map_err(|e| index.bad("target", key, e))?;
+        let p = vpack::from_bytes(prio, index.priority).map_err(|e| index.bad("priority", key, e))?;
+        Ok(visit(t, p))
     })
 }
 
-/// Reads the term's first target (lowest priority) into `target`; returns
-/// whether there was one.
-pub fn read_term_target_single<K, T, P>(
+/// The term's first target (lowest priority, then lowest target bytes):
+/// `Ok(None)` when the term has none.
+#[doc(alias = "read_term_target_single")]
+pub fn first_target<T, K: Default, P>(
     tx: &impl Readable,
-    index: &Index<K, T, P>,
-    term: impl Borrow<T>,
-    target: &mut K,
-) -> bool
-where
-    K: Default,
-    T: Clone,
-{
-    let mut found = false;
-    let window = Window {
-        limit: 1,
-        ..Window::default()
-    };
-    walk_term(tx, index, term.borrow(), &window, |_, t| {
-        found = vpack::from_bytes_into(t, target, index.target);
-        !found
-    });
-    found
+    index: &Index<T, K, P>,
+    term: impl AsKey<T>,
+) -> Result<Option<K>, Error> {
+    let mut found = None;
+    walk_term(tx, index, term, &Window::new().limit(1), |_, t, key| {
+        found = Some(vpack::from_bytes(t, index.target).map_err(|e| index.bad("target", key, e))?);
+        Ok(false)
+    })?;
+    Ok(found)
 }
 
 /// The number of targets the term has (0 if none).
 #[inline]
-pub fn read_term_count<K, T, P>(
+pub fn read_term_count<T, K, P>(
     tx: &impl Readable,
-    index: &Index<K, T, P>,
-    term: impl Borrow<T>,
-) -> usize
-where
-    T: Clone,
-{
+    index: &Index<T, K, P>,
+    term: impl AsKey<T>,
+) -> Result<usize, Error> {
     let mut key = scratch(tx);
-    if vpack::append_bytes(&mut term.borrow().clone(), index.term, &mut key).is_err() {
-        return 0;
+    if term.pack_into(index.term, &mut key).is_err() {
+        return Ok(0);
     }
-    get(tx, index.counts(), &key, count_of)
-        .flatten()
-        .map_or(0, |n| n as usize)
+    match try_get(tx, index.counts(), &key, count_of)? {
+        None => Ok(0),
+        Some(Some(n)) => Ok(n as usize),
+        Some(None) => Err(index.bad_count(&key)),
+    }
 }
 
 /// Visits the terms of `target` with their priorities, in term-byte order,
 /// until `visit` returns `false`.
-pub fn iterate_target<K, T, P>(
+pub fn iterate_target<T: Default, K, P: Default>(
     tx: &impl Readable,
-    index: &Index<K, T, P>,
-    target: impl Borrow<K>,
+    index: &Index<T, K, P>,
+    target: impl AsKey<K>,
     mut visit: impl FnMut(T, P) -> bool,
-) where
-    K: Clone + Default + PartialEq,
-    T: Default,
-    P: Default,
-{
+) -> Result<(), Error> {
     let mut prefix = scratch(tx);
-    if vpack::append_bytes(&mut target.borrow().clone(), index.target, &mut prefix).is_err() {
-        return;
+    if target.pack_into(index.target, &mut prefix).is_err() {
+        return Ok(());
     }
     let mut end = scratch(tx);
     let upper = prefix_upper(&prefix, &mut end);
-    scan(
+    let mut failure = None;
+    try_scan(
         tx,
         index.targets(),
         Bound::Included(&prefix),
         upper,
         false,
         |k, v| {
-            visit_decoded(
-                &k[prefix.len()..],
-                index.term,
-                v,
-                index.priority,
-                &mut visit,
-            )
+            let decoded = vpack::from_bytes(&k[prefix.len()..], index.term)
+                .map_err(|e| index.bad("term", k, e))
+                .and_then(|t| {
+                    let p = vpack::from_bytes(v, index.priority)
+                        .map_err(|e| index.bad("priority", k, e))?;
+                    Ok((t, p))
+                });
+            match decoded {
+                Ok((t, p)) => visit(t, p),
+                Err(e) => {
+                    failure = Some(e);
+                    false
+                }
+            }
         },
-    );
+    )?;
+    failure.map_or(Ok(()), Err)
 }
 
 /// Visits every term of the index with its count, in term-byte order,
 /// until `visit` returns `false`.
-pub fn iterate_all_terms<K, T, P>(
+pub fn iterate_all_terms<T: Default, K, P>(
     tx: &impl Readable,
-    index: &Index<K, T, P>,
+    index: &Index<T, K, P>,
     mut visit: impl FnMut(T, usize) -> bool,
-) where
-    T: Default,
-{
-    scan(
+) -> Result<(), Error> {
+    let mut failure = None;
+    try_scan(
         tx,
         index.counts(),
         Bound::Unbounded,
         Bound::Unbounded,
         false,
-        |k, v| match (vpack::from_bytes(k, index.term), count_of(v)) {
-            (Ok(t), Some(n)) => visit(t, n as usize),
-            _ => true,
+        |k, v| {
+            let decoded = match (vpack::from_bytes(k, index.term), count_of(v)) {
+                (Ok(t), Some(n)) => Ok((t, n as usize)),
+                (Err(e), _) => Err(index.bad("term", k, e)),
+                (_, None) => Err(index.bad_count(k)),
+            };
+            match decoded {
+                Ok((t, n)) => visit(t, n),
+                Err(e) => {
+                    failure = Some(e);
+                    false
+                }
+            }
         },
-    );
+    )?;
+    failure.map_or(Ok(()), Err)
 }

@@ -26,55 +26,101 @@
 //! }
 //!
 //! static ARTICLES: Bucket<u64, Article> = Bucket::new("articles", vpack::fuint, pack_article);
-//! static CATEGORY_ARTICLES: Index<u64, u32> = Index::new("category_articles", vpack::fuint, vpack::fuint);
+//! // category id (term) -> article ids (targets)
+//! static CATEGORY_ARTICLES: Index<u32, u64> = Index::new("category_articles", vpack::fuint, vpack::fuint);
 //!
 //! let db = Db::in_memory()?;
 //!
 //! // Writing: the article and its index entries commit together, or not at all.
-//! let mut tx = db.write_tx()?;
-//! let id = next_int_id(&mut tx, &ARTICLES);
-//! let mut article = Article { title: "Hello".into(), category_ids: vec![3, 5] };
-//! write(&mut tx, &ARTICLES, &id, &mut article);
-//! set_target_terms_plain(&mut tx, &CATEGORY_ARTICLES, &id, &article.category_ids);
-//! tx.commit()?;
+//! let id = db.update(|tx| {
+//!     let id = next_int_id(tx, &ARTICLES);
+//!     let mut article = Article { title: "Hello".into(), category_ids: vec![3, 5] };
+//!     write(tx, &ARTICLES, id, &mut article);
+//!     set_target_terms_plain(tx, &CATEGORY_ARTICLES, id, &article.category_ids);
+//!     Ok::<_, Error>(id)
+//! })?;
 //!
 //! // Reading: find the category's articles through the index, then load them.
 //! let tx = db.read_tx()?;
 //! let mut ids = Vec::new();
-//! read_term_targets(&tx, &CATEGORY_ARTICLES, &5, &mut ids, &Window::default());
+//! read_term_targets(&tx, &CATEGORY_ARTICLES, 5, &mut ids, &Window::new().limit(30))?;
 //! let mut articles = Vec::new();
-//! read_slice(&tx, &ARTICLES, &ids, &mut articles);
-//! assert_eq!(articles, [article]);
+//! read_slice(&tx, &ARTICLES, &ids, &mut articles)?;
+//! assert_eq!(articles[0].title, "Hello");
+//! assert_eq!(get(&tx, &ARTICLES, id)?.map(|a| a.category_ids), Some(vec![3, 5]));
 //! # Ok::<(), vbolt::Error>(())
 //! ```
 //!
 //! # Transactions
 //!
-//! [`Db::read_tx`] begins a snapshot; any number can run at once, from any
-//! threads, while one [`WriteTx`] (from [`Db::write_tx`]) writes. A write
-//! transaction commits only with [`WriteTx::commit`]; dropped without it, it
-//! rolls back. Reading functions accept either kind (`&impl Readable`);
-//! writing functions demand `&mut WriteTx`, so writing in a read transaction
-//! is a compile error.
+//! [`Db::view`] runs a closure in a snapshot; [`Db::update`] runs one in the
+//! write transaction and commits it if the closure returns `Ok` (and rolls
+//! it back if it returns `Err`). Any number of snapshots can run at once,
+//! from any threads, while one write transaction writes; a second
+//! [`Db::write_tx`] waits for the first, except on the thread that holds it,
+//! where it fails at once ([`Error::WriteInProgress`]) instead of waiting
+//! forever. [`Db::read_tx`] and [`Db::write_tx`] give the transactions
+//! themselves; a [`WriteTx`] commits only with [`WriteTx::commit`], and
+//! dropped without it, rolls back.
+//!
+//! Reading functions accept either kind (`&impl Readable`); writing
+//! functions demand `&mut WriteTx`, so writing in a read transaction is a
+//! compile error.
 //!
 //! # Errors
 //!
-//! Application code should not need an error check after every call, and it
-//! should never be handed a half-done transaction. vbolt's model:
-//!
+//! - **Reads** return `Result`, so `?` works on every one. Absence is a
+//!   value (`Ok(None)`, `Ok(false)`, an empty page); a failure is an error:
+//!   a stored value that does not unpack is [`Error::Decode`], naming the
+//!   bucket or index, the key in hex and vpack's reason; never "absent",
+//!   never skipped while iterating. The fill-in [`read`] answers `bool` and
+//!   records its failure in the transaction instead (see below).
+//! - **Writes** return nothing. The first failure (I/O, a full disk, a key
+//!   or value that cannot be packed, the zero key, a write after commit) is
+//!   recorded in the transaction; every later write in it is a no-op; and
+//!   [`WriteTx::commit`] returns that failure and commits nothing. One
+//!   check, at the one place it matters.
 //! - **Opening and beginning** return `Result` ([`Db::open`],
 //!   [`Db::read_tx`], [`Db::write_tx`]).
-//! - **Reads** return `bool` or a count: `false` means the value is absent,
-//!   or its stored bytes do not unpack. Iteration skips entries that do not
-//!   unpack. Engine failures met while reading are recorded in the
-//!   transaction ([`ReadTx::error`]).
-//! - **Writes** return nothing. The first failure (I/O, disk full, a key or
-//!   value that cannot be packed, such as a `string_z` with a NUL) is
-//!   recorded in the transaction; every later write in it is a no-op; and
-//!   [`WriteTx::commit`] returns `Err` with that failure and commits
-//!   nothing. One check, at the one place it matters.
 //!
 //! vbolt does not panic on bad data, I/O failure or a full disk.
+//!
+//! # Keys
+//!
+//! Wherever a key, a term or a target is expected, a function takes any
+//! [`AsKey`]: the value (`7`), a reference (`&id`), or, for `String` and
+//! `Vec<u8>` keys, a `&str` or `&[u8]` (packed with no allocation).
+//!
+//! **The zero key.** The zero value of a key type (`0`, `""`, an empty byte
+//! string, the nil UUID) means "no key". Reading it finds nothing; writing
+//! or deleting under it (or setting the terms of a zero target) fails the
+//! transaction with [`Error::ZeroKey`]. A missing id can flow through read
+//! code unchecked, but is never stored by mistake. Index terms may be zero
+//! values.
+//!
+//! **Order.** Entries are kept sorted by the bytes of their packed keys, so
+//! the key's pack function decides the iteration order: `fuint`,
+//! `fint_ord`, `string_z`, `unix_time_ord` and `uuid` sort as their values
+//! do; `uint`, `int` and `string` (length-prefixed) do not. An index's
+//! targets are sorted by (priority bytes, target bytes) within their term.
+//!
+//! # Pages
+//!
+//! A term's targets are read a page at a time through a [`Window`]
+//! (limit, offset, [`Cursor`], direction). The cursor returned with a page
+//! continues it; it converts to a URL-safe string to hand to a client, and
+//! a cursor that does not belong to the term it is used with is
+//! [`Error::InvalidCursor`], which a web handler answers as a bad request.
+//!
+//! # Async code
+//!
+//! vbolt is synchronous: its calls take microseconds and never wait on a
+//! network. From async code, run reads directly (or in `spawn_blocking` if
+//! they are long) and run each write transaction whole inside
+//! `spawn_blocking` with [`Db::update`]. A [`WriteTx`] cannot be held across
+//! an `.await` in a spawned task (it is not `Send`), and on a
+//! single-threaded runtime a second task asking for it gets
+//! [`Error::WriteInProgress`] rather than a hang.
 //!
 //! # Layers
 //!
@@ -101,7 +147,9 @@ mod bucket;
 mod db;
 mod engine;
 mod error;
+mod gate;
 mod index;
+mod key;
 mod ops;
 mod scan;
 mod schema;
@@ -109,17 +157,18 @@ mod tx;
 mod window;
 
 pub use bucket::{
-    Bucket, delete, has_key, next_int_id, raw_set_sequence_correctly, read, read_append,
-    read_slice, read_slice_to_map, read_to_map, write,
+    Bucket, delete, get, has_key, next_int_id, raise_sequence, read, read_append, read_slice,
+    read_slice_to_map, read_to_map, write,
 };
 pub use db::{Db, Durability, Options, Space};
 pub use engine::TreeShape;
 pub use error::Error;
 pub use index::{
-    Index, delete_target_terms, iterate_all_terms, iterate_target, iterate_term, read_term_count,
-    read_term_target_single, read_term_targets, set_target_single_term, set_target_single_term_ext,
+    Index, delete_target_terms, first_target, iterate_all_terms, iterate_target, iterate_term,
+    read_term_count, read_term_targets, set_target_single_term, set_target_single_term_ext,
     set_target_terms, set_target_terms_plain, set_target_terms_uniform,
 };
+pub use key::AsKey;
 pub use ops::{
     BackupOptions, BackupSummary, CheckReport, Compacted, Problem, Progress, Role, TableInfo,
     apply_db_process, apply_db_process_batched, backup, check, compact, compact_into,

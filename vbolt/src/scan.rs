@@ -6,35 +6,36 @@
 //! the start continues exactly where the last call stopped: nothing is
 //! skipped, nothing repeated.
 //!
-//! Entries whose key or value does not unpack are skipped.
+//! An entry whose key or value does not unpack stops the walk with
+//! [`Error::Decode`] naming it; nothing is skipped.
 
 use std::ops::Bound;
 
-use crate::bucket::{Bucket, encode_key};
+use crate::bucket::{Bucket, lookup_key};
 use crate::db::Db;
 use crate::error::Error;
-use crate::tx::{Readable, WriteTx, scan, scratch};
+use crate::tx::{Readable, WriteTx, scratch, try_scan};
 use crate::window::Direction;
 
-/// Visits entries from `lower` (inclusive when `from` is given) in
-/// `direction`, until `visit` returns false; returns the first key not
-/// visited.
+/// Visits entries from `from` (inclusive) in `direction`, until `visit`
+/// returns false; returns the first key not visited.
 fn walk<K, V>(
     tx: &impl Readable,
     bucket: &Bucket<K, V>,
     from: Option<&K>,
     direction: Direction,
     mut visit: impl FnMut(K, V) -> bool,
-) -> Option<K>
+) -> Result<Option<K>, Error>
 where
     K: Clone + Default + PartialEq,
     V: Default,
 {
     let mut start = scratch(tx);
     let bound = match from {
-        Some(k) if encode_key(bucket.key, k, &mut start) => Bound::Included(&start[..]),
-        Some(_) => return None,
-        None => Bound::Unbounded,
+        Some(k) if lookup_key(bucket.key, k, &mut start) => Bound::Included(&start[..]),
+        // The zero key, or one that cannot be packed: nothing is stored
+        // there, so the walk starts at the first key (or ends at the last).
+        Some(_) | None => Bound::Unbounded,
     };
     let (lower, upper) = match direction {
         Direction::Forward => (bound, Bound::Unbounded),
@@ -42,27 +43,39 @@ where
     };
     let mut stopped = false;
     let mut next = None;
-    scan(
+    let mut failure = None;
+    try_scan(
         tx,
         &bucket.table,
         lower,
         upper,
         direction == Direction::Reverse,
         |k, v| {
-            let Ok(key) = vpack::from_bytes::<K>(k, bucket.key) else {
-                return true;
+            let key = match vpack::from_bytes::<K>(k, bucket.key) {
+                Ok(key) => key,
+                Err(e) => {
+                    failure = Some(bucket.bad_key(k, e));
+                    return false;
+                }
             };
             if stopped {
                 next = Some(key);
                 return false;
             }
-            if let Ok(value) = vpack::from_bytes::<V>(v, bucket.value) {
-                stopped = !visit(key, value);
+            match vpack::from_bytes::<V>(v, bucket.value) {
+                Ok(value) => stopped = !visit(key, value),
+                Err(e) => {
+                    failure = Some(bucket.bad_value(k, e));
+                    return false;
+                }
             }
             true
         },
-    );
-    next
+    )?;
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(next),
+    }
 }
 
 /// Visits every entry in ascending key order until `visit` returns `false`.
@@ -78,16 +91,20 @@ where
 /// iterate_all(&tx, &SCORES, |name, score| {
 ///     seen.push((name, score));
 ///     true
-/// });
+/// })?;
 /// assert_eq!(seen, [("ann".to_string(), 9), ("bo".to_string(), 7)]);
 /// # Ok::<(), vbolt::Error>(())
 /// ```
-pub fn iterate_all<K, V>(tx: &impl Readable, bucket: &Bucket<K, V>, visit: impl FnMut(K, V) -> bool)
+pub fn iterate_all<K, V>(
+    tx: &impl Readable,
+    bucket: &Bucket<K, V>,
+    visit: impl FnMut(K, V) -> bool,
+) -> Result<(), Error>
 where
     K: Clone + Default + PartialEq,
     V: Default,
 {
-    walk(tx, bucket, None, Direction::Forward, visit);
+    walk(tx, bucket, None, Direction::Forward, visit).map(drop)
 }
 
 /// Visits every entry in descending key order until `visit` returns `false`.
@@ -95,11 +112,12 @@ pub fn iterate_all_reverse<K, V>(
     tx: &impl Readable,
     bucket: &Bucket<K, V>,
     visit: impl FnMut(K, V) -> bool,
-) where
+) -> Result<(), Error>
+where
     K: Clone + Default + PartialEq,
     V: Default,
 {
-    walk(tx, bucket, None, Direction::Reverse, visit);
+    walk(tx, bucket, None, Direction::Reverse, visit).map(drop)
 }
 
 /// Visits entries starting at `from` (inclusive) in `direction` until
@@ -118,7 +136,7 @@ pub fn iterate_all_reverse<K, V>(
 /// let next = iterate_bucket_from(&tx, &N, &2, Direction::Forward, |k, _| {
 ///     seen.push(k);
 ///     k < 3 // stop after 3
-/// });
+/// })?;
 /// assert_eq!((seen, next), (vec![2, 3], Some(4)));
 /// # Ok::<(), vbolt::Error>(())
 /// ```
@@ -128,7 +146,7 @@ pub fn iterate_bucket_from<K, V>(
     from: &K,
     direction: Direction,
     visit: impl FnMut(K, V) -> bool,
-) -> Option<K>
+) -> Result<Option<K>, Error>
 where
     K: Clone + Default + PartialEq,
     V: Default,
@@ -136,7 +154,7 @@ where
     walk(tx, bucket, Some(from), direction, visit)
 }
 
-/// Appends up to `limit` values (0 = no limit) in ascending key order,
+/// Appends up to `limit` values (`None`: every value) in ascending key order,
 /// starting at `from` (or the first key), to `list`; returns the key to
 /// start the next call at, or `None` when the bucket is exhausted.
 ///
@@ -149,10 +167,10 @@ where
 ///     write(&mut tx, &N, &i, &mut (i * 10));
 /// }
 /// let mut page = Vec::new();
-/// let next = scan_list(&tx, &N, None, 2, &mut page);
+/// let next = scan_list(&tx, &N, None, Some(2), &mut page)?;
 /// assert_eq!((page.as_slice(), next), (&[10, 20][..], Some(3)));
 /// page.clear();
-/// let next = scan_list(&tx, &N, next.as_ref(), 0, &mut page);
+/// let next = scan_list(&tx, &N, next.as_ref(), None, &mut page)?;
 /// assert_eq!((page.as_slice(), next), (&[30, 40, 50][..], None));
 /// # Ok::<(), vbolt::Error>(())
 /// ```
@@ -160,18 +178,28 @@ pub fn scan_list<K, V>(
     tx: &impl Readable,
     bucket: &Bucket<K, V>,
     from: Option<&K>,
-    limit: usize,
+    limit: Option<usize>,
     list: &mut Vec<V>,
-) -> Option<K>
+) -> Result<Option<K>, Error>
 where
     K: Clone + Default + PartialEq,
     V: Default,
 {
+    let limit = limit.unwrap_or(usize::MAX);
+    if limit == 0 {
+        // Nothing read: the next call starts where this one would have.
+        let mut first = None;
+        walk(tx, bucket, from, Direction::Forward, |k, _| {
+            first = Some(k);
+            false
+        })?;
+        return Ok(first);
+    }
     let mut taken = 0;
     walk(tx, bucket, from, Direction::Forward, |_, v| {
         list.push(v);
         taken += 1;
-        limit == 0 || taken < limit
+        taken < limit
     })
 }
 
@@ -200,7 +228,7 @@ where
         let next = walk(&tx, bucket, from.as_ref(), Direction::Forward, |k, v| {
             batch.push((k, v));
             batch.len() < batch_size
-        });
+        })?;
         tx.finish()?;
         if batch.is_empty() || !f(&mut batch) {
             return Ok(());
@@ -241,7 +269,7 @@ where
         let next = walk(&tx, bucket, from.as_ref(), Direction::Forward, |k, v| {
             batch.push((k, v));
             batch.len() < batch_size
-        });
+        })?;
         let n = batch.len();
         for (k, v) in batch.drain(..) {
             f(&mut tx, k, v);

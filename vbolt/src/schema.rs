@@ -47,13 +47,13 @@ impl<K, V> Declared for Bucket<K, V> {
     }
 }
 
-impl<K, T, P> sealed::Table for Index<K, T, P> {
+impl<K, T, P> sealed::Table for Index<T, K, P> {
     fn tables(&self) -> &[TableId] {
         &self.tables
     }
 }
 
-impl<K, T, P> Declared for Index<K, T, P> {
+impl<K, T, P> Declared for Index<T, K, P> {
     fn name(&self) -> &'static str {
         self.name()
     }
@@ -67,7 +67,7 @@ impl<K, T, P> Declared for Index<K, T, P> {
 /// ```
 /// use vbolt::*;
 /// static USERS: Bucket<u64, String> = Bucket::new("users", vpack::fuint, vpack::string);
-/// static BY_NAME: Index<u64, String> = Index::new("users_by_name", vpack::string_z, vpack::fuint);
+/// static BY_NAME: Index<String, u64> = Index::new("users_by_name", vpack::string_z, vpack::fuint);
 /// static INFO: Info = Info::new(&[&USERS, &BY_NAME]);
 ///
 /// let db = Db::in_memory()?;

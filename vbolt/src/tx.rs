@@ -4,18 +4,22 @@
 //! # Error model
 //!
 //! A write never returns an error to its caller. The first failure (I/O,
-//! a key or value that cannot be packed, an engine limit) is recorded in the
-//! transaction; every later write in it becomes a no-op and
-//! [`WriteTx::commit`] returns that failure and commits nothing. Engine
-//! failures during reads are recorded the same way, so a read that could not
-//! be performed can never lead to a commit built on a wrong answer.
-//! [`ReadTx::error`] and [`WriteTx::error`] show the recorded failure.
+//! a key or value that cannot be packed, the zero key, a write after
+//! commit) is recorded in the transaction; every later write in it becomes
+//! a no-op and [`WriteTx::commit`] returns that failure and commits
+//! nothing. Reads return their failures as `Result`; the fill-in forms that
+//! answer `bool` ([`read`](crate::read)) record them in the transaction
+//! instead, so a read that could not be performed can never lead to a
+//! commit built on a wrong answer. [`ReadTx::error`] and [`WriteTx::error`]
+//! show the recorded failure.
 
 use std::cell::{OnceCell, RefCell, RefMut};
+use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 
 use crate::engine::{KeyBound, KvRead, ReadTxn, TableId, WriteTxn};
 use crate::error::Error;
+use crate::gate::WriterTurn;
 
 /// A transaction that functions can read from: [`ReadTx`] or [`WriteTx`].
 ///
@@ -156,6 +160,36 @@ pub(crate) fn scratch<T: Access + ?Sized>(tx: &T) -> Scratch<'_> {
     }
 }
 
+/// Looks a key up; `Ok(None)` when absent, [`Error::Finished`] after commit.
+#[inline]
+pub(crate) fn try_get<T: Access + ?Sized, R>(
+    tx: &T,
+    table: &TableId,
+    key: &[u8],
+    f: impl FnOnce(&[u8]) -> R,
+) -> Result<Option<R>, Error> {
+    match tx.kv() {
+        Some(kv) => kv.get(table, key, f),
+        None => Err(Error::Finished),
+    }
+}
+
+/// Scans a key range (see [`KvRead::scan`]); [`Error::Finished`] after
+/// commit.
+pub(crate) fn try_scan<T: Access + ?Sized>(
+    tx: &T,
+    table: &TableId,
+    lower: KeyBound,
+    upper: KeyBound,
+    reverse: bool,
+    visit: impl FnMut(&[u8], &[u8]) -> bool,
+) -> Result<(), Error> {
+    match tx.kv() {
+        Some(kv) => kv.scan(table, lower, upper, reverse, visit),
+        None => Err(Error::Finished),
+    }
+}
+
 /// Looks a key up, recording engine failures; `None` when absent or failed.
 #[inline]
 pub(crate) fn get<T: Access + ?Sized, R>(
@@ -214,7 +248,7 @@ pub(crate) fn sequence<T: Access + ?Sized>(tx: &T, table: &TableId) -> u64 {
 /// let db = Db::in_memory()?;
 /// let tx = db.read_tx()?;
 /// let mut name = String::new();
-/// assert!(!read(&tx, &NAMES, &1, &mut name)); // never written: absent
+/// assert_eq!(get(&tx, &NAMES, 1)?, None); // never written: absent
 /// # Ok::<(), vbolt::Error>(())
 /// ```
 pub struct ReadTx {
@@ -275,32 +309,46 @@ impl Access for ReadTx {
 /// static NAMES: Bucket<u64, String> = Bucket::new("names", vpack::fuint, vpack::string);
 /// let db = Db::in_memory()?;
 /// let mut tx = db.write_tx()?;
-/// write(&mut tx, &NAMES, &1, &mut "ann".to_string());
+/// write(&mut tx, &NAMES, 1, &mut "ann".to_string());
 /// tx.commit()?;
 ///
 /// let mut tx = db.write_tx()?;
-/// write(&mut tx, &NAMES, &2, &mut "bo".to_string());
+/// write(&mut tx, &NAMES, 2, &mut "bo".to_string());
 /// drop(tx); // rolled back
 ///
 /// let tx = db.read_tx()?;
-/// assert!(has_key(&tx, &NAMES, &1));
-/// assert!(!has_key(&tx, &NAMES, &2));
+/// assert!(has_key(&tx, &NAMES, 1)?);
+/// assert!(!has_key(&tx, &NAMES, 2)?);
 /// # Ok::<(), vbolt::Error>(())
 /// ```
+///
+/// A write transaction stays on the thread that began it (it is not
+/// `Send`): the write turn belongs to that thread, which is what lets
+/// [`Db::write_tx`](crate::Db::write_tx) refuse a second one there instead
+/// of waiting forever. So an async task cannot hold one across an
+/// `.await` on a multi-threaded runtime (the future would not be `Send`);
+/// run the whole transaction in `spawn_blocking` with
+/// [`Db::update`](crate::Db::update).
 pub struct WriteTx {
+    // Dropped before `turn`: the engine transaction ends before the next
+    // writer is let in.
     kv: Option<WriteTxn>,
     error: OnceCell<Error>,
     pool: Pool,
     pub(crate) index_scratch: crate::index::Scratch,
+    turn: Option<WriterTurn>,
+    _one_thread: PhantomData<*const ()>,
 }
 
 impl WriteTx {
-    pub(crate) fn new(kv: WriteTxn) -> WriteTx {
+    pub(crate) fn new(kv: WriteTxn, turn: WriterTurn) -> WriteTx {
         WriteTx {
             kv: Some(kv),
             error: OnceCell::new(),
             pool: Pool::default(),
             index_scratch: Default::default(),
+            turn: Some(turn),
+            _one_thread: PhantomData,
         }
     }
 
@@ -369,6 +417,12 @@ impl WriteTx {
         self.kv.is_none()
     }
 
+    /// True if writes can go on; records [`Error::Finished`] after commit,
+    /// so a write that is skipped is never skipped silently.
+    pub(crate) fn can_write(&mut self) -> bool {
+        self.writer().is_some()
+    }
+
     /// Creates a table if missing, recording failure.
     pub(crate) fn create_table(&mut self, table: &TableId) {
         if let Some(kv) = self.writer()
@@ -394,13 +448,17 @@ impl WriteTx {
     /// [`Error::Finished`] and reads find nothing.
     pub fn commit(&mut self) -> Result<(), Error> {
         let kv = self.kv.take();
-        if let Some(e) = self.error.take() {
-            return Err(e);
-        }
-        match kv {
-            Some(kv) => kv.commit(),
-            None => Err(Error::Finished),
-        }
+        let result = match (self.error.take(), kv) {
+            (Some(e), kv) => {
+                drop(kv); // rolled back
+                Err(e)
+            }
+            (None, Some(kv)) => kv.commit(),
+            (None, None) => Err(Error::Finished),
+        };
+        // The engine transaction is gone: let the next writer in.
+        self.turn = None;
+        result
     }
 }
 

@@ -1,20 +1,10 @@
 //! Windows over ordered entries: [`Direction`], [`Window`] and the opaque
 //! pagination [`Cursor`].
 //!
-//! A window selects a page of an index term's targets:
-//!
-//! - `direction`: [`Forward`](Direction::Forward) walks ascending
-//!   `(priority, target)`, [`Reverse`](Direction::Reverse) descending.
-//! - `limit`: at most this many targets; `0` means no limit.
-//! - `cursor`: continue after the last target of a previous page. When a
-//!   cursor is given, `offset` is ignored.
-//! - `offset`: otherwise, skip this many targets first (cost grows with the
-//!   offset; cursors cost nothing extra).
-//!
-//! The cursor returned with a page is `None` exactly when nothing follows
-//! the page. Cursors are keyset positions, not counts: walking a term page by
-//! page returns every target that stays in the term exactly once, in order,
-//! even while other targets are added or removed between pages.
+//! A window selects a page of an index term's targets (see [`Window`] for
+//! the rules). A cursor is a keyset position, not a count: walking a term
+//! page by page returns every target that stays in the term exactly once,
+//! in order, even while other targets are added or removed between pages.
 
 use std::fmt;
 use std::str::FromStr;
@@ -29,24 +19,101 @@ pub enum Direction {
     Reverse,
 }
 
-/// Which page of a term's targets to read.
+/// Which page of a term's targets to read, built step by step.
+///
+/// - **Order**: ascending `(priority, target)`, or descending with
+///   [`reverse`](Window::reverse).
+/// - **Size**: every target by default; at most `n` with
+///   [`limit(n)`](Window::limit). A limit of 0 reads nothing (it never
+///   means "unlimited").
+/// - **Start**: the first target, or just after a previous page's last
+///   target with [`after(cursor)`](Window::after), or after skipping `n`
+///   targets with [`offset(n)`](Window::offset) (its cost grows with `n`;
+///   a cursor costs nothing extra). With a cursor the offset is ignored.
+///
+/// Reading a page returns the cursor of the next one: `None` exactly when
+/// no target follows the page. A cursor given for another index or term,
+/// or one vbolt never made, is refused with
+/// [`Error::InvalidCursor`](crate::Error::InvalidCursor), never read as an
+/// empty page.
 ///
 /// ```
 /// use vbolt::{Direction, Window};
 /// // The newest 30 (priorities ascending with time, so walk in reverse):
-/// let w = Window { limit: 30, direction: Direction::Reverse, ..Window::default() };
-/// assert_eq!(w.offset, 0);
+/// let w = Window::new().limit(30).reverse();
+/// assert_eq!(w.get_limit(), Some(30));
+/// assert_eq!(w.get_direction(), Direction::Reverse);
+/// assert_eq!(Window::new().get_limit(), None); // every target
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Window {
-    /// Maximum number of targets; `0` means no limit.
-    pub limit: usize,
-    /// Targets to skip first; ignored when `cursor` is set.
-    pub offset: usize,
-    /// Continue after the position this cursor marks.
-    pub cursor: Option<Cursor>,
-    /// Walk order.
-    pub direction: Direction,
+    limit: Option<usize>,
+    offset: usize,
+    cursor: Option<Cursor>,
+    direction: Direction,
+}
+
+impl Window {
+    /// Every target, in ascending order, from the first.
+    pub fn new() -> Window {
+        Window::default()
+    }
+
+    /// At most `n` targets (0 reads none).
+    pub fn limit(mut self, n: usize) -> Window {
+        self.limit = Some(n);
+        self
+    }
+
+    /// Skips `n` targets first (ignored when a cursor is set).
+    pub fn offset(mut self, n: usize) -> Window {
+        self.offset = n;
+        self
+    }
+
+    /// Continues after the position `cursor` marks (the cursor returned
+    /// with the previous page).
+    pub fn after(mut self, cursor: Cursor) -> Window {
+        self.cursor = Some(cursor);
+        self
+    }
+
+    /// Sets or clears the cursor (a client may or may not send one).
+    pub fn cursor(mut self, cursor: Option<Cursor>) -> Window {
+        self.cursor = cursor;
+        self
+    }
+
+    /// Walks in descending order.
+    pub fn reverse(self) -> Window {
+        self.direction(Direction::Reverse)
+    }
+
+    /// Walks in `direction`.
+    pub fn direction(mut self, direction: Direction) -> Window {
+        self.direction = direction;
+        self
+    }
+
+    /// The limit, `None` for every target.
+    pub fn get_limit(&self) -> Option<usize> {
+        self.limit
+    }
+
+    /// The offset.
+    pub fn get_offset(&self) -> usize {
+        self.offset
+    }
+
+    /// The cursor, if set.
+    pub fn get_cursor(&self) -> Option<&Cursor> {
+        self.cursor.as_ref()
+    }
+
+    /// The direction.
+    pub fn get_direction(&self) -> Direction {
+        self.direction
+    }
 }
 
 /// An opaque pagination position within one index term.
@@ -54,7 +121,11 @@ pub struct Window {
 /// It converts to and from a URL-safe base64 string, so a web application
 /// can hand it to a client and take it back. A cursor only ever applies to
 /// the index and term it came from: given with another term or index, or
-/// forged or damaged, it reads an empty page rather than anything else.
+/// damaged or made up, reading with it fails with
+/// [`Error::InvalidCursor`](crate::Error::InvalidCursor). (The check is a
+/// 64-bit tag, not a secret: it tells cursors apart, it does not
+/// authenticate them. A cursor made up to look right positions the read
+/// somewhere within the same term, never outside it.)
 ///
 /// ```
 /// use vbolt::Cursor;

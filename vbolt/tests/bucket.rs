@@ -48,7 +48,7 @@ fn write_read_delete_has_key() {
     write(&mut tx, &USERS, 1, &mut user("ann"));
     write(&mut tx, &BY_NAME, "ann".to_string(), &mut 1);
     // Reads see the transaction's own writes.
-    assert!(has_key(&tx, &USERS, 1));
+    assert!(has_key(&tx, &USERS, 1).unwrap());
     tx.commit().unwrap();
 
     let tx = db.read_tx().unwrap();
@@ -69,28 +69,8 @@ fn write_read_delete_has_key() {
     delete(&mut tx, &USERS, 99); // absent: nothing happens
     tx.commit().unwrap();
     let tx = db.read_tx().unwrap();
-    assert!(!has_key(&tx, &USERS, 1));
-    assert!(has_key(&tx, &BY_NAME, "ann".to_string()));
-}
-
-#[test]
-fn zero_keys_read_absent_and_write_nothing() {
-    let db = Db::in_memory().unwrap();
-    let mut tx = db.write_tx().unwrap();
-    write(&mut tx, &USERS, 0, &mut user("zero"));
-    write(&mut tx, &BY_NAME, String::new(), &mut 5);
-    assert!(tx.is_ok(), "a zero key is not an error");
-    tx.commit().unwrap();
-    let tx = db.read_tx().unwrap();
-    let mut u = User::default();
-    assert!(!read(&tx, &USERS, 0, &mut u));
-    assert!(!has_key(&tx, &BY_NAME, String::new()));
-    let mut n = 0;
-    iterate_all(&tx, &USERS, |_, _| {
-        n += 1;
-        true
-    });
-    assert_eq!(n, 0);
+    assert!(!has_key(&tx, &USERS, 1).unwrap());
+    assert!(has_key(&tx, &BY_NAME, "ann".to_string()).unwrap());
 }
 
 #[test]
@@ -103,15 +83,15 @@ fn missing_bucket_reads_as_empty_in_both_transaction_kinds() {
     iterate_all(&tx, &NEVER_WRITTEN, |_, _| {
         n += 1;
         true
-    });
+    }).unwrap();
     assert_eq!(
-        scan_list(&tx, &NEVER_WRITTEN, None, 10, &mut Vec::new()),
+        scan_list(&tx, &NEVER_WRITTEN, None, Some(10), &mut Vec::new()).unwrap(),
         None
     );
     assert!(tx.error().is_none());
     drop(tx);
     let wtx = db.write_tx().unwrap();
-    assert!(!has_key(&wtx, &NEVER_WRITTEN, 1));
+    assert!(!has_key(&wtx, &NEVER_WRITTEN, 1).unwrap());
     assert_eq!(n, 0);
 }
 
@@ -120,18 +100,18 @@ fn read_slice_map_and_append_helpers() {
     let db = filled(5);
     let tx = db.read_tx().unwrap();
     let mut list = vec![0];
-    assert_eq!(read_slice(&tx, &NUMS, &[4, 9, 2], &mut list), 2);
+    assert_eq!(read_slice(&tx, &NUMS, &[4, 9, 2], &mut list).unwrap(), 2);
     assert_eq!(list, [0, 40, 20]);
     let mut map = HashMap::new();
-    assert_eq!(read_slice_to_map(&tx, &NUMS, &[1, 3, 77], &mut map), 2);
+    assert_eq!(read_slice_to_map(&tx, &NUMS, &[1, 3, 77], &mut map).unwrap(), 2);
     assert_eq!(map, HashMap::from([(1, 10), (3, 30)]));
     let mut ordered = BTreeMap::new();
-    assert!(read_to_map(&tx, &NUMS, 5, &mut ordered));
-    assert!(!read_to_map(&tx, &NUMS, 6, &mut ordered));
+    assert!(read_to_map(&tx, &NUMS, &5, &mut ordered).unwrap());
+    assert!(!read_to_map(&tx, &NUMS, &6, &mut ordered).unwrap());
     assert_eq!(ordered, BTreeMap::from([(5, 50)]));
     let mut v = Vec::new();
-    assert!(read_append(&tx, &NUMS, 2, &mut v));
-    assert!(!read_append(&tx, &NUMS, 0, &mut v));
+    assert!(read_append(&tx, &NUMS, 2, &mut v).unwrap());
+    assert!(!read_append(&tx, &NUMS, 0, &mut v).unwrap());
     assert_eq!(v, [20]);
 }
 
@@ -143,13 +123,13 @@ fn iteration_in_both_directions() {
     iterate_all(&tx, &NUMS, |k, v| {
         fwd.push((k, v));
         true
-    });
+    }).unwrap();
     assert_eq!(fwd, (1..=5).map(|i| (i, i * 10)).collect::<Vec<_>>());
     let mut rev = Vec::new();
     iterate_all_reverse(&tx, &NUMS, |k, _| {
         rev.push(k);
         k > 3
-    });
+    }).unwrap();
     assert_eq!(rev, [5, 4, 3]);
 }
 
@@ -167,7 +147,7 @@ fn resumable_scans_never_skip_or_repeat() {
                 seen.push(k);
                 in_call += 1;
                 in_call < stop_every
-            });
+            }).unwrap();
         }
         assert_eq!(
             seen,
@@ -180,7 +160,7 @@ fn resumable_scans_never_skip_or_repeat() {
     let next = iterate_bucket_from(&tx, &NUMS, &6, Direction::Reverse, |k, _| {
         seen.push(k);
         k > 4
-    });
+    }).unwrap();
     assert_eq!((seen, next), (vec![6, 5, 4], Some(3)));
     // From a key that does not exist: starts at the next one.
     let mut tx2 = db.write_tx().unwrap();
@@ -189,7 +169,7 @@ fn resumable_scans_never_skip_or_repeat() {
     let next = iterate_bucket_from(&tx2, &NUMS, &3, Direction::Forward, |k, _| {
         seen.push(k);
         false
-    });
+    }).unwrap();
     assert_eq!((seen, next), (vec![4], Some(5)));
 }
 
@@ -201,7 +181,7 @@ fn scan_list_pages_through_everything() {
     let mut from = None;
     loop {
         let mut page = Vec::new();
-        let next = scan_list(&tx, &NUMS, from.as_ref(), 3, &mut page);
+        let next = scan_list(&tx, &NUMS, from.as_ref(), Some(3), &mut page).unwrap();
         assert!(page.len() <= 3);
         all.extend(page);
         match next {
@@ -212,7 +192,7 @@ fn scan_list_pages_through_everything() {
     assert_eq!(all, (1..=7).map(|i| i * 10).collect::<Vec<_>>());
     // An exact multiple: the last full page reports nothing after it.
     let mut page = Vec::new();
-    assert_eq!(scan_list(&tx, &NUMS, Some(&5), 3, &mut page), None);
+    assert_eq!(scan_list(&tx, &NUMS, Some(&5), Some(3), &mut page).unwrap(), None);
     assert_eq!(page, [50, 60, 70]);
 }
 
@@ -220,15 +200,15 @@ fn scan_list_pages_through_everything() {
 fn signed_keys_with_order_preserving_encoding_sort_numerically() {
     let db = Db::in_memory().unwrap();
     let mut tx = db.write_tx().unwrap();
-    for k in [5, -3, 0, -100, 77, i32::MIN, i32::MAX] {
+    for k in [5, -3, -100, 77, i32::MIN, i32::MAX] {
         write(&mut tx, &SIGNED, k, &mut k.to_string());
     }
     let mut keys = Vec::new();
     iterate_all(&tx, &SIGNED, |k, _| {
         keys.push(k);
         true
-    });
-    assert_eq!(keys, [i32::MIN, -100, -3, 5, 77, i32::MAX]); // 0 is the zero key: not written
+    }).unwrap();
+    assert_eq!(keys, [i32::MIN, -100, -3, 5, 77, i32::MAX]);
 }
 
 #[test]
@@ -251,17 +231,17 @@ fn sequences_commit_and_roll_back_with_the_transaction() {
 }
 
 #[test]
-fn raw_set_sequence_correctly_moves_past_existing_ids() {
+fn raise_sequence_moves_past_existing_ids() {
     let db = Db::in_memory().unwrap();
     let mut tx = db.write_tx().unwrap();
     for id in [3i64, 40, 12] {
         write(&mut tx, &USERS, id, &mut user("x"));
     }
-    assert_eq!(raw_set_sequence_correctly(&mut tx, &USERS), 40);
+    assert_eq!(raise_sequence(&mut tx, &USERS), 40);
     assert_eq!(next_int_id(&mut tx, &USERS), 41);
     // It never lowers the sequence.
     delete(&mut tx, &USERS, 40);
-    assert_eq!(raw_set_sequence_correctly(&mut tx, &USERS), 41);
+    assert_eq!(raise_sequence(&mut tx, &USERS), 41);
     tx.commit().unwrap();
 }
 
@@ -285,10 +265,10 @@ fn a_failed_write_fails_the_whole_transaction() {
     assert!(err.to_string().contains("by_name"), "{err}");
     let tx = db.read_tx().unwrap();
     assert!(
-        !has_key(&tx, &USERS, 1),
+        !has_key(&tx, &USERS, 1).unwrap(),
         "nothing of a failed transaction commits"
     );
-    assert!(!has_key(&tx, &USERS, 2));
+    assert!(!has_key(&tx, &USERS, 2).unwrap());
 }
 
 #[test]
@@ -300,44 +280,147 @@ fn commit_twice_and_write_after_commit() {
     assert!(matches!(tx.commit(), Err(Error::Finished)));
     write(&mut tx, &NUMS, 2, &mut 2);
     assert!(
-        !has_key(&tx, &NUMS, 1),
+        matches!(has_key(&tx, &NUMS, 1), Err(Error::Finished)),
         "a finished transaction reads nothing"
     );
     assert!(matches!(tx.commit(), Err(Error::Finished)));
-    assert!(db.with_read_tx(|tx| has_key(tx, &NUMS, 1)).unwrap());
+    assert!(db.view(|tx| has_key(tx, &NUMS, 1)).unwrap());
 }
 
 #[test]
-fn undecodable_values_read_as_false() {
+fn undecodable_values_are_errors_never_absent() {
     static RAW: Bucket<u32, Vec<u8>> = Bucket::new("mixed", vpack::fuint, vpack::bytes);
     static TYPED: Bucket<u32, User> = Bucket::new("mixed", vpack::fuint, pack_user);
     let db = Db::in_memory().unwrap();
     let mut tx = db.write_tx().unwrap();
-    write(&mut tx, &RAW, 1, &mut vec![0xff, 0xff]);
+    write(&mut tx, &RAW, 7, &mut vec![0xff, 0xff]);
+
+    // get: the error names the bucket, the key (hex) and vpack's reason.
+    let err = get(&tx, &TYPED, 7).unwrap_err();
+    match &err {
+        Error::Decode {
+            table, part, key, ..
+        } => {
+            assert_eq!((*table, *part), ("mixed", "value"));
+            assert_eq!(key, &7u32.to_be_bytes());
+        }
+        other => panic!("expected Decode, got {other:?}"),
+    }
+    let text = err.to_string();
+    assert!(text.contains("mixed") && text.contains("0x00000007"), "{text}");
+    assert_eq!(get(&tx, &TYPED, 8).unwrap(), None, "absent is still Ok(None)");
+
+    // Every other read path says so too.
+    let mut list = Vec::new();
+    assert!(read_slice(&tx, &TYPED, [7], &mut list).is_err());
+    assert!(iterate_all(&tx, &TYPED, |_, _| true).is_err(), "iteration never skips");
+    assert!(scan_list(&tx, &TYPED, None, None, &mut list).is_err());
+    assert!(has_key(&tx, &TYPED, 7).unwrap(), "the key exists: has_key does not unpack");
+
+    // The fill-in form answers false, leaves the item alone, and records
+    // the failure, so the transaction cannot commit on a wrong answer.
     let mut u = user("untouched");
-    assert!(!read(&tx, &TYPED, 1, &mut u));
+    assert!(!read(&tx, &TYPED, 7, &mut u));
     assert_eq!(u, user("untouched"));
-    let mut n = 0;
-    iterate_all(&tx, &TYPED, |_, _| {
-        n += 1;
-        true
+    assert!(matches!(tx.error(), Some(Error::Decode { .. })));
+    assert!(matches!(tx.commit(), Err(Error::Decode { .. })));
+
+    // In a read transaction the recorded failure comes out of view/finish.
+    db.update(|tx| {
+        write(tx, &RAW, 7, &mut vec![0xff, 0xff]);
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    let viewed = db.view(|tx| {
+        let mut u = user("x");
+        Ok::<_, Error>(read(tx, &TYPED, 7, &mut u))
     });
-    assert_eq!(n, 0, "undecodable entries are skipped");
+    assert!(matches!(viewed, Err(Error::Decode { .. })));
+}
+
+#[test]
+fn zero_keys_fail_the_transaction_and_read_as_absent() {
+    static NAMES: Bucket<String, u32> = Bucket::new("names_by_text", vpack::string_z, vpack::uint);
+    let db = Db::in_memory().unwrap();
+    for attempt in 0..3 {
+        let mut tx = db.write_tx().unwrap();
+        match attempt {
+            0 => write(&mut tx, &NUMS, 0, &mut 5),
+            1 => delete(&mut tx, &NUMS, 0),
+            _ => write(&mut tx, &NAMES, "", &mut 5),
+        }
+        write(&mut tx, &NUMS, 1, &mut 1); // a no-op once the transaction failed
+        match tx.commit() {
+            Err(Error::ZeroKey { table }) => {
+                assert!(table == "nums" || table == "names_by_text", "{table}")
+            }
+            other => panic!("attempt {attempt}: expected ZeroKey, got {other:?}"),
+        }
+    }
+    let tx = db.read_tx().unwrap();
+    assert_eq!(get(&tx, &NUMS, 0).unwrap(), None);
+    assert_eq!(get(&tx, &NAMES, "").unwrap(), None);
+    assert!(!has_key(&tx, &NUMS, 1).unwrap(), "nothing of the failed transactions committed");
+}
+
+#[test]
+fn writes_after_commit_are_recorded_as_finished() {
+    let db = Db::in_memory().unwrap();
+    let mut tx = db.write_tx().unwrap();
+    tx.commit().unwrap();
+    assert!(tx.error().is_none());
+    write(&mut tx, &NUMS, 1, &mut 1);
+    assert!(matches!(tx.error(), Some(Error::Finished)));
+    let mut tx = db.write_tx().unwrap();
+    tx.commit().unwrap();
+    assert_eq!(next_int_id(&mut tx, &NUMS), 0);
+    assert!(matches!(tx.error(), Some(Error::Finished)));
+    assert!(matches!(get(&tx, &NUMS, 1), Err(Error::Finished)));
+}
+
+#[test]
+fn borrowed_keys_read_and_write_the_same_entries() {
+    static BY_TEXT: Bucket<String, u32> = Bucket::new("by_text", vpack::string_z, vpack::uint);
+    static BY_BYTES: Bucket<Vec<u8>, u32> = Bucket::new("by_bytes", vpack::bytes, vpack::uint);
+    let db = Db::in_memory().unwrap();
+    db.update(|tx| {
+        write(tx, &BY_TEXT, "ann", &mut 1);
+        write(tx, &BY_TEXT, "bo".to_string(), &mut 2);
+        write(tx, &BY_BYTES, &b"\x01\x02"[..], &mut 3);
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    let tx = db.read_tx().unwrap();
+    let ann = String::from("ann");
+    assert_eq!(get(&tx, &BY_TEXT, &ann).unwrap(), Some(1));
+    assert_eq!(get(&tx, &BY_TEXT, "bo").unwrap(), Some(2));
+    assert_eq!(get(&tx, &BY_BYTES, vec![1u8, 2]).unwrap(), Some(3));
+    assert_eq!(get(&tx, &BY_BYTES, &[1u8, 2][..]).unwrap(), Some(3));
 }
 
 #[test]
 fn closure_helpers() {
     let db = Db::in_memory().unwrap();
-    db.with_write_tx(|tx| {
+    db.update(|tx| {
         write(tx, &NUMS, 1, &mut 11);
-        tx.commit()
+        Ok::<_, Error>(())
     })
-    .unwrap()
     .unwrap();
-    // Not committing rolls back.
-    db.with_write_tx(|tx| write(tx, &NUMS, 2, &mut 22)).unwrap();
+    // An Err from the closure rolls back and comes out unchanged.
+    let r: Result<(), &str> = Err("no");
+    let out = db.update(|tx| {
+        write(tx, &NUMS, 2, &mut 22);
+        r.map_err(|e| Error::Engine(e.into()))
+    });
+    assert!(matches!(out, Err(Error::Engine(ref e)) if e == "no"));
+    // A write that failed inside the closure makes update fail.
+    let out = db.update(|tx| {
+        write(tx, &NUMS, 0, &mut 3);
+        Ok::<_, Error>(())
+    });
+    assert!(matches!(out, Err(Error::ZeroKey { .. })));
     let (one, two) = db
-        .with_read_tx(|tx| (has_key(tx, &NUMS, 1), has_key(tx, &NUMS, 2)))
+        .view(|tx| Ok::<_, Error>((has_key(tx, &NUMS, 1)?, has_key(tx, &NUMS, 2)?)))
         .unwrap();
     assert!(one && !two);
 }
@@ -365,7 +448,7 @@ fn batches_visit_everything_once() {
 
 #[test]
 fn info_lists_and_creates_declarations() {
-    static TAGS: Index<u32, String> = Index::new("tags", vpack::string_z, vpack::fuint);
+    static TAGS: Index<String, u32> = Index::new("tags", vpack::string_z, vpack::fuint);
     static INFO: Info = Info::new(&[&USERS, &BY_NAME, &TAGS, &NUMS]);
     let db = Db::in_memory().unwrap();
     ensure_buckets(&db, &INFO).unwrap();
@@ -432,7 +515,7 @@ fn panics_in_application_code_reach_the_caller_unchanged() {
 
     let tx = db.read_tx().unwrap();
     let visitor = catch_unwind(AssertUnwindSafe(|| {
-        iterate_all(&tx, &NUMS, |_, _| panic!("visitor: stop"));
+        iterate_all(&tx, &NUMS, |_, _| panic!("visitor: stop")).unwrap();
     }));
     assert_eq!(panic_text(visitor.unwrap_err()), "visitor: stop");
 

@@ -9,7 +9,7 @@ use vbolt::*;
 
 static ACCOUNTS: Bucket<u32, i64> = Bucket::new("accounts", vpack::fuint, vpack::int);
 /// Account id -> its "band" (balance / 100): moves as money moves.
-static BY_BAND: Index<u32, i64> = Index::new("accounts_by_band", vpack::fint_ord, vpack::fuint);
+static BY_BAND: Index<i64, u32> = Index::new("accounts_by_band", vpack::fint_ord, vpack::fuint);
 
 const ACCOUNTS_N: u32 = 200;
 const START: i64 = 1_000;
@@ -41,7 +41,7 @@ fn check_snapshot(tx: &ReadTx, seed: u64) -> i64 {
         total += balance;
         bands.entry(band(balance)).or_default().push(id);
         true
-    });
+    }).unwrap();
     assert_eq!(
         total,
         START * ACCOUNTS_N as i64,
@@ -50,7 +50,7 @@ fn check_snapshot(tx: &ReadTx, seed: u64) -> i64 {
     let mut listed = 0;
     iterate_all_terms(tx, &BY_BAND, |b, count| {
         let mut targets = Vec::new();
-        read_term_targets(tx, &BY_BAND, b, &mut targets, &Window::default());
+        read_term_targets(tx, &BY_BAND, b, &mut targets, &Window::default()).unwrap();
         assert_eq!(
             targets.len(),
             count,
@@ -64,7 +64,7 @@ fn check_snapshot(tx: &ReadTx, seed: u64) -> i64 {
         );
         listed += count;
         true
-    });
+    }).unwrap();
     assert_eq!(
         listed, ACCOUNTS_N as usize,
         "seed {seed}: accounts missing from the index"
@@ -82,14 +82,13 @@ fn readers_never_see_a_torn_state_and_an_old_snapshot_never_changes() {
         Options::new().durability(Durability::None),
     )
     .unwrap();
-    db.with_write_tx(|tx| {
+    db.update(|tx| {
         for id in 1..=ACCOUNTS_N {
             write(tx, &ACCOUNTS, id, &mut START.clone());
             set_target_single_term(tx, &BY_BAND, id, band(START));
         }
-        tx.commit()
+        Ok::<_, Error>(())
     })
-    .unwrap()
     .unwrap();
 
     // A snapshot taken now and held across every commit that follows.
@@ -98,7 +97,7 @@ fn readers_never_see_a_torn_state_and_an_old_snapshot_never_changes() {
     iterate_all(&old, &ACCOUNTS, |id, b| {
         before.push((id, b));
         true
-    });
+    }).unwrap();
 
     // The writer makes 3,000 commits (or stops at the deadline on a very
     // slow machine); the readers check snapshots until it stops.
@@ -162,7 +161,7 @@ fn readers_never_see_a_torn_state_and_an_old_snapshot_never_changes() {
     iterate_all(&old, &ACCOUNTS, |id, b| {
         after.push((id, b));
         true
-    });
+    }).unwrap();
     assert_eq!(before, after, "seed {seed}: a held snapshot changed");
     assert!(after.iter().all(|(_, b)| *b == START));
     check_snapshot(&old, seed);

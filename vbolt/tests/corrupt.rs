@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use vbolt::*;
 
 static NOTES: Bucket<u64, String> = Bucket::new("notes", vpack::fuint, vpack::string);
-static WORDS: Index<u64, String> = Index::new("note_words", vpack::string_z, vpack::fuint);
+static WORDS: Index<String, u64> = Index::new("note_words", vpack::string_z, vpack::fuint);
 
 const RECORDS: u64 = 300;
 
@@ -63,7 +63,7 @@ fn read_all(db: &Db) -> (u64, u64) {
         "w3".to_string(),
         &mut targets,
         &Window::default(),
-    );
+    ).unwrap();
     wrong += targets.iter().filter(|id| *id % 13 != 3).count() as u64;
     (exact, wrong)
 }

@@ -74,7 +74,7 @@ fn committed(db: &Db) -> u64 {
             "records are not contiguous: a commit is partly visible"
         );
         true
-    });
+    }).unwrap();
     n
 }
 
@@ -105,7 +105,7 @@ fn verify(db: &Db, n: u64, seed: u64) {
         iterate_target(&tx, &TERMS, id, |t, _: u16| {
             got.insert(t);
             true
-        });
+        }).unwrap();
         assert_eq!(
             got,
             terms_of(&r),
@@ -117,7 +117,7 @@ fn verify(db: &Db, n: u64, seed: u64) {
     }
     for (term, count) in per_term {
         assert_eq!(
-            read_term_count(&tx, &TERMS, term),
+            read_term_count(&tx, &TERMS, term).unwrap(),
             count,
             "seed {seed}: term {term}"
         );

@@ -9,31 +9,29 @@ use vbolt::*;
 
 /// target u16 <- term u16, priority i32 (order-preserving, negatives allowed).
 static IDX: Index<u16, u16, i32> =
-    Index::new_ext("idx", vpack::fuint, vpack::fint_ord, vpack::fuint);
+    Index::with_priority("idx", vpack::fuint, vpack::fuint, vpack::fint_ord);
 /// Same shapes, another index: cursors must not cross.
 static OTHER: Index<u16, u16, i32> =
-    Index::new_ext("other", vpack::fuint, vpack::fint_ord, vpack::fuint);
-static WORDS: Index<u32, String> = Index::new("words", vpack::string_z, vpack::fuint);
-static NEVER: Index<u32, u8> = Index::new("never_written", vpack::byte, vpack::fuint);
+    Index::with_priority("other", vpack::fuint, vpack::fuint, vpack::fint_ord);
+static WORDS: Index<String, u32> = Index::new("words", vpack::string_z, vpack::fuint);
+static NEVER: Index<u8, u32> = Index::new("never_written", vpack::byte, vpack::fuint);
 
 fn targets(tx: &impl Readable, term: u16, window: &Window) -> (Vec<u16>, Option<Cursor>) {
     let mut v = Vec::new();
-    let c = read_term_targets(tx, &IDX, term, &mut v, window);
+    let c = read_term_targets(tx, &IDX, term, &mut v, window).unwrap();
     (v, c)
 }
 
+/// A reverse window of `limit` targets; 0 here means every target.
 fn rev(limit: usize) -> Window {
-    Window {
-        limit,
-        direction: Direction::Reverse,
-        ..Window::default()
-    }
+    fwd(limit).reverse()
 }
 
+/// A forward window of `limit` targets; 0 here means every target.
 fn fwd(limit: usize) -> Window {
-    Window {
-        limit,
-        ..Window::default()
+    match limit {
+        0 => Window::new(),
+        n => Window::new().limit(n),
     }
 }
 
@@ -44,29 +42,29 @@ fn set_replace_move_and_delete_terms() {
     set_target_terms(&mut tx, &IDX, 1, [(10u16, 5i32), (20, 5)]);
     set_target_terms(&mut tx, &IDX, 2, &BTreeMap::from([(10u16, 1i32)]));
     assert_eq!(targets(&tx, 10, &fwd(0)).0, [2, 1]);
-    assert_eq!(read_term_count(&tx, &IDX, 10), 2);
+    assert_eq!(read_term_count(&tx, &IDX, 10).unwrap(), 2);
 
     // Target 1: drop term 20, move term 10 to priority 0, add term 30.
     set_target_terms(&mut tx, &IDX, 1, [(10u16, 0i32), (30, 9)]);
     assert_eq!(targets(&tx, 10, &fwd(0)).0, [1, 2]);
     assert_eq!(targets(&tx, 20, &fwd(0)).0, Vec::<u16>::new());
-    assert_eq!(read_term_count(&tx, &IDX, 20), 0);
+    assert_eq!(read_term_count(&tx, &IDX, 20).unwrap(), 0);
     assert_eq!(targets(&tx, 30, &fwd(0)).0, [1]);
     let mut terms = Vec::new();
     iterate_target(&tx, &IDX, 1, |t, p| {
         terms.push((t, p));
         true
-    });
+    }).unwrap();
     assert_eq!(terms, [(10, 0), (30, 9)]);
 
     delete_target_terms(&mut tx, &IDX, 1);
     assert_eq!(targets(&tx, 10, &fwd(0)).0, [2]);
-    assert_eq!(read_term_count(&tx, &IDX, 30), 0);
+    assert_eq!(read_term_count(&tx, &IDX, 30).unwrap(), 0);
     let mut all = Vec::new();
     iterate_all_terms(&tx, &IDX, |t, n| {
         all.push((t, n));
         true
-    });
+    }).unwrap();
     assert_eq!(all, [(10, 1)], "counts that reach zero are removed");
     tx.commit().unwrap();
 }
@@ -80,9 +78,9 @@ fn duplicate_terms_keep_the_last_priority() {
     iterate_target(&tx, &IDX, 1, |t, p| {
         terms.push((t, p));
         true
-    });
+    }).unwrap();
     assert_eq!(terms, [(7, -4), (8, 1)]);
-    assert_eq!(read_term_count(&tx, &IDX, 7), 1);
+    assert_eq!(read_term_count(&tx, &IDX, 7).unwrap(), 1);
 }
 
 #[test]
@@ -97,14 +95,11 @@ fn helper_setters() {
     iterate_term(&tx, &IDX, 4, &Window::default(), |t, p| {
         seen.push((t, p));
         true
-    });
+    }).unwrap();
     assert_eq!(seen, [(1, -7), (3, 0), (4, 100)]);
     assert_eq!(targets(&tx, 3, &fwd(0)).0, [1, 2]);
-    let mut first = 0;
-    assert!(read_term_target_single(&tx, &IDX, 4, &mut first));
-    assert_eq!(first, 1);
-    assert!(!read_term_target_single(&tx, &IDX, 99, &mut first));
-    assert_eq!(first, 1, "untouched when the term has no targets");
+    assert_eq!(first_target(&tx, &IDX, 4).unwrap(), Some(1));
+    assert_eq!(first_target(&tx, &IDX, 99).unwrap(), None);
     // Replacing with a single term removes the others.
     set_target_single_term(&mut tx, &IDX, 1, 9);
     assert_eq!(targets(&tx, 3, &fwd(0)).0, [2]);
@@ -125,11 +120,8 @@ fn string_terms_are_isolated_from_their_prefixes() {
                 &WORDS,
                 term.to_string(),
                 &mut v,
-                &Window {
-                    direction: dir,
-                    ..Window::default()
-                },
-            );
+                &Window::new().direction(dir),
+            ).unwrap();
             assert_eq!(v, expect, "term {term} {dir:?}");
         }
     }
@@ -165,18 +157,12 @@ fn reverse_walks_work_at_0xff_boundaries() {
     let (p2, c2) = targets(
         &tx,
         0xFFFF,
-        &Window {
-            cursor: c1,
-            ..rev(1)
-        },
+        &rev(1).cursor(c1),
     );
     let (p3, c3) = targets(
         &tx,
         0xFFFF,
-        &Window {
-            cursor: c2,
-            ..rev(1)
-        },
+        &rev(1).cursor(c2),
     );
     assert_eq!((p1, p2, p3, c3), (vec![0xFFFF], vec![4], vec![5], None));
 }
@@ -197,13 +183,12 @@ fn an_index_never_written_reads_empty() {
     let db = Db::in_memory().unwrap();
     let tx = db.read_tx().unwrap();
     let mut v = Vec::new();
-    assert_eq!(read_term_targets(&tx, &NEVER, 1, &mut v, &rev(10)), None);
+    assert_eq!(read_term_targets(&tx, &NEVER, 1, &mut v, &rev(10)).unwrap(), None);
     assert!(v.is_empty());
-    assert_eq!(read_term_count(&tx, &NEVER, 1), 0);
-    let mut x = 0;
-    assert!(!read_term_target_single(&tx, &NEVER, 1, &mut x));
-    iterate_target(&tx, &NEVER, 1, |_, _| panic!("no terms"));
-    iterate_all_terms(&tx, &NEVER, |_, _| panic!("no terms"));
+    assert_eq!(read_term_count(&tx, &NEVER, 1).unwrap(), 0);
+    assert_eq!(first_target(&tx, &NEVER, 1).unwrap(), None);
+    iterate_target(&tx, &NEVER, 1, |_, _| panic!("no terms")).unwrap();
+    iterate_all_terms(&tx, &NEVER, |_, _| panic!("no terms")).unwrap();
     assert!(tx.error().is_none());
 }
 
@@ -218,11 +203,7 @@ fn windows_offset_limit_and_cursor_precedence() {
         targets(
             &tx,
             1,
-            &Window {
-                offset: 3,
-                limit: 2,
-                ..Window::default()
-            }
+            &Window::new().offset(3).limit(2)
         )
         .0,
         [4, 5]
@@ -231,12 +212,7 @@ fn windows_offset_limit_and_cursor_precedence() {
         targets(
             &tx,
             1,
-            &Window {
-                offset: 3,
-                limit: 2,
-                direction: Direction::Reverse,
-                ..Window::default()
-            }
+            &Window::new().offset(3).limit(2).reverse()
         )
         .0,
         [7, 6]
@@ -245,10 +221,7 @@ fn windows_offset_limit_and_cursor_precedence() {
         targets(
             &tx,
             1,
-            &Window {
-                offset: 20,
-                ..Window::default()
-            }
+            &Window::new().offset(20)
         ),
         (vec![], None)
     );
@@ -259,11 +232,7 @@ fn windows_offset_limit_and_cursor_precedence() {
         targets(
             &tx,
             1,
-            &Window {
-                offset: 8,
-                limit: 2,
-                ..Window::default()
-            }
+            &Window::new().offset(8).limit(2)
         )
         .1
         .is_none()
@@ -273,22 +242,14 @@ fn windows_offset_limit_and_cursor_precedence() {
     let (page, _) = targets(
         &tx,
         1,
-        &Window {
-            cursor: c.clone(),
-            offset: 5,
-            limit: 2,
-            ..Window::default()
-        },
+        &Window::new().cursor(c.clone()).offset(5).limit(2),
     );
     assert_eq!(page, [3, 4]);
     // A forward cursor used in reverse walks back from the same position.
     let (page, _) = targets(
         &tx,
         1,
-        &Window {
-            cursor: c,
-            ..rev(0)
-        },
+        &rev(0).cursor(c),
     );
     assert_eq!(page, [1]);
 }
@@ -304,25 +265,30 @@ fn iterate_term_stops_and_resumes() {
     let c = iterate_term(&tx, &IDX, 1, &Window::default(), |t, _| {
         seen.push(t);
         t < 2
-    });
+    }).unwrap();
     let c = iterate_term(
         &tx,
         &IDX,
         1,
-        &Window {
-            cursor: c,
-            ..Window::default()
-        },
+        &Window::new().cursor(c),
         |t, _| {
             seen.push(t);
             true
         },
-    );
+    ).unwrap();
     assert_eq!((seen, c), (vec![1, 2, 3, 4, 5, 6], None));
 }
 
+/// Reads a page, telling a refused cursor apart from a page.
+fn try_targets(tx: &impl Readable, term: u16, window: &Window) -> Result<Vec<u16>, Error> {
+    let mut v = Vec::new();
+    read_term_targets(tx, &IDX, term, &mut v, window)?;
+    Ok(v)
+}
+
 #[test]
-fn hostile_cursors_read_nothing() {
+fn cursors_that_do_not_belong_are_refused_with_a_distinct_error() {
+    // On 0.2 each of these read an empty page that looked like the end.
     let db = Db::in_memory().unwrap();
     let mut tx = db.write_tx().unwrap();
     for t in 1..=5u16 {
@@ -331,79 +297,48 @@ fn hostile_cursors_read_nothing() {
     }
     let (_, c) = targets(&tx, 1, &fwd(2));
     let c = c.unwrap();
+    let refused = |r: Result<Vec<u16>, Error>| match r {
+        Err(e @ Error::InvalidCursor { .. }) => e.is_invalid_input(),
+        other => panic!("expected InvalidCursor, got {other:?}"),
+    };
     // The same cursor with another term of the same index.
-    assert_eq!(
-        targets(
-            &tx,
-            2,
-            &Window {
-                cursor: Some(c.clone()),
-                ..fwd(10)
-            }
-        ),
-        (vec![], None)
-    );
+    assert!(refused(try_targets(&tx, 2, &fwd(10).after(c.clone()))));
     // With the same term in another index.
     let mut v = Vec::new();
-    assert_eq!(
-        read_term_targets(
-            &tx,
-            &OTHER,
-            1,
-            &mut v,
-            &Window {
-                cursor: Some(c.clone()),
-                ..fwd(10)
-            }
-        ),
-        None
-    );
+    let r = read_term_targets(&tx, &OTHER, 1, &mut v, &fwd(10).after(c.clone()));
+    assert!(matches!(r, Err(Error::InvalidCursor { index: "other" })));
     assert!(v.is_empty());
-    // Truncated at every length, and bit-flipped at every byte.
+    // Truncated into its head, or with a flipped head byte: refused.
+    // Changes to the position itself stay within the term.
     let bytes = c.as_bytes().to_vec();
     for cut in 0..bytes.len() {
-        let w = Window {
-            cursor: Some(Cursor::from_bytes(&bytes[..cut])),
-            ..fwd(10)
-        };
-        let (page, _) = targets(&tx, 1, &w);
-        assert!(
-            page.iter().all(|t| (1..=5).contains(t)),
-            "cut {cut}: {page:?}"
-        );
+        let r = try_targets(&tx, 1, &fwd(10).after(Cursor::from_bytes(&bytes[..cut])));
         if cut < 9 {
-            assert!(page.is_empty(), "a cursor without its tag read {page:?}");
+            assert!(refused(r), "cut {cut}");
+        } else {
+            let page = r.unwrap();
+            assert!(page.iter().all(|t| (1..=5).contains(t)), "cut {cut}: {page:?}");
         }
     }
     for i in 0..bytes.len() {
         for bit in 0..8 {
             let mut b = bytes.clone();
             b[i] ^= 1 << bit;
-            let (page, _) = targets(
-                &tx,
-                1,
-                &Window {
-                    cursor: Some(Cursor::from_bytes(&b)),
-                    ..fwd(10)
-                },
-            );
-            assert!(page.iter().all(|t| (1..=5).contains(t)));
+            let r = try_targets(&tx, 1, &fwd(10).after(Cursor::from_bytes(&b)));
             if i < 9 {
-                assert!(page.is_empty(), "flipped tag byte {i} still read {page:?}");
+                assert!(refused(r), "flipped head byte {i}");
+            } else {
+                assert!(r.unwrap().iter().all(|t| (1..=5).contains(t)));
             }
         }
     }
-    // Garbage strings do not parse; random bytes read nothing.
+    // Garbage strings do not parse; random bytes are refused.
     assert!("%%%".parse::<Cursor>().is_err());
-    let (page, c) = targets(
+    assert!(refused(try_targets(
         &tx,
         1,
-        &Window {
-            cursor: Some(Cursor::from_bytes(&[0xFF; 40])),
-            ..fwd(10)
-        },
-    );
-    assert_eq!((page, c), (vec![], None));
+        &fwd(10).after(Cursor::from_bytes(&[0xFF; 40]))
+    )));
     // A cursor survives its text form.
     let (_, c2) = targets(&tx, 1, &fwd(2));
     let text = c2.unwrap().to_string();
@@ -412,10 +347,7 @@ fn hostile_cursors_read_nothing() {
         targets(
             &tx,
             1,
-            &Window {
-                cursor: Some(parsed),
-                ..fwd(10)
-            }
+            &fwd(10).after(parsed)
         )
         .0,
         [3, 4, 5]
@@ -433,9 +365,9 @@ fn a_failed_transaction_leaves_pairs_and_counts_untouched() {
     set_target_terms_plain(&mut tx, &WORDS, 3, ["bad\0".to_string()]);
     assert!(tx.commit().is_err());
     let tx = db.read_tx().unwrap();
-    assert_eq!(read_term_count(&tx, &WORDS, "a".to_string()), 1);
+    assert_eq!(read_term_count(&tx, &WORDS, "a".to_string()).unwrap(), 1);
     let mut v = Vec::new();
-    read_term_targets(&tx, &WORDS, "a".to_string(), &mut v, &Window::default());
+    read_term_targets(&tx, &WORDS, "a".to_string(), &mut v, &Window::default()).unwrap();
     assert_eq!(v, [1]);
 }
 
@@ -508,21 +440,17 @@ fn expected(model: &Model, term: u16) -> Vec<(u16, i32)> {
 
 fn walk_all(tx: &impl Readable, term: u16, limit: usize, direction: Direction) -> Vec<u16> {
     let mut out = Vec::new();
-    let mut window = Window {
-        limit,
-        direction,
-        ..Window::default()
-    };
+    let mut window = Window::new().limit(limit).direction(direction);
     for _ in 0..100 {
         let mut page = Vec::new();
-        let next = read_term_targets(tx, &IDX, term, &mut page, &window);
+        let next = read_term_targets(tx, &IDX, term, &mut page, &window).unwrap();
         assert!(page.len() <= limit, "page larger than its limit");
         if next.is_some() {
             assert_eq!(page.len(), limit, "a short page claimed more follows");
         }
         out.extend(page);
         match next {
-            Some(c) => window.cursor = Some(c),
+            Some(c) => window = window.after(c),
             None => return out,
         }
     }
@@ -545,41 +473,38 @@ fn check(
         prop_assert_eq!(&all, &exp_targets);
         prop_assert!(c.is_none());
         prop_assert_eq!(&targets(tx, term, &rev(0)).0, &exp_rev);
-        prop_assert_eq!(read_term_count(tx, &IDX, term), exp.len());
+        prop_assert_eq!(read_term_count(tx, &IDX, term).unwrap(), exp.len());
         let mut with_prio = Vec::new();
         iterate_term(tx, &IDX, term, &Window::default(), |t, p| {
             with_prio.push((t, p));
             true
-        });
+        }).unwrap();
         prop_assert_eq!(&with_prio, &exp);
-        let mut first = 0u16;
         prop_assert_eq!(
-            read_term_target_single(tx, &IDX, term, &mut first),
-            !exp.is_empty()
+            first_target(tx, &IDX, term).unwrap(),
+            exp.first().map(|(t, _)| *t)
         );
-        if let Some((t, _)) = exp.first() {
-            prop_assert_eq!(first, *t);
-        }
         // A random window, both directions.
         for (dir, list) in [
             (Direction::Forward, &exp_targets),
             (Direction::Reverse, &exp_rev),
         ] {
-            let w = Window {
-                limit,
-                offset,
-                direction: dir,
-                cursor: None,
-            };
+            let w = Window::new().limit(limit).offset(offset).direction(dir);
             let (page, next) = targets(tx, term, &w);
             let want: Vec<u16> = list
                 .iter()
                 .skip(offset)
-                .take(if limit == 0 { usize::MAX } else { limit })
+                .take(limit) // a limit of 0 reads nothing
                 .copied()
                 .collect();
             prop_assert_eq!(&page, &want);
-            prop_assert_eq!(next.is_some(), limit != 0 && offset + limit < list.len());
+            prop_assert_eq!(next.is_some(), offset + limit < list.len());
+            // The cursor continues right after what the window consumed,
+            // even when it returned nothing.
+            if let Some(c) = next {
+                let rest = targets(tx, term, &Window::new().direction(dir).after(c)).0;
+                prop_assert_eq!(&rest[..], &list[offset + limit..]);
+            }
             // Complete cursor walks.
             let step = limit.max(1);
             prop_assert_eq!(&walk_all(tx, term, step, dir), list);
@@ -593,7 +518,7 @@ fn check(
         iterate_target(tx, &IDX, target, |t, p| {
             got.push((t, p));
             true
-        });
+        }).unwrap();
         let want: Vec<(u16, i32)> = model
             .get(&target)
             .map(|m| m.iter().map(|(a, b)| (*a, *b)).collect())
@@ -604,7 +529,7 @@ fn check(
     iterate_all_terms(tx, &IDX, |t, n| {
         all_terms.insert(t, n);
         true
-    });
+    }).unwrap();
     prop_assert_eq!(all_terms, live_terms);
     Ok(())
 }
@@ -646,19 +571,19 @@ proptest! {
         }
         tx.commit().unwrap();
         let direction = if reverse { Direction::Reverse } else { Direction::Forward };
-        let mut window = Window { limit, direction, ..Window::default() };
+        let mut window = Window::new().limit(limit).direction(direction);
         let mut seen = Vec::new();
         let mut churn = churn.into_iter();
         loop {
             let rtx = db.read_tx().unwrap();
             let mut page = Vec::new();
-            let next = read_term_targets(&rtx, &IDX, TERM, &mut page, &window);
+            let next = read_term_targets(&rtx, &IDX, TERM, &mut page, &window).unwrap();
             seen.extend(page);
             drop(rtx);
             if let Some((t, p, add)) = churn.next() {
                 let mut tx = db.write_tx().unwrap();
                 let mut present = false;
-                iterate_target(&tx, &IDX, t, |_, _| { present = true; false });
+                iterate_target(&tx, &IDX, t, |_, _| { present = true; false }).unwrap();
                 if add && !present {
                     set_target_single_term_ext(&mut tx, &IDX, t, TERM, p);
                 } else if !add {
@@ -667,7 +592,7 @@ proptest! {
                 tx.commit().unwrap();
             }
             match next {
-                Some(c) => window.cursor = Some(c),
+                Some(c) => window = window.after(c),
                 None => break,
             }
         }
@@ -681,8 +606,8 @@ proptest! {
 #[test]
 fn priorities_without_default_such_as_times_are_readable() {
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
-    static BY_TIME: Index<u32, u8, SystemTime> =
-        Index::new_ext("by_time", vpack::byte, vpack::unix_time_ord, vpack::fuint);
+    static BY_TIME: Index<u8, u32, SystemTime> =
+        Index::with_priority("by_time", vpack::byte, vpack::fuint, vpack::unix_time_ord);
     let db = Db::in_memory().unwrap();
     let mut tx = db.write_tx().unwrap();
     let t = |s: i64| {
@@ -696,9 +621,7 @@ fn priorities_without_default_such_as_times_are_readable() {
         set_target_single_term_ext(&mut tx, &BY_TIME, target, 7, t(secs));
     }
     let mut v = Vec::new();
-    read_term_targets(&tx, &BY_TIME, 7, &mut v, &Window::default());
+    read_term_targets(&tx, &BY_TIME, 7, &mut v, &Window::default()).unwrap();
     assert_eq!(v, [4, 2, 3, 1], "pre-1970 times sort first");
-    let mut first = 0;
-    assert!(read_term_target_single(&tx, &BY_TIME, 7, &mut first));
-    assert_eq!(first, 4);
+    assert_eq!(first_target(&tx, &BY_TIME, 7).unwrap(), Some(4));
 }

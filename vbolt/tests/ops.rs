@@ -20,7 +20,7 @@ fn pack_post(p: &mut Post, buf: &mut vpack::Buffer) {
 }
 
 static POSTS: Bucket<u64, Post> = Bucket::new("posts", vpack::fuint, pack_post);
-static BY_TAG: Index<u64, String> = Index::new("posts_by_tag", vpack::string_z, vpack::fuint);
+static BY_TAG: Index<String, u64> = Index::new("posts_by_tag", vpack::string_z, vpack::fuint);
 static COUNTER: Bucket<u8, u64> = Bucket::new("counter", vpack::byte, vpack::fuint);
 
 fn post(i: u64) -> Post {
@@ -62,7 +62,7 @@ fn dump(db: &Db) -> Vec<(String, Entries)> {
         .into_iter()
         .map(|t| {
             let mut entries = Vec::new();
-            raw_entries(&tx, &t.name, None, b"", 0, |k, v| {
+            raw_entries(&tx, &t.name, None, b"", None, |k, v| {
                 entries.push((k.to_vec(), v.to_vec()))
             })
             .unwrap();
@@ -85,6 +85,7 @@ fn a_process_runs_once_and_is_recorded_with_its_work() {
         apply_db_process(&db, "seed", |tx| {
             runs += 1;
             write(tx, &COUNTER, 1, &mut 10);
+            Ok::<_, Error>(())
         })
         .unwrap();
     }
@@ -100,16 +101,39 @@ fn a_failed_process_commits_nothing_and_runs_again() {
     let err = apply_db_process(&db, "fix", |tx| {
         write(tx, &COUNTER, 1, &mut 5);
         write(tx, &BAD, "nul\0key".to_string(), &mut 1); // cannot be packed
+        Ok::<_, Error>(())
     });
     assert!(matches!(err, Err(Error::Encode { .. })), "{err:?}");
     assert!(process_applied(&db, "fix").unwrap().is_none());
     let tx = db.read_tx().unwrap();
     assert!(
-        !has_key(&tx, &COUNTER, 1),
+        !has_key(&tx, &COUNTER, 1).unwrap(),
         "half of a failed process is visible"
     );
     drop(tx);
-    assert!(apply_db_process(&db, "fix", |tx| write(tx, &COUNTER, 1, &mut 5)).unwrap());
+    assert!(
+        apply_db_process(&db, "fix", |tx| {
+            write(tx, &COUNTER, 1, &mut 5);
+            Ok::<_, Error>(())
+        })
+        .unwrap()
+    );
+}
+
+#[test]
+fn a_process_that_begins_its_own_write_transaction_fails_at_once() {
+    // On 0.2 this hung forever: the work waited for the transaction its
+    // own caller held.
+    let db = Db::in_memory().unwrap();
+    let result = apply_db_process(&db, "nested", |_| {
+        let mut inner = db.write_tx()?;
+        write(&mut inner, &COUNTER, 1, &mut 1);
+        inner.commit()
+    });
+    assert!(matches!(result, Err(Error::WriteInProgress)), "{result:?}");
+    assert!(process_applied(&db, "nested").unwrap().is_none());
+    // The turn was given back: the next writer gets in.
+    assert!(db.write_tx().is_ok());
 }
 
 #[test]
@@ -118,18 +142,22 @@ fn a_process_that_commits_itself_is_recorded_in_that_commit() {
     assert!(
         apply_db_process(&db, "self-commit", |tx| {
             write(tx, &COUNTER, 1, &mut 1);
-            tx.commit().unwrap();
+            tx.commit()
         })
         .unwrap()
     );
     assert!(process_applied(&db, "self-commit").unwrap().is_some());
-    assert!(!apply_db_process(&db, "self-commit", |_| panic!("ran twice")).unwrap());
+    assert!(
+        !apply_db_process(&db, "self-commit", |_| -> Result<(), Error> { panic!("ran twice") })
+            .unwrap()
+    );
 
     // A process whose own commit fails is reported, not recorded.
     static BAD: Bucket<String, u8> = Bucket::new("bad2", vpack::string_z, vpack::byte);
     let result = apply_db_process(&db, "failing self-commit", |tx| {
         write(tx, &BAD, "nul\0".to_string(), &mut 1);
         let _ = tx.commit(); // fails: the key cannot be packed
+        Ok::<_, Error>(())
     });
     assert!(result.is_err(), "{result:?}");
     assert!(
@@ -186,7 +214,7 @@ fn a_batched_process_that_crashes_midway_runs_again_and_completes() {
         iterate_all(&tx, &POSTS, |id, p| {
             n += usize::from(p.author == format!("v2-{id}"));
             true
-        });
+        }).unwrap();
         n
     };
     // Two batches of ten were committed before the crash; the third was not.
@@ -210,7 +238,7 @@ fn a_batched_process_that_crashes_midway_runs_again_and_completes() {
 fn backup_and_restore_copy_every_table_exactly() {
     let dir = tmp();
     let db = populated(&dir.path().join("a.vbolt"), 300);
-    apply_db_process(&db, "p1", |_| {}).unwrap();
+    apply_db_process(&db, "p1", |_| Ok::<_, Error>(())).unwrap();
     let mut stream = Vec::new();
     let mut reports = Vec::new();
     let wrote = backup(&db, &mut stream, &BackupOptions::all(), |p| reports.push(p)).unwrap();
@@ -234,11 +262,10 @@ fn backup_and_restore_copy_every_table_exactly() {
 fn a_partial_backup_holds_only_the_chosen_declarations() {
     let dir = tmp();
     let db = populated(&dir.path().join("a.vbolt"), 20);
-    db.with_write_tx(|tx| {
+    db.update(|tx| {
         write(tx, &COUNTER, 1, &mut 1);
-        tx.commit()
+        Ok::<_, Error>(())
     })
-    .unwrap()
     .unwrap();
     let mut stream = Vec::new();
     backup(&db, &mut stream, &BackupOptions::only(&[&BY_TAG]), |_| {}).unwrap();
@@ -274,13 +301,12 @@ fn a_backup_is_one_snapshot_while_writers_go_on() {
     static ACCOUNTS: Bucket<u32, i64> = Bucket::new("accounts", vpack::fuint, vpack::int);
     let dir = tmp();
     let db = Db::open(dir.path().join("bank.vbolt")).unwrap();
-    db.with_write_tx(|tx| {
+    db.update(|tx| {
         for a in 1..=2000u32 {
             write(tx, &ACCOUNTS, a, &mut 100);
         }
-        tx.commit()
+        Ok::<_, Error>(())
     })
-    .unwrap()
     .unwrap();
     let stop = std::sync::atomic::AtomicBool::new(false);
     let streams: Vec<Vec<u8>> = std::thread::scope(|s| {
@@ -320,7 +346,7 @@ fn a_backup_is_one_snapshot_while_writers_go_on() {
         iterate_all(&tx, &ACCOUNTS, |_, v| {
             total += v;
             true
-        });
+        }).unwrap();
         assert_eq!(total, 200_000, "backup {n} is not one snapshot");
     }
 }
@@ -358,11 +384,10 @@ fn a_backup_to_a_full_disk_fails_with_the_reason() {
         }
     }
     // The database is untouched and still writable.
-    db.with_write_tx(|tx| {
+    db.update(|tx| {
         write(tx, &COUNTER, 1, &mut 1);
-        tx.commit()
+        Ok::<_, Error>(())
     })
-    .unwrap()
     .unwrap();
 }
 
@@ -589,7 +614,7 @@ fn check_finds_each_kind_of_index_damage_and_rebuild_repairs_it() {
     let expected = (1..=100u64)
         .filter(|i| post(*i).tags.contains(&"rust".into()))
         .count();
-    assert_eq!(read_term_count(&tx, &BY_TAG, "rust".to_string()), expected);
+    assert_eq!(read_term_count(&tx, &BY_TAG, "rust".to_string()).unwrap(), expected);
 }
 
 #[test]
@@ -611,14 +636,13 @@ fn compaction_shrinks_the_file_and_keeps_the_data() {
     let dir = tmp();
     let path = dir.path().join("a.vbolt");
     let mut db = populated(&path, 30_000);
-    db.with_write_tx(|tx| {
+    db.update(|tx| {
         for id in 1..=29_000u64 {
             delete(tx, &POSTS, id);
             delete_target_terms(tx, &BY_TAG, id);
         }
-        tx.commit()
+        Ok::<_, Error>(())
     })
-    .unwrap()
     .unwrap();
     let before = dump(&db);
     let free = db.space().unwrap().fragmented_bytes;
@@ -658,7 +682,7 @@ fn inspection_lists_tables_pages_raw_entries_and_shows_typed_values() {
     let mut keys = Vec::new();
     let mut from = None;
     loop {
-        let next = raw_entries(&tx, "bucket:posts", from.as_deref(), b"", 10, |k, _| {
+        let next = raw_entries(&tx, "bucket:posts", from.as_deref(), b"", Some(10), |k, _| {
             keys.push(k.to_vec())
         })
         .unwrap();
@@ -670,19 +694,19 @@ fn inspection_lists_tables_pages_raw_entries_and_shows_typed_values() {
     assert_eq!(keys.len(), 25);
     assert!(keys.windows(2).all(|w| w[0] < w[1]));
     let mut rust = 0;
-    raw_entries(&tx, "index:posts_by_tag", None, b"rust\0", 0, |_, _| {
+    raw_entries(&tx, "index:posts_by_tag", None, b"rust\0", None, |_, _| {
         rust += 1
     })
     .unwrap();
-    assert_eq!(rust, read_term_count(&tx, &BY_TAG, "rust".to_string()));
+    assert_eq!(rust, read_term_count(&tx, &BY_TAG, "rust".to_string()).unwrap());
     assert!(matches!(
-        raw_entries(&tx, "bucket:none", None, b"", 1, |_, _| {}),
+        raw_entries(&tx, "bucket:none", None, b"", Some(1), |_, _| {}),
         Err(Error::NoSuchTable(_))
     ));
 
     let mut lines = Vec::new();
     assert_eq!(
-        debug_entries(&tx, &POSTS, 2, |k, v| lines.push(format!("{k} {v}"))),
+        debug_entries(&tx, &POSTS, Some(2), |k, v| lines.push(format!("{k} {v}"))).unwrap(),
         2
     );
     assert!(

@@ -142,7 +142,7 @@ impl<W: Write> ChunkWriter<W> {
 /// static NOTES: Bucket<u64, String> = Bucket::new("notes", vpack::fuint, vpack::string);
 ///
 /// let db = Db::in_memory()?;
-/// db.with_write_tx(|tx| { write(tx, &NOTES, &1, &mut "hello".into()); tx.commit() })??;
+/// db.update(|tx| { write(tx, &NOTES, 1, &mut "hello".into()); Ok::<_, Error>(()) })?;
 ///
 /// let mut stream = Vec::new();
 /// let wrote = backup(&db, &mut stream, &BackupOptions::all(), |_| {})?;
@@ -152,9 +152,7 @@ impl<W: Write> ChunkWriter<W> {
 /// let restored = restore(&stream[..], &copy, |_| {})?;
 /// assert_eq!(wrote, restored);
 /// let copy = Db::open(&copy)?;
-/// let mut note = String::new();
-/// assert!(read(&copy.read_tx()?, &NOTES, &1, &mut note));
-/// assert_eq!(note, "hello");
+/// assert_eq!(get(&copy.read_tx()?, &NOTES, 1)?.as_deref(), Some("hello"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn backup(

@@ -73,9 +73,9 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 ///
 /// ```
 /// use vbolt::*;
-/// static TAGS: Index<u32, u8> = Index::new("tags", vpack::byte, vpack::fuint);
+/// static TAGS: Index<u8, u32> = Index::new("tags", vpack::byte, vpack::fuint);
 /// let db = Db::in_memory()?;
-/// db.with_write_tx(|tx| { set_target_single_term(tx, &TAGS, &1, &7); tx.commit() })??;
+/// db.update(|tx| { set_target_single_term(tx, &TAGS, 1, 7); Ok::<_, Error>(()) })?;
 /// let report = check(&db, |_| {})?;
 /// assert!(report.is_ok());
 /// assert_eq!(report.indexes, 1);

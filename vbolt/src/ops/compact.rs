@@ -30,14 +30,14 @@ fn file_len(path: &Path) -> Result<u64, Error> {
 /// static BLOBS: Bucket<u32, Vec<u8>> = Bucket::new("blobs", vpack::fuint, vpack::bytes);
 /// let dir = tempfile::tempdir()?;
 /// let mut db = Db::open(dir.path().join("app.vbolt"))?;
-/// db.with_write_tx(|tx| {
-///     for i in 0..200u32 { write(tx, &BLOBS, &i, &mut vec![7u8; 4096]); }
-///     tx.commit()
-/// })??;
-/// db.with_write_tx(|tx| {
-///     for i in 0..200u32 { delete(tx, &BLOBS, &i); }
-///     tx.commit()
-/// })??;
+/// db.update(|tx| {
+///     for i in 1..=200u32 { write(tx, &BLOBS, i, &mut vec![7u8; 4096]); }
+///     Ok::<_, Error>(())
+/// })?;
+/// db.update(|tx| {
+///     for i in 1..=200u32 { delete(tx, &BLOBS, i); }
+///     Ok::<_, Error>(())
+/// })?;
 /// let sizes = compact(&mut db, |_| {})?;
 /// assert!(sizes.after < sizes.before);
 /// # Ok::<(), Box<dyn std::error::Error>>(())

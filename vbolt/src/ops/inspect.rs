@@ -66,7 +66,7 @@ pub struct TableInfo {
 /// use vbolt::*;
 /// static USERS: Bucket<u64, String> = Bucket::new("users", vpack::fuint, vpack::string);
 /// let db = Db::in_memory()?;
-/// db.with_write_tx(|tx| { write(tx, &USERS, &1, &mut "ann".into()); tx.commit() })??;
+/// db.update(|tx| { write(tx, &USERS, 1, &mut "ann".into()); Ok::<_, Error>(()) })?;
 /// let t = &tables(&db)?[0];
 /// assert_eq!((t.name.as_str(), t.role, t.entries), ("bucket:users", Role::Bucket, 1));
 /// assert_eq!((t.shape.depth, t.shape.leaf_pages, t.shape.branch_pages), (1, 1, 0));
@@ -93,7 +93,7 @@ pub fn tables(db: &Db) -> Result<Vec<TableInfo>, Error> {
     Ok(out)
 }
 
-/// Visits up to `limit` raw entries (0: no limit) of the engine table
+/// Visits up to `limit` raw entries (`None`: every entry) of the engine table
 /// `table` whose keys start with `prefix`, from key `from` (inclusive) or
 /// the first; returns the key the next page starts at, `None` at the end.
 ///
@@ -101,10 +101,10 @@ pub fn tables(db: &Db) -> Result<Vec<TableInfo>, Error> {
 /// use vbolt::*;
 /// static N: Bucket<u8, u8> = Bucket::new("n", vpack::byte, vpack::byte);
 /// let db = Db::in_memory()?;
-/// db.with_write_tx(|tx| { for i in 1..=5u8 { write(tx, &N, &i, &mut 0); } tx.commit() })??;
+/// db.update(|tx| { for i in 1..=5u8 { write(tx, &N, i, &mut 0); } Ok::<_, Error>(()) })?;
 /// let tx = db.read_tx()?;
 /// let mut keys = Vec::new();
-/// let next = raw_entries(&tx, "bucket:n", None, b"", 3, |k, _| keys.push(k.to_vec()))?;
+/// let next = raw_entries(&tx, "bucket:n", None, b"", Some(3), |k, _| keys.push(k.to_vec()))?;
 /// assert_eq!(keys, [[1], [2], [3]]);
 /// assert_eq!(next, Some(vec![4]));
 /// # Ok::<(), vbolt::Error>(())
@@ -114,7 +114,7 @@ pub fn raw_entries(
     table: &str,
     from: Option<&[u8]>,
     prefix: &[u8],
-    limit: usize,
+    limit: Option<usize>,
     mut visit: impl FnMut(&[u8], &[u8]),
 ) -> Result<Option<Vec<u8>>, Error> {
     let t = tx
@@ -131,7 +131,7 @@ pub fn raw_entries(
         if !k.starts_with(prefix) {
             return false;
         }
-        if limit != 0 && taken == limit {
+        if limit.is_some_and(|limit| taken >= limit) {
             next = Some(k.to_vec());
             return false;
         }
@@ -142,35 +142,39 @@ pub fn raw_entries(
     Ok(next)
 }
 
-/// Visits up to `limit` entries (0: no limit) of a declared bucket as
-/// `Debug` text, in key order; returns how many were visited. Entries that
-/// do not unpack are skipped.
+/// Visits up to `limit` entries (`None`: every entry) of a declared bucket
+/// as `Debug` text, in key order; returns how many were visited. An entry
+/// that does not unpack stops the walk with [`Error::Decode`].
 ///
 /// ```
 /// use vbolt::*;
 /// static NAMES: Bucket<u64, String> = Bucket::new("names", vpack::fuint, vpack::string);
 /// let db = Db::in_memory()?;
-/// db.with_write_tx(|tx| { write(tx, &NAMES, &7, &mut "ann".into()); tx.commit() })??;
+/// db.update(|tx| { write(tx, &NAMES, 7, &mut "ann".into()); Ok::<_, Error>(()) })?;
 /// let mut lines = Vec::new();
-/// debug_entries(&db.read_tx()?, &NAMES, 10, |k, v| lines.push(format!("{k} = {v}")));
+/// debug_entries(&db.read_tx()?, &NAMES, Some(10), |k, v| lines.push(format!("{k} = {v}")))?;
 /// assert_eq!(lines, [r#"7 = "ann""#]);
 /// # Ok::<(), vbolt::Error>(())
 /// ```
 pub fn debug_entries<K, V>(
     tx: &impl Readable,
     bucket: &Bucket<K, V>,
-    limit: usize,
+    limit: Option<usize>,
     mut visit: impl FnMut(String, String),
-) -> usize
+) -> Result<usize, Error>
 where
     K: Debug + Clone + Default + PartialEq,
     V: Debug + Default,
 {
+    let limit = limit.unwrap_or(usize::MAX);
     let mut n = 0;
+    if limit == 0 {
+        return Ok(0);
+    }
     iterate_all(tx, bucket, |k, v| {
         visit(format!("{k:?}"), format!("{v:?}"));
         n += 1;
-        limit == 0 || n < limit
-    });
-    n
+        n < limit
+    })?;
+    Ok(n)
 }

@@ -26,24 +26,24 @@ use crate::scan::tx_write_batches;
 ///     vpack::vec(&mut p.tags, buf, vpack::string);
 /// }
 /// static POSTS: Bucket<u32, Post> = Bucket::new("posts", vpack::fuint, pack_post);
-/// static BY_TAG: Index<u32, String> = Index::new("posts_by_tag", vpack::string_z, vpack::fuint);
+/// static BY_TAG: Index<String, u32> = Index::new("posts_by_tag", vpack::string_z, vpack::fuint);
 ///
 /// let db = Db::in_memory()?;
-/// db.with_write_tx(|tx| {
-///     write(tx, &POSTS, &1, &mut Post { tags: vec!["rust".into()] });
-///     write(tx, &POSTS, &2, &mut Post { tags: vec!["rust".into(), "db".into()] });
-///     tx.commit()
-/// })??;
+/// db.update(|tx| {
+///     write(tx, &POSTS, 1, &mut Post { tags: vec!["rust".into()] });
+///     write(tx, &POSTS, 2, &mut Post { tags: vec!["rust".into(), "db".into()] });
+///     Ok::<_, Error>(())
+/// })?;
 /// let indexed = rebuild_index(&db, &BY_TAG, &POSTS, 1000, |_, post, terms| {
 ///     terms.extend(post.tags.iter().map(|t| (t.clone(), 0u16)));
 /// }, |_| {})?;
 /// assert_eq!(indexed, 2);
-/// assert_eq!(read_term_count(&db.read_tx()?, &BY_TAG, "rust".to_string()), 2);
+/// assert_eq!(read_term_count(&db.read_tx()?, &BY_TAG, "rust")?, 2);
 /// # Ok::<(), vbolt::Error>(())
 /// ```
 pub fn rebuild_index<K, V, T, P>(
     db: &Db,
-    index: &Index<K, T, P>,
+    index: &Index<T, K, P>,
     bucket: &Bucket<K, V>,
     batch_size: usize,
     mut terms: impl FnMut(&K, &V, &mut Vec<(T, P)>),
@@ -52,7 +52,7 @@ pub fn rebuild_index<K, V, T, P>(
 where
     K: Clone + Default + PartialEq,
     V: Default,
-    T: Clone,
+    T: Clone + Default + PartialEq,
     P: Clone,
 {
     let total = {
