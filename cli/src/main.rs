@@ -331,9 +331,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 .unwrap_or_default();
             let tx = db.read_tx().map_err(operation)?;
             let mut keys = Vec::new();
-            let more = vbolt::raw_entries(&tx, &table, None, &prefix, limit, |k, _| {
-                keys.push(k.to_vec())
-            })
+            let more = vbolt::raw_entries(
+                &tx,
+                &table,
+                None,
+                &prefix,
+                (limit > 0).then_some(limit),
+                |k, _| keys.push(k.to_vec()),
+            )
             .map_err(operation)?;
             if json {
                 print_json(&json!({
@@ -361,7 +366,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let key = parse_key(&key).map_err(|e| fail(2, e))?;
             let tx = db.read_tx().map_err(operation)?;
             let mut value = None;
-            vbolt::raw_entries(&tx, &table, Some(&key), &key, 1, |k, v| {
+            vbolt::raw_entries(&tx, &table, Some(&key), &key, Some(1), |k, v| {
                 if k == key {
                     value = Some(v.to_vec());
                 }
@@ -385,7 +390,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             if json {
                 let _ = writeln!(out, "[");
             }
-            vbolt::raw_entries(&tx, &table, None, b"", 0, |k, v| {
+            vbolt::raw_entries(&tx, &table, None, b"", None, |k, v| {
                 if json {
                     let sep = if first { "" } else { "," };
                     let entry = json!({ "key": show::json(k), "value": show::json(v) });

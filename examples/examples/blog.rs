@@ -43,19 +43,19 @@ fn main() -> Result<(), Box<dyn Error>> {
     tx.commit()?;
 
     // Article 4 moves from Rust to Databases and News.
-    let mut tx = db.write_tx()?;
-    let mut a = Article::default();
-    vbolt::read(&tx, &blog::ARTICLES, 4u64, &mut a);
-    a.category_ids = vec![dbs.id, news.id];
-    blog::save_article(&mut tx, a);
-    tx.commit()?;
+    db.update(|tx| {
+        let mut a = vbolt::get(tx, &blog::ARTICLES, 4u64)?.ok_or("no article 4")?;
+        a.category_ids = vec![dbs.id, news.id];
+        blog::save_article(tx, a);
+        Ok::<_, Box<dyn Error>>(())
+    })?;
 
     let tx = db.read_tx()?;
     for cat in [&rust, &dbs, &news] {
         let mut cursor = None;
         let mut page_no = 1;
         loop {
-            let page = blog::latest_in_category(&tx, cat.id, 4, cursor);
+            let page = blog::latest_in_category(&tx, cat.id, 4, cursor)?;
             println!("{} — page {page_no} of {} articles:", cat.name, page.total);
             for s in &page.summaries {
                 println!(
@@ -74,7 +74,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     println!(
         "article 4 is now in: {}",
-        blog::categories_of(&tx, 4).join(", ")
+        blog::categories_of(&tx, 4)?.join(", ")
     );
     Ok(())
 }

@@ -9,8 +9,12 @@ use std::error::Error;
 use vbolt::{Db, ReadTx};
 use vbolt_examples::chat::{self, Clock, User};
 
-fn show_threads(tx: &ReadTx, user: &User, names: &dyn Fn(&uuid::Uuid) -> String) {
-    let (threads, _) = chat::list_threads(tx, user.id, 10, None);
+fn show_threads(
+    tx: &ReadTx,
+    user: &User,
+    names: &dyn Fn(&uuid::Uuid) -> String,
+) -> Result<(), vbolt::Error> {
+    let (threads, _) = chat::list_threads(tx, user.id, 10, None)?;
     println!(
         "  @{} sees {} thread(s), most recent first:",
         user.handle,
@@ -28,9 +32,10 @@ fn show_threads(tx: &ReadTx, user: &User, names: &dyn Fn(&uuid::Uuid) -> String)
         println!(
             "    {marker}  with {} ({} messages)",
             who.join(", "),
-            chat::message_count(tx, t.thread.id)
+            chat::message_count(tx, t.thread.id)?
         );
     }
+    Ok(())
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -92,7 +97,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("\nThread lists:");
     let tx = db.read_tx()?;
     for u in &users {
-        show_threads(&tx, u, &names);
+        show_threads(&tx, u, &names)?;
     }
     drop(tx);
 
@@ -101,7 +106,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut cursor = None;
     let mut page_no = 1;
     loop {
-        let (page, next) = chat::read_messages(&tx, team.id, 3, cursor);
+        let (page, next) = chat::read_messages(&tx, team.id, 3, cursor)?;
         println!(
             "  page {page_no} (cursor for the next: {}):",
             next.as_ref().map_or("none".into(), |c| c.to_string())
@@ -122,7 +127,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     tx.commit()?;
     println!("\nAfter @cy reads the team thread:");
     let tx = db.read_tx()?;
-    show_threads(&tx, &cy, &names);
+    show_threads(&tx, &cy, &names)?;
     println!(
         "\ndatabase file: {} ({} bytes)",
         path.display(),

@@ -8,7 +8,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use vbolt::{Bucket, Cursor, Direction, Index, Info, Readable, Window, WriteTx};
+use vbolt::{Bucket, Cursor, Error, Index, Info, Readable, Window, WriteTx};
 
 /// A category of articles.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -107,11 +107,11 @@ pub static SUMMARIES: Bucket<u64, ArticleSummary> =
     Bucket::new("article_summaries", vpack::fuint, pack_summary);
 /// Term: category. Target: article. Priority: publication time, as an
 /// order-preserving timestamp, so a reverse window lists the latest first.
-pub static CATEGORY_ARTICLES: Index<u64, u32, SystemTime> = Index::new_ext(
+pub static CATEGORY_ARTICLES: Index<u32, u64, SystemTime> = Index::with_priority(
     "category_articles",
     vpack::fuint,
-    vpack::unix_time_ord,
     vpack::fuint,
+    vpack::unix_time_ord,
 );
 /// Every declaration.
 pub static INFO: Info = Info::new(&[&CATEGORIES, &ARTICLES, &SUMMARIES, &CATEGORY_ARTICLES]);
@@ -184,30 +184,26 @@ pub fn latest_in_category(
     category: u32,
     limit: usize,
     cursor: Option<Cursor>,
-) -> CategoryPage {
-    let window = Window {
-        limit,
-        cursor,
-        direction: Direction::Reverse,
-        offset: 0,
-    };
+) -> Result<CategoryPage, Error> {
+    let window = Window::new().limit(limit).cursor(cursor).reverse();
     let mut ids = Vec::with_capacity(limit);
-    let next = vbolt::read_term_targets(tx, &CATEGORY_ARTICLES, category, &mut ids, &window);
+    let next = vbolt::read_term_targets(tx, &CATEGORY_ARTICLES, category, &mut ids, &window)?;
     let mut summaries = Vec::with_capacity(ids.len());
-    vbolt::read_slice(tx, &SUMMARIES, &ids, &mut summaries);
-    CategoryPage {
+    vbolt::read_slice(tx, &SUMMARIES, &ids, &mut summaries)?;
+    Ok(CategoryPage {
         summaries,
-        total: vbolt::read_term_count(tx, &CATEGORY_ARTICLES, category),
+        total: vbolt::read_term_count(tx, &CATEGORY_ARTICLES, category)?,
         next,
-    }
+    })
 }
 
 /// The names of an article's categories. The article is the source of
 /// truth for them; the index only answers the other direction.
-pub fn categories_of(tx: &impl Readable, article: u64) -> Vec<String> {
-    let mut a = Article::default();
-    vbolt::read(tx, &ARTICLES, article, &mut a);
+pub fn categories_of(tx: &impl Readable, article: u64) -> Result<Vec<String>, Error> {
+    let Some(a) = vbolt::get(tx, &ARTICLES, article)? else {
+        return Ok(Vec::new());
+    };
     let mut cats = Vec::new();
-    vbolt::read_slice(tx, &CATEGORIES, &a.category_ids, &mut cats);
-    cats.into_iter().map(|c| c.name).collect()
+    vbolt::read_slice(tx, &CATEGORIES, &a.category_ids, &mut cats)?;
+    Ok(cats.into_iter().map(|c| c.name).collect())
 }

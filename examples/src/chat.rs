@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use uuid::Uuid;
 use vbolt::{
-    Bucket, Cursor, Db, Direction, Error, Index, Info, Readable, Window, WriteTx, read, read_slice,
+    Bucket, Cursor, Db, Error, Index, Info, Readable, Window, WriteTx, get, read_slice,
     read_term_targets, set_target_terms_uniform, write,
 };
 
@@ -189,13 +189,13 @@ pub static LAST_READ: Bucket<(Uuid, Uuid), LastRead> =
 /// posting a message re-sets them with the new time, moving the thread to
 /// the top of every participant's list in one call.
 pub static USER_THREADS: Index<Uuid, Uuid, i64> =
-    Index::new_ext("user_threads", vpack::uuid, vpack::fint_ord, vpack::uuid);
+    Index::with_priority("user_threads", vpack::uuid, vpack::uuid, vpack::fint_ord);
 
 /// Term: a thread. Target: a message in it. Priority: the posting time, so
 /// a reverse window pages through history newest first; the count is the
 /// thread's message count, for free.
 pub static THREAD_MESSAGES: Index<Uuid, Uuid, i64> =
-    Index::new_ext("thread_messages", vpack::uuid, vpack::fint_ord, vpack::uuid);
+    Index::with_priority("thread_messages", vpack::uuid, vpack::uuid, vpack::fint_ord);
 
 /// Every declaration, for `ensure_buckets` and inspection tools.
 pub static INFO: Info = Info::new(&[
@@ -210,8 +210,8 @@ pub static INFO: Info = Info::new(&[
 
 // ---- use cases ----------------------------------------------------------------------
 
-/// Why a use case refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a use case refused, or the database failed.
+#[derive(Debug)]
 pub enum ChatError {
     /// The handle belongs to someone else.
     HandleTaken(String),
@@ -221,31 +221,38 @@ pub enum ChatError {
     UnknownThread,
     /// The user is not a participant of the thread.
     NotAParticipant,
+    /// The database failed (I/O, a value that does not unpack...).
+    Db(vbolt::Error),
+}
+
+impl From<vbolt::Error> for ChatError {
+    fn from(e: vbolt::Error) -> ChatError {
+        ChatError::Db(e)
+    }
 }
 
 /// Creates a user with a unique handle. Handles are case-sensitive here.
 pub fn create_user(tx: &mut WriteTx, handle: &str, display_name: &str) -> Result<User, ChatError> {
-    let handle = handle.to_string();
-    if vbolt::has_key(tx, &HANDLES, &handle) {
-        return Err(ChatError::HandleTaken(handle));
+    if vbolt::has_key(tx, &HANDLES, handle)? {
+        return Err(ChatError::HandleTaken(handle.into()));
     }
     let mut user = User {
         id: Uuid::new_v4(),
-        handle,
+        handle: handle.into(),
         display_name: display_name.into(),
         picture: String::new(),
     };
     write(tx, &USERS, user.id, &mut user);
-    write(tx, &HANDLES, &user.handle, &mut user.id.clone());
+    write(tx, &HANDLES, user.handle.as_str(), &mut user.id.clone());
     Ok(user)
 }
 
 /// Finds a user by handle.
-pub fn user_by_handle(tx: &impl Readable, handle: &str) -> Option<User> {
-    let mut id = Uuid::nil();
-    let mut user = User::default();
-    (read(tx, &HANDLES, handle.to_string(), &mut id) && read(tx, &USERS, id, &mut user))
-        .then_some(user)
+pub fn user_by_handle(tx: &impl Readable, handle: &str) -> Result<Option<User>, Error> {
+    match get(tx, &HANDLES, handle)? {
+        Some(id) => get(tx, &USERS, id),
+        None => Ok(None),
+    }
 }
 
 /// Starts a thread between `participants` (the creator among them).
@@ -255,7 +262,7 @@ pub fn start_thread(
     now: SystemTime,
 ) -> Result<Thread, ChatError> {
     for p in participants {
-        if !vbolt::has_key(tx, &USERS, p) {
+        if !vbolt::has_key(tx, &USERS, p)? {
             return Err(ChatError::UnknownUser);
         }
     }
@@ -291,10 +298,7 @@ pub fn post_message(
     content: &str,
     now: SystemTime,
 ) -> Result<Message, ChatError> {
-    let mut thread = Thread::default();
-    if !read(tx, &THREADS, thread_id, &mut thread) {
-        return Err(ChatError::UnknownThread);
-    }
+    let mut thread = get(tx, &THREADS, thread_id)?.ok_or(ChatError::UnknownThread)?;
     if !thread.participants.contains(&sender) {
         return Err(ChatError::NotAParticipant);
     }
@@ -340,10 +344,7 @@ pub fn mark_read(
     thread_id: Uuid,
     now: SystemTime,
 ) -> Result<(), ChatError> {
-    let mut thread = Thread::default();
-    if !read(tx, &THREADS, thread_id, &mut thread) {
-        return Err(ChatError::UnknownThread);
-    }
+    let thread = get(tx, &THREADS, thread_id)?.ok_or(ChatError::UnknownThread)?;
     if !thread.participants.contains(&user) {
         return Err(ChatError::NotAParticipant);
     }
@@ -366,28 +367,19 @@ pub fn list_threads(
     user: Uuid,
     limit: usize,
     cursor: Option<Cursor>,
-) -> (Vec<ThreadListing>, Option<Cursor>) {
-    let window = Window {
-        limit,
-        cursor,
-        direction: Direction::Reverse,
-        offset: 0,
-    };
+) -> Result<(Vec<ThreadListing>, Option<Cursor>), Error> {
+    let window = Window::new().limit(limit).cursor(cursor).reverse();
     let mut ids = Vec::new();
-    let next = read_term_targets(tx, &USER_THREADS, user, &mut ids, &window);
+    let next = read_term_targets(tx, &USER_THREADS, user, &mut ids, &window)?;
     let mut threads = Vec::new();
-    read_slice(tx, &THREADS, &ids, &mut threads);
-    let listings = threads
-        .into_iter()
-        .map(|thread| {
-            let mut marker = LastRead::default();
-            read(tx, &LAST_READ, (user, thread.id), &mut marker);
-            let unread =
-                !thread.latest_message.is_nil() && marker.last_read != thread.latest_message;
-            ThreadListing { thread, unread }
-        })
-        .collect();
-    (listings, next)
+    read_slice(tx, &THREADS, &ids, &mut threads)?;
+    let mut listings = Vec::with_capacity(threads.len());
+    for thread in threads {
+        let last_read = get(tx, &LAST_READ, (user, thread.id))?.map(|m| m.last_read);
+        let unread = !thread.latest_message.is_nil() && last_read != Some(thread.latest_message);
+        listings.push(ThreadListing { thread, unread });
+    }
+    Ok((listings, next))
 }
 
 /// A page of the thread's messages, newest first, and the cursor of the
@@ -397,22 +389,17 @@ pub fn read_messages(
     thread_id: Uuid,
     limit: usize,
     cursor: Option<Cursor>,
-) -> (Vec<Message>, Option<Cursor>) {
-    let window = Window {
-        limit,
-        cursor,
-        direction: Direction::Reverse,
-        offset: 0,
-    };
+) -> Result<(Vec<Message>, Option<Cursor>), Error> {
+    let window = Window::new().limit(limit).cursor(cursor).reverse();
     let mut ids = Vec::new();
-    let next = read_term_targets(tx, &THREAD_MESSAGES, thread_id, &mut ids, &window);
+    let next = read_term_targets(tx, &THREAD_MESSAGES, thread_id, &mut ids, &window)?;
     let mut messages = Vec::new();
-    read_slice(tx, &MESSAGES, &ids, &mut messages);
-    (messages, next)
+    read_slice(tx, &MESSAGES, &ids, &mut messages)?;
+    Ok((messages, next))
 }
 
 /// The number of messages in the thread.
-pub fn message_count(tx: &impl Readable, thread_id: Uuid) -> usize {
+pub fn message_count(tx: &impl Readable, thread_id: Uuid) -> Result<usize, Error> {
     vbolt::read_term_count(tx, &THREAD_MESSAGES, thread_id)
 }
 

@@ -307,7 +307,7 @@ pub fn write<K, V>(tx: &mut WriteTx, bucket: &Bucket<K, V>, key: impl AsKey<K>, 
 }
 
 /// Removes `key` and its value (nothing happens if it is absent; the zero
-/// key fails the transaction, as in [`write`]).
+/// key fails the transaction, as in [`write()`]).
 pub fn delete<K, V>(tx: &mut WriteTx, bucket: &Bucket<K, V>, key: impl AsKey<K>) {
     let table = &bucket.table;
     with_encoded(tx, bucket, key, None, |tx, k, _| {

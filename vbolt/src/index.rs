@@ -756,7 +756,8 @@ pub fn iterate_term<T, K: Default, P: Default>(
 ) -> Result<Option<Cursor>, Error> {
     walk_term(tx, index, term, window, |prio, target, key| {
         let t = vpack::from_bytes(target, index.target).map_err(|e| index.bad("target", key, e))?;
-        let p = vpack::from_bytes(prio, index.priority).map_err(|e| index.bad("priority", key, e))?;
+        let p =
+            vpack::from_bytes(prio, index.priority).map_err(|e| index.bad("priority", key, e))?;
         Ok(visit(t, p))
     })
 }

@@ -145,6 +145,8 @@ mod tests {
     }
 
     #[test]
+    // The borrows are the point: `&K` is one of the forms under test.
+    #[allow(clippy::needless_borrows_for_generic_args)]
     fn every_form_packs_the_same_bytes_and_zero_is_no_key() {
         let owned = packed("ann".to_string(), vpack::string_z);
         assert_eq!(owned, Some(b"ann\0".to_vec()));
@@ -155,7 +157,10 @@ mod tests {
         assert_eq!(packed(&b"\x01\x02"[..], vpack::bytes), Some(vec![4, 1, 2]));
         assert_eq!(packed(&b""[..], vpack::bytes), None);
         assert_eq!(packed(0u64, vpack::fuint), None);
-        assert_eq!(packed(&7u64, vpack::fuint), Some(7u64.to_be_bytes().to_vec()));
+        assert_eq!(
+            packed(&7u64, vpack::fuint),
+            Some(7u64.to_be_bytes().to_vec())
+        );
     }
 
     #[test]

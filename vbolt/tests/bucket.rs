@@ -83,7 +83,8 @@ fn missing_bucket_reads_as_empty_in_both_transaction_kinds() {
     iterate_all(&tx, &NEVER_WRITTEN, |_, _| {
         n += 1;
         true
-    }).unwrap();
+    })
+    .unwrap();
     assert_eq!(
         scan_list(&tx, &NEVER_WRITTEN, None, Some(10), &mut Vec::new()).unwrap(),
         None
@@ -100,10 +101,13 @@ fn read_slice_map_and_append_helpers() {
     let db = filled(5);
     let tx = db.read_tx().unwrap();
     let mut list = vec![0];
-    assert_eq!(read_slice(&tx, &NUMS, &[4, 9, 2], &mut list).unwrap(), 2);
+    assert_eq!(read_slice(&tx, &NUMS, [4, 9, 2], &mut list).unwrap(), 2);
     assert_eq!(list, [0, 40, 20]);
     let mut map = HashMap::new();
-    assert_eq!(read_slice_to_map(&tx, &NUMS, &[1, 3, 77], &mut map).unwrap(), 2);
+    assert_eq!(
+        read_slice_to_map(&tx, &NUMS, &[1, 3, 77], &mut map).unwrap(),
+        2
+    );
     assert_eq!(map, HashMap::from([(1, 10), (3, 30)]));
     let mut ordered = BTreeMap::new();
     assert!(read_to_map(&tx, &NUMS, &5, &mut ordered).unwrap());
@@ -123,13 +127,15 @@ fn iteration_in_both_directions() {
     iterate_all(&tx, &NUMS, |k, v| {
         fwd.push((k, v));
         true
-    }).unwrap();
+    })
+    .unwrap();
     assert_eq!(fwd, (1..=5).map(|i| (i, i * 10)).collect::<Vec<_>>());
     let mut rev = Vec::new();
     iterate_all_reverse(&tx, &NUMS, |k, _| {
         rev.push(k);
         k > 3
-    }).unwrap();
+    })
+    .unwrap();
     assert_eq!(rev, [5, 4, 3]);
 }
 
@@ -147,7 +153,8 @@ fn resumable_scans_never_skip_or_repeat() {
                 seen.push(k);
                 in_call += 1;
                 in_call < stop_every
-            }).unwrap();
+            })
+            .unwrap();
         }
         assert_eq!(
             seen,
@@ -160,7 +167,8 @@ fn resumable_scans_never_skip_or_repeat() {
     let next = iterate_bucket_from(&tx, &NUMS, &6, Direction::Reverse, |k, _| {
         seen.push(k);
         k > 4
-    }).unwrap();
+    })
+    .unwrap();
     assert_eq!((seen, next), (vec![6, 5, 4], Some(3)));
     // From a key that does not exist: starts at the next one.
     let mut tx2 = db.write_tx().unwrap();
@@ -169,7 +177,8 @@ fn resumable_scans_never_skip_or_repeat() {
     let next = iterate_bucket_from(&tx2, &NUMS, &3, Direction::Forward, |k, _| {
         seen.push(k);
         false
-    }).unwrap();
+    })
+    .unwrap();
     assert_eq!((seen, next), (vec![4], Some(5)));
 }
 
@@ -192,7 +201,10 @@ fn scan_list_pages_through_everything() {
     assert_eq!(all, (1..=7).map(|i| i * 10).collect::<Vec<_>>());
     // An exact multiple: the last full page reports nothing after it.
     let mut page = Vec::new();
-    assert_eq!(scan_list(&tx, &NUMS, Some(&5), Some(3), &mut page).unwrap(), None);
+    assert_eq!(
+        scan_list(&tx, &NUMS, Some(&5), Some(3), &mut page).unwrap(),
+        None
+    );
     assert_eq!(page, [50, 60, 70]);
 }
 
@@ -207,7 +219,8 @@ fn signed_keys_with_order_preserving_encoding_sort_numerically() {
     iterate_all(&tx, &SIGNED, |k, _| {
         keys.push(k);
         true
-    }).unwrap();
+    })
+    .unwrap();
     assert_eq!(keys, [i32::MIN, -100, -3, 5, 77, i32::MAX]);
 }
 
@@ -307,15 +320,28 @@ fn undecodable_values_are_errors_never_absent() {
         other => panic!("expected Decode, got {other:?}"),
     }
     let text = err.to_string();
-    assert!(text.contains("mixed") && text.contains("0x00000007"), "{text}");
-    assert_eq!(get(&tx, &TYPED, 8).unwrap(), None, "absent is still Ok(None)");
+    assert!(
+        text.contains("mixed") && text.contains("0x00000007"),
+        "{text}"
+    );
+    assert_eq!(
+        get(&tx, &TYPED, 8).unwrap(),
+        None,
+        "absent is still Ok(None)"
+    );
 
     // Every other read path says so too.
     let mut list = Vec::new();
     assert!(read_slice(&tx, &TYPED, [7], &mut list).is_err());
-    assert!(iterate_all(&tx, &TYPED, |_, _| true).is_err(), "iteration never skips");
+    assert!(
+        iterate_all(&tx, &TYPED, |_, _| true).is_err(),
+        "iteration never skips"
+    );
     assert!(scan_list(&tx, &TYPED, None, None, &mut list).is_err());
-    assert!(has_key(&tx, &TYPED, 7).unwrap(), "the key exists: has_key does not unpack");
+    assert!(
+        has_key(&tx, &TYPED, 7).unwrap(),
+        "the key exists: has_key does not unpack"
+    );
 
     // The fill-in form answers false, leaves the item alone, and records
     // the failure, so the transaction cannot commit on a wrong answer.
@@ -360,7 +386,10 @@ fn zero_keys_fail_the_transaction_and_read_as_absent() {
     let tx = db.read_tx().unwrap();
     assert_eq!(get(&tx, &NUMS, 0).unwrap(), None);
     assert_eq!(get(&tx, &NAMES, "").unwrap(), None);
-    assert!(!has_key(&tx, &NUMS, 1).unwrap(), "nothing of the failed transactions committed");
+    assert!(
+        !has_key(&tx, &NUMS, 1).unwrap(),
+        "nothing of the failed transactions committed"
+    );
 }
 
 #[test]

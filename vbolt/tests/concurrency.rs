@@ -41,7 +41,8 @@ fn check_snapshot(tx: &ReadTx, seed: u64) -> i64 {
         total += balance;
         bands.entry(band(balance)).or_default().push(id);
         true
-    }).unwrap();
+    })
+    .unwrap();
     assert_eq!(
         total,
         START * ACCOUNTS_N as i64,
@@ -64,7 +65,8 @@ fn check_snapshot(tx: &ReadTx, seed: u64) -> i64 {
         );
         listed += count;
         true
-    }).unwrap();
+    })
+    .unwrap();
     assert_eq!(
         listed, ACCOUNTS_N as usize,
         "seed {seed}: accounts missing from the index"
@@ -97,7 +99,8 @@ fn readers_never_see_a_torn_state_and_an_old_snapshot_never_changes() {
     iterate_all(&old, &ACCOUNTS, |id, b| {
         before.push((id, b));
         true
-    }).unwrap();
+    })
+    .unwrap();
 
     // The writer makes 3,000 commits (or stops at the deadline on a very
     // slow machine); the readers check snapshots until it stops.
@@ -161,7 +164,8 @@ fn readers_never_see_a_torn_state_and_an_old_snapshot_never_changes() {
     iterate_all(&old, &ACCOUNTS, |id, b| {
         after.push((id, b));
         true
-    }).unwrap();
+    })
+    .unwrap();
     assert_eq!(before, after, "seed {seed}: a held snapshot changed");
     assert!(after.iter().all(|(_, b)| *b == START));
     check_snapshot(&old, seed);

@@ -63,7 +63,8 @@ fn read_all(db: &Db) -> (u64, u64) {
         "w3".to_string(),
         &mut targets,
         &Window::default(),
-    ).unwrap();
+    )
+    .unwrap();
     wrong += targets.iter().filter(|id| *id % 13 != 3).count() as u64;
     (exact, wrong)
 }

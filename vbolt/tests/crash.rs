@@ -74,7 +74,8 @@ fn committed(db: &Db) -> u64 {
             "records are not contiguous: a commit is partly visible"
         );
         true
-    }).unwrap();
+    })
+    .unwrap();
     n
 }
 
@@ -105,7 +106,8 @@ fn verify(db: &Db, n: u64, seed: u64) {
         iterate_target(&tx, &TERMS, id, |t, _: u16| {
             got.insert(t);
             true
-        }).unwrap();
+        })
+        .unwrap();
         assert_eq!(
             got,
             terms_of(&r),

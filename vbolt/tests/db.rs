@@ -78,7 +78,8 @@ fn foreign_damaged_and_truncated_files_are_errors() {
             iterate_all(&tx, &ACCOUNTS, |k, v| {
                 assert_eq!(k as i64, v, "a damaged file produced a wrong value");
                 true
-            }).unwrap();
+            })
+            .unwrap();
         }
     }
 }
@@ -163,7 +164,8 @@ fn readers_see_consistent_snapshots_while_a_writer_commits() {
         iterate_all(&snapshot, &ACCOUNTS, |k, x| {
             v.push((k, x));
             true
-        }).unwrap();
+        })
+        .unwrap();
         v
     };
 
@@ -208,7 +210,8 @@ fn readers_see_consistent_snapshots_while_a_writer_commits() {
                         sum += v;
                         count += 1;
                         true
-                    }).unwrap();
+                    })
+                    .unwrap();
                     assert_eq!((sum, count), (TOTAL, N), "torn read after {checks} checks");
                     checks += 1;
                 }
@@ -228,7 +231,8 @@ fn readers_see_consistent_snapshots_while_a_writer_commits() {
     iterate_all(&snapshot, &ACCOUNTS, |k, x| {
         after.push((k, x));
         true
-    }).unwrap();
+    })
+    .unwrap();
     assert_eq!(after, frozen, "a snapshot changed under a reader");
 }
 

@@ -22,7 +22,8 @@ fn count(db: &Db) -> u64 {
         assert_eq!(id, n);
         assert_eq!(v, blob(id), "blob {id} is damaged");
         true
-    }).unwrap();
+    })
+    .unwrap();
     n
 }
 

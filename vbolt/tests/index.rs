@@ -54,7 +54,8 @@ fn set_replace_move_and_delete_terms() {
     iterate_target(&tx, &IDX, 1, |t, p| {
         terms.push((t, p));
         true
-    }).unwrap();
+    })
+    .unwrap();
     assert_eq!(terms, [(10, 0), (30, 9)]);
 
     delete_target_terms(&mut tx, &IDX, 1);
@@ -64,7 +65,8 @@ fn set_replace_move_and_delete_terms() {
     iterate_all_terms(&tx, &IDX, |t, n| {
         all.push((t, n));
         true
-    }).unwrap();
+    })
+    .unwrap();
     assert_eq!(all, [(10, 1)], "counts that reach zero are removed");
     tx.commit().unwrap();
 }
@@ -78,7 +80,8 @@ fn duplicate_terms_keep_the_last_priority() {
     iterate_target(&tx, &IDX, 1, |t, p| {
         terms.push((t, p));
         true
-    }).unwrap();
+    })
+    .unwrap();
     assert_eq!(terms, [(7, -4), (8, 1)]);
     assert_eq!(read_term_count(&tx, &IDX, 7).unwrap(), 1);
 }
@@ -95,7 +98,8 @@ fn helper_setters() {
     iterate_term(&tx, &IDX, 4, &Window::default(), |t, p| {
         seen.push((t, p));
         true
-    }).unwrap();
+    })
+    .unwrap();
     assert_eq!(seen, [(1, -7), (3, 0), (4, 100)]);
     assert_eq!(targets(&tx, 3, &fwd(0)).0, [1, 2]);
     assert_eq!(first_target(&tx, &IDX, 4).unwrap(), Some(1));
@@ -121,7 +125,8 @@ fn string_terms_are_isolated_from_their_prefixes() {
                 term.to_string(),
                 &mut v,
                 &Window::new().direction(dir),
-            ).unwrap();
+            )
+            .unwrap();
             assert_eq!(v, expect, "term {term} {dir:?}");
         }
     }
@@ -154,16 +159,8 @@ fn reverse_walks_work_at_0xff_boundaries() {
     assert_eq!(targets(&tx, 0xFFFF, &fwd(0)).0, [5, 4, 0xFFFF]);
     // Page through the all-0xFF term in reverse with cursors.
     let (p1, c1) = targets(&tx, 0xFFFF, &rev(1));
-    let (p2, c2) = targets(
-        &tx,
-        0xFFFF,
-        &rev(1).cursor(c1),
-    );
-    let (p3, c3) = targets(
-        &tx,
-        0xFFFF,
-        &rev(1).cursor(c2),
-    );
+    let (p2, c2) = targets(&tx, 0xFFFF, &rev(1).cursor(c1));
+    let (p3, c3) = targets(&tx, 0xFFFF, &rev(1).cursor(c2));
     assert_eq!((p1, p2, p3, c3), (vec![0xFFFF], vec![4], vec![5], None));
 }
 
@@ -183,7 +180,10 @@ fn an_index_never_written_reads_empty() {
     let db = Db::in_memory().unwrap();
     let tx = db.read_tx().unwrap();
     let mut v = Vec::new();
-    assert_eq!(read_term_targets(&tx, &NEVER, 1, &mut v, &rev(10)).unwrap(), None);
+    assert_eq!(
+        read_term_targets(&tx, &NEVER, 1, &mut v, &rev(10)).unwrap(),
+        None
+    );
     assert!(v.is_empty());
     assert_eq!(read_term_count(&tx, &NEVER, 1).unwrap(), 0);
     assert_eq!(first_target(&tx, &NEVER, 1).unwrap(), None);
@@ -199,58 +199,26 @@ fn windows_offset_limit_and_cursor_precedence() {
     for t in 1..=10u16 {
         set_target_single_term_ext(&mut tx, &IDX, t, 1, t as i32);
     }
+    assert_eq!(targets(&tx, 1, &Window::new().offset(3).limit(2)).0, [4, 5]);
     assert_eq!(
-        targets(
-            &tx,
-            1,
-            &Window::new().offset(3).limit(2)
-        )
-        .0,
-        [4, 5]
-    );
-    assert_eq!(
-        targets(
-            &tx,
-            1,
-            &Window::new().offset(3).limit(2).reverse()
-        )
-        .0,
+        targets(&tx, 1, &Window::new().offset(3).limit(2).reverse()).0,
         [7, 6]
     );
-    assert_eq!(
-        targets(
-            &tx,
-            1,
-            &Window::new().offset(20)
-        ),
-        (vec![], None)
-    );
+    assert_eq!(targets(&tx, 1, &Window::new().offset(20)), (vec![], None));
     // The cursor returned is None exactly when nothing follows.
     assert!(targets(&tx, 1, &fwd(9)).1.is_some());
     assert!(targets(&tx, 1, &fwd(10)).1.is_none());
     assert!(
-        targets(
-            &tx,
-            1,
-            &Window::new().offset(8).limit(2)
-        )
-        .1
-        .is_none()
+        targets(&tx, 1, &Window::new().offset(8).limit(2))
+            .1
+            .is_none()
     );
     // With a cursor, the offset is ignored.
     let (_, c) = targets(&tx, 1, &fwd(2));
-    let (page, _) = targets(
-        &tx,
-        1,
-        &Window::new().cursor(c.clone()).offset(5).limit(2),
-    );
+    let (page, _) = targets(&tx, 1, &Window::new().cursor(c.clone()).offset(5).limit(2));
     assert_eq!(page, [3, 4]);
     // A forward cursor used in reverse walks back from the same position.
-    let (page, _) = targets(
-        &tx,
-        1,
-        &rev(0).cursor(c),
-    );
+    let (page, _) = targets(&tx, 1, &rev(0).cursor(c));
     assert_eq!(page, [1]);
 }
 
@@ -265,17 +233,13 @@ fn iterate_term_stops_and_resumes() {
     let c = iterate_term(&tx, &IDX, 1, &Window::default(), |t, _| {
         seen.push(t);
         t < 2
-    }).unwrap();
-    let c = iterate_term(
-        &tx,
-        &IDX,
-        1,
-        &Window::new().cursor(c),
-        |t, _| {
-            seen.push(t);
-            true
-        },
-    ).unwrap();
+    })
+    .unwrap();
+    let c = iterate_term(&tx, &IDX, 1, &Window::new().cursor(c), |t, _| {
+        seen.push(t);
+        true
+    })
+    .unwrap();
     assert_eq!((seen, c), (vec![1, 2, 3, 4, 5, 6], None));
 }
 
@@ -317,7 +281,10 @@ fn cursors_that_do_not_belong_are_refused_with_a_distinct_error() {
             assert!(refused(r), "cut {cut}");
         } else {
             let page = r.unwrap();
-            assert!(page.iter().all(|t| (1..=5).contains(t)), "cut {cut}: {page:?}");
+            assert!(
+                page.iter().all(|t| (1..=5).contains(t)),
+                "cut {cut}: {page:?}"
+            );
         }
     }
     for i in 0..bytes.len() {
@@ -343,15 +310,7 @@ fn cursors_that_do_not_belong_are_refused_with_a_distinct_error() {
     let (_, c2) = targets(&tx, 1, &fwd(2));
     let text = c2.unwrap().to_string();
     let parsed: Cursor = text.parse().unwrap();
-    assert_eq!(
-        targets(
-            &tx,
-            1,
-            &fwd(10).after(parsed)
-        )
-        .0,
-        [3, 4, 5]
-    );
+    assert_eq!(targets(&tx, 1, &fwd(10).after(parsed)).0, [3, 4, 5]);
 }
 
 #[test]
@@ -478,7 +437,8 @@ fn check(
         iterate_term(tx, &IDX, term, &Window::default(), |t, p| {
             with_prio.push((t, p));
             true
-        }).unwrap();
+        })
+        .unwrap();
         prop_assert_eq!(&with_prio, &exp);
         prop_assert_eq!(
             first_target(tx, &IDX, term).unwrap(),
@@ -518,7 +478,8 @@ fn check(
         iterate_target(tx, &IDX, target, |t, p| {
             got.push((t, p));
             true
-        }).unwrap();
+        })
+        .unwrap();
         let want: Vec<(u16, i32)> = model
             .get(&target)
             .map(|m| m.iter().map(|(a, b)| (*a, *b)).collect())
@@ -529,7 +490,8 @@ fn check(
     iterate_all_terms(tx, &IDX, |t, n| {
         all_terms.insert(t, n);
         true
-    }).unwrap();
+    })
+    .unwrap();
     prop_assert_eq!(all_terms, live_terms);
     Ok(())
 }

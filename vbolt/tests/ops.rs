@@ -148,8 +148,10 @@ fn a_process_that_commits_itself_is_recorded_in_that_commit() {
     );
     assert!(process_applied(&db, "self-commit").unwrap().is_some());
     assert!(
-        !apply_db_process(&db, "self-commit", |_| -> Result<(), Error> { panic!("ran twice") })
-            .unwrap()
+        !apply_db_process(&db, "self-commit", |_| -> Result<(), Error> {
+            panic!("ran twice")
+        })
+        .unwrap()
     );
 
     // A process whose own commit fails is reported, not recorded.
@@ -214,7 +216,8 @@ fn a_batched_process_that_crashes_midway_runs_again_and_completes() {
         iterate_all(&tx, &POSTS, |id, p| {
             n += usize::from(p.author == format!("v2-{id}"));
             true
-        }).unwrap();
+        })
+        .unwrap();
         n
     };
     // Two batches of ten were committed before the crash; the third was not.
@@ -346,7 +349,8 @@ fn a_backup_is_one_snapshot_while_writers_go_on() {
         iterate_all(&tx, &ACCOUNTS, |_, v| {
             total += v;
             true
-        }).unwrap();
+        })
+        .unwrap();
         assert_eq!(total, 200_000, "backup {n} is not one snapshot");
     }
 }
@@ -614,7 +618,10 @@ fn check_finds_each_kind_of_index_damage_and_rebuild_repairs_it() {
     let expected = (1..=100u64)
         .filter(|i| post(*i).tags.contains(&"rust".into()))
         .count();
-    assert_eq!(read_term_count(&tx, &BY_TAG, "rust".to_string()).unwrap(), expected);
+    assert_eq!(
+        read_term_count(&tx, &BY_TAG, "rust".to_string()).unwrap(),
+        expected
+    );
 }
 
 #[test]
@@ -682,9 +689,14 @@ fn inspection_lists_tables_pages_raw_entries_and_shows_typed_values() {
     let mut keys = Vec::new();
     let mut from = None;
     loop {
-        let next = raw_entries(&tx, "bucket:posts", from.as_deref(), b"", Some(10), |k, _| {
-            keys.push(k.to_vec())
-        })
+        let next = raw_entries(
+            &tx,
+            "bucket:posts",
+            from.as_deref(),
+            b"",
+            Some(10),
+            |k, _| keys.push(k.to_vec()),
+        )
         .unwrap();
         match next {
             Some(n) => from = Some(n),
@@ -698,7 +710,10 @@ fn inspection_lists_tables_pages_raw_entries_and_shows_typed_values() {
         rust += 1
     })
     .unwrap();
-    assert_eq!(rust, read_term_count(&tx, &BY_TAG, "rust".to_string()).unwrap());
+    assert_eq!(
+        rust,
+        read_term_count(&tx, &BY_TAG, "rust".to_string()).unwrap()
+    );
     assert!(matches!(
         raw_entries(&tx, "bucket:none", None, b"", Some(1), |_, _| {}),
         Err(Error::NoSuchTable(_))

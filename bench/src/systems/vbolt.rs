@@ -2,14 +2,14 @@
 
 use std::path::Path;
 
-use vbolt::{Bucket, Db, Direction, Index, Window};
+use vbolt::{Bucket, Db, Index, Window};
 
 use super::{Reader, System, article_sum};
 use crate::workload::{Article, pack_article};
 
 static ARTICLES: Bucket<i64, Article> = Bucket::new("articles", vpack::fint, pack_article);
 static CAT_ART: Index<i64, i64, i64> =
-    Index::new_ext("cat_art", vpack::fint, vpack::fint_ord, vpack::fint);
+    Index::with_priority("cat_art", vpack::fint, vpack::fint, vpack::fint_ord);
 
 pub struct Vbolt {
     db: Db,
@@ -56,19 +56,15 @@ impl System for Vbolt {
     }
     fn page_queries(&self, categories: &[i64]) -> u64 {
         let tx = self.db.read_tx().unwrap();
-        let window = Window {
-            limit: 30,
-            direction: Direction::Reverse,
-            ..Window::default()
-        };
+        let window = Window::new().limit(30).reverse();
         let mut ids = Vec::with_capacity(30);
         let mut page = Vec::with_capacity(30);
         let mut sum = 0u64;
         for cat in categories {
             ids.clear();
             page.clear();
-            vbolt::read_term_targets(&tx, &CAT_ART, cat, &mut ids, &window);
-            vbolt::read_slice(&tx, &ARTICLES, &ids, &mut page);
+            vbolt::read_term_targets(&tx, &CAT_ART, cat, &mut ids, &window).unwrap();
+            vbolt::read_slice(&tx, &ARTICLES, &ids, &mut page).unwrap();
             sum = page.iter().map(article_sum).fold(sum, u64::wrapping_add);
         }
         sum
@@ -77,7 +73,7 @@ impl System for Vbolt {
         let tx = self.db.read_tx().unwrap();
         categories
             .iter()
-            .map(|c| vbolt::read_term_count(&tx, &CAT_ART, c) as u64)
+            .map(|c| vbolt::read_term_count(&tx, &CAT_ART, c).unwrap() as u64)
             .sum()
     }
     fn reader(&self) -> Box<dyn Reader + '_> {

@@ -109,7 +109,8 @@ fn verify(db: &Db, model: &Model, input: &mut Input) {
     iterate_all(&tx, &ITEMS, |k, v| {
         items.insert(k, v);
         true
-    }).unwrap();
+    })
+    .unwrap();
     assert_eq!(items, model.items, "bucket contents");
     for tag in 0..8u8 {
         let expected = model.term(tag);
@@ -122,10 +123,10 @@ fn verify(db: &Db, model: &Model, input: &mut Input) {
         let limit = (input.byte() % 5) as usize + 1;
         let reverse = input.byte() % 2 == 1;
         let mut window = Window::new().limit(limit).direction(if reverse {
-                Direction::Reverse
-            } else {
-                Direction::Forward
-            });
+            Direction::Reverse
+        } else {
+            Direction::Forward
+        });
         let mut seen = Vec::new();
         for _ in 0..=expected.len() {
             let mut page = Vec::new();
@@ -147,7 +148,8 @@ fn verify(db: &Db, model: &Model, input: &mut Input) {
         iterate_target(&tx, &TAGS, id, |t, p| {
             got.insert(t, p);
             true
-        }).unwrap();
+        })
+        .unwrap();
         assert_eq!(&got, terms, "terms of {id}");
     }
     let report = check(db, |_| {}).unwrap();
@@ -178,7 +180,11 @@ pub fn hostile_cursor(db: &Db, data: &[u8]) {
     for cursor in cursors {
         for tag in 0..3u8 {
             for direction in [Direction::Forward, Direction::Reverse] {
-                let window = Window::new().limit(5).offset(0).after(cursor.clone()).direction(direction);
+                let window = Window::new()
+                    .limit(5)
+                    .offset(0)
+                    .after(cursor.clone())
+                    .direction(direction);
                 let mut page = Vec::new();
                 // A cursor that does not belong is refused; one that passes
                 // the check stays inside its term.
