@@ -437,8 +437,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     "engine_problem": engine_problem,
                     "problem_count": problems,
                     "problems": r.problems.iter().map(|p| json!({"table": p.table, "what": p.what})).collect::<Vec<_>>(),
+                    "declarations_recorded": r.declarations_recorded,
+                    "undeclared": r.undeclared,
                 }));
             } else {
+                for name in &r.undeclared {
+                    println!(
+                        "{name}: declared nowhere (not in the program's declarations as last \
+                         recorded by ensure_buckets)"
+                    );
+                }
                 if let Some(what) = &engine_problem {
                     println!("engine: {what}");
                 }

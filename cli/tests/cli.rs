@@ -500,3 +500,31 @@ fn a_terminal_sees_a_progress_bar_and_a_pipe_does_not() {
     );
     assert!(screen.contains("backed up"), "{screen:?}");
 }
+
+#[test]
+fn check_names_a_table_the_program_does_not_declare() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = chat_db(dir.path(), 2, 3);
+    let v: serde_json::Value = serde_json::from_str(&ok(&["check", s(&path), "--json"])).unwrap();
+    assert_eq!(v["declarations_recorded"], true);
+    assert_eq!(v["undeclared"], serde_json::json!([]));
+    // A bucket written by code that never declared it in chat::INFO.
+    static FORGOTTEN: vbolt::Bucket<u64, String> =
+        vbolt::Bucket::new("forgotten", vpack::fuint, vpack::string);
+    {
+        let db = vbolt::Db::open(&path).unwrap();
+        db.update(|tx| {
+            vbolt::write(tx, &FORGOTTEN, 1, &mut "x".to_string());
+            Ok::<_, vbolt::Error>(())
+        })
+        .unwrap();
+    }
+    let out = ok(&["check", s(&path)]);
+    assert!(
+        out.contains("bucket:forgotten: declared nowhere"),
+        "{out}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&ok(&["check", s(&path), "--json"])).unwrap();
+    assert_eq!(v["undeclared"], serde_json::json!(["bucket:forgotten"]));
+    assert_eq!(v["ok"], true, "an undeclared table is reported, not a failure");
+}

@@ -1,9 +1,11 @@
 //! [`Info`]: the list of a program's declared buckets and indexes, for
 //! creating them up front and for introspection.
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use crate::bucket::Bucket;
 use crate::db::Db;
-use crate::engine::TableId;
+use crate::engine::{TableId, TableKind};
 use crate::error::Error;
 use crate::index::Index;
 use crate::tx::WriteTx;
@@ -99,10 +101,25 @@ impl Info {
     }
 }
 
-/// Creates every declared bucket and index that does not exist yet, in `tx`.
+/// The tables the program declared when it last ran [`init_buckets`]:
+/// engine-level name -> Unix time in milliseconds of that call. Lets tools
+/// that know no declarations ([`check`](crate::check), the CLI) tell a
+/// table the program still declares from one it forgot.
+pub(crate) static DECLARED: TableId = TableId::new(TableKind::Meta, "declared");
+
+/// Creates every declared bucket and index that does not exist yet, in
+/// `tx`, and records the list of declarations in the file, replacing the
+/// list recorded before: [`check`](crate::check) then reports any table
+/// in the file that `info` does not declare.
 pub fn init_buckets(tx: &mut WriteTx, info: &Info) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+        .to_be_bytes();
+    tx.clear_table(&DECLARED);
     for table in info.items().iter().flat_map(|item| item.tables()) {
         tx.create_table(table);
+        tx.put(&DECLARED, table.full_name().as_bytes(), &now);
     }
 }
 

@@ -329,6 +329,11 @@ impl Access for ReadTx {
 /// `.await` on a multi-threaded runtime (the future would not be `Send`);
 /// run the whole transaction in `spawn_blocking` with
 /// [`Db::update`](crate::Db::update).
+///
+/// ```compile_fail
+/// fn must_be_send<T: Send>() {}
+/// must_be_send::<vbolt::WriteTx>(); // error: `*const ()` cannot be sent between threads
+/// ```
 pub struct WriteTx {
     // Dropped before `turn`: the engine transaction ends before the next
     // writer is let in.

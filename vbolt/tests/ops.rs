@@ -757,3 +757,26 @@ fn tables_report_the_shape_of_each_tree() {
         (1, 1, 0)
     );
 }
+
+#[test]
+fn check_lists_tables_that_no_declaration_names() {
+    static KEPT: Bucket<u64, u64> = Bucket::new("kept", vpack::fuint, vpack::uint);
+    static DROPPED: Bucket<u64, u64> = Bucket::new("dropped", vpack::fuint, vpack::uint);
+    static OLD_INFO: Info = Info::new(&[&KEPT, &DROPPED]);
+    static NEW_INFO: Info = Info::new(&[&KEPT]);
+    let db = Db::in_memory().unwrap();
+    assert!(!check(&db, |_| {}).unwrap().declarations_recorded);
+    ensure_buckets(&db, &OLD_INFO).unwrap();
+    db.update(|tx| {
+        write(tx, &DROPPED, 1, &mut 1);
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    let report = check(&db, |_| {}).unwrap();
+    assert!(report.declarations_recorded && report.undeclared.is_empty());
+    // The program stops declaring `dropped`: its data is now visible as such.
+    ensure_buckets(&db, &NEW_INFO).unwrap();
+    let report = check(&db, |_| {}).unwrap();
+    assert_eq!(report.undeclared, ["bucket:dropped"]);
+    assert!(report.is_ok());
+}

@@ -15,6 +15,8 @@ use super::{Progress, Reporter};
 use crate::db::Db;
 use crate::engine::{RawTable, ReadTxn};
 use crate::error::Error;
+use crate::ops::inspect::Role;
+use crate::schema::DECLARED;
 
 /// Problems kept in a report (the rest are only counted).
 const MAX_KEPT: usize = 100;
@@ -41,6 +43,14 @@ pub struct CheckReport {
     pub problems: Vec<Problem>,
     /// How many problems were found in all.
     pub problem_count: u64,
+    /// Bucket and index tables in the file that the program's declarations
+    /// do not list, as last recorded by
+    /// [`ensure_buckets`](crate::ensure_buckets): a forgotten declaration,
+    /// or data left by an older version. Not counted as problems. Empty when
+    /// no declarations were ever recorded (see `declarations_recorded`).
+    pub undeclared: Vec<String>,
+    /// True when the file holds a list of declarations to compare with.
+    pub declarations_recorded: bool,
 }
 
 impl CheckReport {
@@ -120,8 +130,26 @@ pub fn check(db: &Db, progress: impl FnMut(Progress)) -> Result<CheckReport, Err
         report.entries += n;
     }
     reporter.finish();
+    find_undeclared(snap, &names, &mut report)?;
     tx.finish()?;
     Ok(report)
+}
+
+/// Lists the data tables that the recorded declarations do not name.
+fn find_undeclared(snap: &ReadTxn, names: &[String], report: &mut CheckReport) -> Result<(), Error> {
+    let Some(declared) = snap.open_named(DECLARED.full_name())? else {
+        return Ok(());
+    };
+    report.declarations_recorded = true;
+    for name in names {
+        if matches!(Role::of(name).0, Role::Meta | Role::Other) {
+            continue;
+        }
+        if declared.get(name.as_bytes(), |_| ())?.is_none() {
+            report.undeclared.push(name.clone());
+        }
+    }
+    Ok(())
 }
 
 /// Checks one index through its term table; returns the term entries read.
