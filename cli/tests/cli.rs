@@ -520,11 +520,11 @@ fn check_names_a_table_the_program_does_not_declare() {
         .unwrap();
     }
     let out = ok(&["check", s(&path)]);
-    assert!(
-        out.contains("bucket:forgotten: declared nowhere"),
-        "{out}"
-    );
+    assert!(out.contains("bucket:forgotten: declared nowhere"), "{out}");
     let v: serde_json::Value = serde_json::from_str(&ok(&["check", s(&path), "--json"])).unwrap();
     assert_eq!(v["undeclared"], serde_json::json!(["bucket:forgotten"]));
-    assert_eq!(v["ok"], true, "an undeclared table is reported, not a failure");
+    assert_eq!(
+        v["ok"], true,
+        "an undeclared table is reported, not a failure"
+    );
 }

@@ -94,6 +94,7 @@ use std::ops::Bound;
 use crate::engine::{TableId, TableKind, fnv1a};
 use crate::error::Error;
 use crate::key::AsKey;
+use crate::range::prefix_upper;
 use crate::tx::{Readable, WriteTx, get, scan, scratch, try_get, try_scan};
 use crate::window::{Cursor, Direction, Window};
 use vpack::PackFn;
@@ -155,20 +156,20 @@ impl<T, K, P> Index<T, K, P> {
         self.tables[TERMS].name()
     }
 
-    fn terms(&self) -> &TableId {
+    pub(crate) fn terms(&self) -> &TableId {
         &self.tables[TERMS]
     }
 
-    fn targets(&self) -> &TableId {
+    pub(crate) fn targets(&self) -> &TableId {
         &self.tables[TARGETS]
     }
 
-    fn counts(&self) -> &TableId {
+    pub(crate) fn counts(&self) -> &TableId {
         &self.tables[COUNTS]
     }
 
     /// [`Error::Decode`] for one part of an entry stored under `key`.
-    fn bad(&self, part: &'static str, key: &[u8], source: vpack::Error) -> Error {
+    pub(crate) fn bad(&self, part: &'static str, key: &[u8], source: vpack::Error) -> Error {
         Error::Decode {
             table: self.name(),
             part,
@@ -178,7 +179,7 @@ impl<T, K, P> Index<T, K, P> {
     }
 
     /// A count that is not eight bytes.
-    fn bad_count(&self, term: &[u8]) -> Error {
+    pub(crate) fn bad_count(&self, term: &[u8]) -> Error {
         Error::Corrupted(format!(
             "index {}: the count of term {} is not an 8-byte number",
             self.name(),
@@ -187,7 +188,7 @@ impl<T, K, P> Index<T, K, P> {
     }
 
     /// A term entry whose recorded lengths do not fit its key.
-    fn bad_entry(&self, key: &[u8]) -> Error {
+    pub(crate) fn bad_entry(&self, key: &[u8]) -> Error {
         Error::Corrupted(format!(
             "index {}: the term entry under key {} records lengths that do not fit it",
             self.name(),
@@ -229,22 +230,6 @@ impl Scratch {
             term: (t0, p0),
             prio: (p0, self.arena.len()),
         }
-    }
-}
-
-/// The upper bound of a scan over every key that starts with `prefix`:
-/// the first key after them all, written into `end`, or unbounded when
-/// there is none (the prefix is all `0xFF`: the case the Go original gets
-/// wrong).
-fn prefix_upper<'b>(prefix: &[u8], end: &'b mut Vec<u8>) -> Bound<&'b [u8]> {
-    end.clear();
-    match prefix.iter().rposition(|&b| b != 0xFF) {
-        Some(keep) => {
-            end.extend_from_slice(&prefix[..=keep]);
-            end[keep] += 1;
-            Bound::Excluded(&end[..])
-        }
-        None => Bound::Unbounded,
     }
 }
 
@@ -296,7 +281,7 @@ fn long_entry_lengths(value: &[u8]) -> Option<(usize, usize)> {
     ))
 }
 
-fn count_of(bytes: &[u8]) -> Option<u64> {
+pub(crate) fn count_of(bytes: &[u8]) -> Option<u64> {
     bytes.try_into().ok().map(u64::from_be_bytes)
 }
 
@@ -598,7 +583,7 @@ impl<T> AsKey<T> for NoTerm {
 
 /// A 64-bit FNV-1a tag binding a cursor to one index and one term: the
 /// table's name hash continued over the term's bytes.
-fn cursor_tag(table: &TableId, term: &[u8]) -> [u8; 8] {
+pub(crate) fn cursor_tag(table: &TableId, term: &[u8]) -> [u8; 8] {
     fnv1a(table.name_hash(), term).to_be_bytes()
 }
 
@@ -606,6 +591,26 @@ fn cursor_tag(table: &TableId, term: &[u8]) -> [u8; 8] {
 const CURSOR_VERSION: u8 = 1;
 /// Bytes before a cursor's position: the version and the tag.
 const CURSOR_HEAD: usize = 9;
+
+/// The position within its term that a window's cursor marks (the suffix
+/// of the last entry consumed); `None` without a cursor or at the start.
+/// A cursor not made for this index and term (its `tag`) is refused.
+pub(crate) fn cursor_position<'c, T, K, P>(
+    index: &Index<T, K, P>,
+    tag: &[u8; 8],
+    cursor: Option<&'c Cursor>,
+) -> Result<Option<&'c [u8]>, Error> {
+    let Some(cursor) = cursor else {
+        return Ok(None);
+    };
+    let c = cursor.as_bytes();
+    if c.len() < CURSOR_HEAD || c[0] != CURSOR_VERSION || c[1..CURSOR_HEAD] != tag[..] {
+        return Err(Error::InvalidCursor {
+            index: index.name(),
+        });
+    }
+    Ok(Some(&c[CURSOR_HEAD..]).filter(|p| !p.is_empty()))
+}
 
 /// Walks a term's entries through `window`, handing `visit` each entry's
 /// priority, target and whole key (`visit` answers whether to go on);
@@ -631,16 +636,10 @@ fn walk_term<T, K, P>(
     let reverse = window.get_direction() == Direction::Reverse;
     let mut start = scratch(tx);
     let mut resume = false;
-    if let Some(cursor) = window.get_cursor() {
-        let c = cursor.as_bytes();
-        if c.len() < CURSOR_HEAD || c[0] != CURSOR_VERSION || c[1..CURSOR_HEAD] != tag {
-            return Err(Error::InvalidCursor {
-                index: index.name(),
-            });
-        }
+    if let Some(position) = cursor_position(index, &tag, window.get_cursor())? {
         start.extend_from_slice(&prefix);
-        start.extend_from_slice(&c[CURSOR_HEAD..]);
-        resume = c.len() > CURSOR_HEAD;
+        start.extend_from_slice(position);
+        resume = true;
     }
     let (lower, upper) = match (reverse, resume) {
         (false, true) => (Bound::Excluded(&start[..]), end_bound),

@@ -128,9 +128,12 @@
 //! - `engine`: the only module that touches the storage engine (redb),
 //!   behind a small ordered-bytes interface.
 //! - [`Db`], [`ReadTx`], [`WriteTx`]: opening and transactions.
-//! - [`Bucket`] and its functions; bucket iteration ([`iterate_all`],
-//!   [`scan_list`], [`tx_write_batches`], ...).
-//! - [`Index`] and its functions; [`Window`] and [`Cursor`] for pages.
+//! - [`Bucket`] and its functions; bucket iteration: iterators
+//!   ([`entries`], [`entries_in`], [`entries_with_prefix`]) and callbacks
+//!   ([`iterate_all`], [`scan_list`], [`tx_write_batches`], ...).
+//! - [`Index`] and its functions; [`Window`] and [`Cursor`] for pages;
+//!   iterators over a term's targets, a target's terms and all terms
+//!   ([`term_targets`], [`target_terms`], [`terms`]).
 //! - [`Info`]: the list of declarations, for setup and introspection.
 //! - Operations: run-once processes, [`backup`] and [`restore`], [`check`],
 //!   [`rebuild_index`], [`compact`], inspection ([`tables`],
@@ -149,8 +152,10 @@ mod engine;
 mod error;
 mod gate;
 mod index;
+mod iter;
 mod key;
 mod ops;
+mod range;
 mod scan;
 mod schema;
 mod tx;
@@ -167,6 +172,10 @@ pub use index::{
     Index, delete_target_terms, first_target, iterate_all_terms, iterate_target, iterate_term,
     read_term_count, read_term_targets, set_target_single_term, set_target_single_term_ext,
     set_target_terms, set_target_terms_plain, set_target_terms_uniform,
+};
+pub use iter::{
+    Entries, TargetTerms, TermTargets, Terms, entries, entries_in, entries_with_prefix,
+    target_terms, term_targets, terms,
 };
 pub use key::AsKey;
 pub use ops::{

@@ -64,14 +64,22 @@ fn borrowed_keys_allocate_nothing_per_call() {
     // The baseline: an integer key, nothing to allocate on vbolt's side.
     let by_id = allocations(|| assert_eq!(get(&tx, &BY_ID, 7).unwrap(), Some(3)));
     let by_str = allocations(|| {
-        assert_eq!(get(&tx, &BY_NAME, "someone-with-a-long-handle").unwrap(), Some(1))
+        assert_eq!(
+            get(&tx, &BY_NAME, "someone-with-a-long-handle").unwrap(),
+            Some(1)
+        )
     });
-    let by_bytes = allocations(|| assert_eq!(get(&tx, &BY_BYTES, &b"some-bytes"[..]).unwrap(), Some(2)));
+    let by_bytes =
+        allocations(|| assert_eq!(get(&tx, &BY_BYTES, &b"some-bytes"[..]).unwrap(), Some(2)));
     let by_string_ref = allocations(|| assert_eq!(get(&tx, &BY_NAME, &owned).unwrap(), Some(1)));
     println!(
         "allocations per {CALLS} gets: u64 key {by_id}, &str {by_str}, &[u8] {by_bytes}, &String {by_string_ref}"
     );
     assert_eq!(by_str, by_id, "a &str key allocates");
     assert_eq!(by_bytes, by_id, "a &[u8] key allocates");
-    assert_eq!(by_string_ref, by_id + CALLS, "a &String key is cloned once per call");
+    assert_eq!(
+        by_string_ref,
+        by_id + CALLS,
+        "a &String key is cloned once per call"
+    );
 }

@@ -136,7 +136,11 @@ pub fn check(db: &Db, progress: impl FnMut(Progress)) -> Result<CheckReport, Err
 }
 
 /// Lists the data tables that the recorded declarations do not name.
-fn find_undeclared(snap: &ReadTxn, names: &[String], report: &mut CheckReport) -> Result<(), Error> {
+fn find_undeclared(
+    snap: &ReadTxn,
+    names: &[String],
+    report: &mut CheckReport,
+) -> Result<(), Error> {
     let Some(declared) = snap.open_named(DECLARED.full_name())? else {
         return Ok(());
     };

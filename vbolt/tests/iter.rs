@@ -1,0 +1,204 @@
+//! The iterators against a model: every range, both ends interleaved,
+//! across chunk boundaries, in read and write transactions; and against the
+//! callback forms they stand beside.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+use vbolt::*;
+
+static NUMS: Bucket<u32, u32> = Bucket::new("nums", vpack::fuint, vpack::uint);
+static IDX: Index<u16, u32, i32> =
+    Index::with_priority("idx", vpack::fuint, vpack::fuint, vpack::fint_ord);
+
+fn filled(keys: &[u32]) -> Db {
+    let db = Db::in_memory().unwrap();
+    db.update(|tx| {
+        for &k in keys {
+            write(tx, &NUMS, k, &mut k.wrapping_mul(3));
+        }
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    db
+}
+
+/// Takes from the front (`true`) or the back per `steps`, then drains the
+/// front; returns the keys in the order met.
+fn walk(
+    mut it: impl DoubleEndedIterator<Item = Result<(u32, u32), Error>>,
+    steps: &[bool],
+) -> (Vec<u32>, Vec<u32>) {
+    let (mut front, mut back) = (Vec::new(), Vec::new());
+    for &from_front in steps {
+        let next = if from_front {
+            it.next()
+        } else {
+            it.next_back()
+        };
+        match next {
+            Some(Ok((k, v))) => {
+                assert_eq!(v, k.wrapping_mul(3));
+                if from_front {
+                    front.push(k)
+                } else {
+                    back.push(k)
+                }
+            }
+            Some(Err(e)) => panic!("{e}"),
+            None => break,
+        }
+    }
+    for e in it {
+        front.push(e.unwrap().0);
+    }
+    (front, back)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn entries_and_ranges_match_the_model(
+        keys in prop::collection::btree_set(1u32..2000, 0..700),
+        lo in 0u32..2100,
+        len in 0u32..2100,
+        steps in prop::collection::vec(any::<bool>(), 0..800),
+    ) {
+        let keys: Vec<u32> = keys.into_iter().collect();
+        let db = filled(&keys);
+        let model: BTreeMap<u32, u32> = keys.iter().map(|&k| (k, k * 3)).collect();
+        let tx = db.read_tx().unwrap();
+        let hi = lo.saturating_add(len);
+        let want: Vec<u32> = model.range(lo..hi).map(|(k, _)| *k).collect();
+
+        // Front and back interleaved meet exactly once, with nothing lost.
+        let (front, mut back) = walk(entries_in(&tx, &NUMS, lo..hi), &steps);
+        back.reverse();
+        let mut met = front.clone();
+        met.extend(back);
+        met.sort();
+        prop_assert_eq!(&met, &want);
+        prop_assert!(front.windows(2).all(|w| w[0] < w[1]));
+
+        let all: Vec<u32> = entries(&tx, &NUMS).map(|e| e.unwrap().0).collect();
+        prop_assert_eq!(&all, &keys);
+        let rev: Vec<u32> = entries(&tx, &NUMS).rev().map(|e| e.unwrap().0).collect();
+        prop_assert_eq!(rev, keys.iter().rev().copied().collect::<Vec<_>>());
+        let incl: Vec<u32> = entries_in(&tx, &NUMS, lo..=hi).map(|e| e.unwrap().0).collect();
+        prop_assert_eq!(incl, model.range(lo..=hi).map(|(k, _)| *k).collect::<Vec<_>>());
+        // The callback form agrees.
+        let mut cb = Vec::new();
+        iterate_all(&tx, &NUMS, |k, _| { cb.push(k); true }).unwrap();
+        prop_assert_eq!(&cb, &keys);
+    }
+
+    #[test]
+    fn term_iterators_match_their_callback_forms(
+        pairs in prop::collection::vec((1u32..400, 0u16..4, -3i32..3), 0..600),
+        limit in 0usize..50,
+        offset in 0usize..30,
+        reverse in any::<bool>(),
+    ) {
+        let db = Db::in_memory().unwrap();
+        db.update(|tx| {
+            let mut by_target: BTreeMap<u32, BTreeMap<u16, i32>> = BTreeMap::new();
+            for (target, term, prio) in &pairs {
+                by_target.entry(*target).or_default().insert(*term, *prio);
+            }
+            for (target, terms) in &by_target {
+                set_target_terms(tx, &IDX, target, terms);
+            }
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+        let tx = db.read_tx().unwrap();
+        let mut window = Window::new().limit(limit).offset(offset);
+        if reverse {
+            window = window.reverse();
+        }
+        for term in 0..4u16 {
+            let mut cb = Vec::new();
+            iterate_term(&tx, &IDX, term, &window, |k, p| { cb.push((k, p)); true }).unwrap();
+            let it: Vec<(u32, i32)> = term_targets(&tx, &IDX, term, &window).collect::<Result<_, _>>().unwrap();
+            prop_assert_eq!(it, cb);
+        }
+        let mut cb = Vec::new();
+        iterate_all_terms(&tx, &IDX, |t, n| { cb.push((t, n)); true }).unwrap();
+        let it: Vec<(u16, usize)> = terms(&tx, &IDX).collect::<Result<_, _>>().unwrap();
+        prop_assert_eq!(&it, &cb);
+        let back: Vec<(u16, usize)> = terms(&tx, &IDX).rev().collect::<Result<_, _>>().unwrap();
+        prop_assert_eq!(back, cb.iter().rev().copied().collect::<Vec<_>>());
+        for target in [1u32, 50, 399] {
+            let mut cb = Vec::new();
+            iterate_target(&tx, &IDX, target, |t, p| { cb.push((t, p)); true }).unwrap();
+            let it: Vec<(u16, i32)> = target_terms(&tx, &IDX, target).collect::<Result<_, _>>().unwrap();
+            prop_assert_eq!(it, cb);
+        }
+    }
+}
+
+#[test]
+fn a_cursor_continues_where_a_page_ended() {
+    let db = Db::in_memory().unwrap();
+    let mut tx = db.write_tx().unwrap();
+    for t in 1..=700u32 {
+        set_target_single_term_ext(&mut tx, &IDX, t, 1, (t % 7) as i32);
+    }
+    let mut page = Vec::new();
+    let next = read_term_targets(&tx, &IDX, 1, &mut page, &Window::new().limit(300)).unwrap();
+    let rest: Vec<u32> = term_targets(&tx, &IDX, 1, &Window::new().after(next.unwrap()))
+        .map(|e| e.unwrap().0)
+        .collect();
+    page.extend(rest);
+    let mut all = Vec::new();
+    read_term_targets(&tx, &IDX, 1, &mut all, &Window::new()).unwrap();
+    assert_eq!(page, all);
+    assert_eq!(all.len(), 700);
+    // A foreign cursor is an error item, then the end.
+    let mut foreign = term_targets(&tx, &IDX, 2, &Window::new().after(Cursor::from_bytes(b"x")));
+    assert!(matches!(
+        foreign.next(),
+        Some(Err(Error::InvalidCursor { .. }))
+    ));
+    assert!(foreign.next().is_none());
+}
+
+#[test]
+fn an_undecodable_entry_is_yielded_as_an_error_and_ends_the_walk() {
+    static RAW: Bucket<u32, Vec<u8>> = Bucket::new("nums", vpack::fuint, vpack::bytes);
+    let db = filled(&(1..=40).collect::<Vec<_>>());
+    db.update(|tx| {
+        write(tx, &RAW, 20, &mut vec![0xFF; 3]); // not a varint
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    let tx = db.read_tx().unwrap();
+    let met: Vec<Result<(u32, u32), Error>> = entries(&tx, &NUMS).collect();
+    assert_eq!(
+        met.len(),
+        20,
+        "19 good entries, then the error, then nothing"
+    );
+    assert!(
+        matches!(&met[19], Err(Error::Decode { part: "value", key, .. }) if key == &20u32.to_be_bytes())
+    );
+    assert!(entries(&tx, &NUMS).collect::<Result<Vec<_>, _>>().is_err());
+}
+
+#[test]
+fn iterators_work_in_a_write_transaction_and_see_its_writes() {
+    let db = filled(&[10, 20, 30]);
+    let mut tx = db.write_tx().unwrap();
+    let first: Vec<u32> = entries(&tx, &NUMS).take(1).map(|e| e.unwrap().0).collect();
+    assert_eq!(first, [10]);
+    // An iterator borrows the transaction: a write comes after it is done,
+    // and the next one sees it.
+    write(&mut tx, &NUMS, 25, &mut 75);
+    let all: Vec<u32> = entries(&tx, &NUMS).map(|e| e.unwrap().0).collect();
+    assert_eq!(all, [10, 20, 25, 30]);
+    let prefixed: Vec<u32> = entries_with_prefix(&tx, &NUMS, 25u32, vpack::fuint)
+        .map(|e| e.unwrap().0)
+        .collect();
+    assert_eq!(prefixed, [25]);
+}
