@@ -49,8 +49,16 @@ pub struct Buffer<'a> {
     /// subtracted. After a failure: the position at the failure.
     base: usize,
     writing: bool,
+    /// How many collections (vectors, maps, options) the value being packed
+    /// is nested in; bounded by [`MAX_DEPTH`].
+    depth: u32,
     error: Option<Error>,
 }
+
+/// The deepest nesting of collections a buffer packs or unpacks: a
+/// recursive type (a tree of `Vec<Node>`) read from hostile bytes cannot
+/// exhaust the stack, it fails with [`ErrorKind::TooDeep`].
+pub const MAX_DEPTH: u32 = 128;
 
 impl<'a> Buffer<'a> {
     /// A writer that appends to `out` (existing contents are kept).
@@ -61,6 +69,7 @@ impl<'a> Buffer<'a> {
             base: out.len(),
             out: Some(out),
             writing: true,
+            depth: 0,
             error: None,
         }
     }
@@ -73,6 +82,7 @@ impl<'a> Buffer<'a> {
             out: None,
             base: data.len(),
             writing: false,
+            depth: 0,
             error: None,
         }
     }
@@ -215,6 +225,24 @@ impl<'a> Buffer<'a> {
         self.rest = self.rest.get(n..).unwrap_or_default();
     }
 
+    /// Enters one more level of nesting; false (and the buffer failed) past
+    /// [`MAX_DEPTH`].
+    #[inline]
+    pub(crate) fn enter(&mut self) -> bool {
+        if self.depth >= MAX_DEPTH {
+            self.fail_kind(ErrorKind::TooDeep(MAX_DEPTH));
+            return false;
+        }
+        self.depth += 1;
+        true
+    }
+
+    /// Leaves a level entered with [`enter`](Buffer::enter).
+    #[inline]
+    pub(crate) fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
     /// Checks a length prefix against the bytes left, assuming every element
     /// takes at least one byte; this bounds allocation by the input size.
     #[inline]
@@ -268,13 +296,26 @@ pub fn append_bytes<T>(
     result
 }
 
-/// Empties `v` and makes room for `len` items. When the current allocation
-/// is too small (always, for a fresh value) it is replaced by one of exactly
-/// `len`: the direct allocation path, cheaper than growing an empty vector.
+/// How many of `len` claimed items of type `T` may be reserved up front
+/// when `remaining` input bytes are left: no more than those bytes' worth
+/// of memory. A length prefix is checked against the bytes left (every item
+/// takes at least one byte), but an item can be far larger in memory than
+/// on the wire; beyond this bound the collection grows as items actually
+/// decode.
 #[inline]
-pub(crate) fn reset_for<T>(v: &mut Vec<T>, len: usize) {
-    if v.capacity() < len {
-        *v = Vec::with_capacity(len);
+pub(crate) fn reservable<T>(len: usize, remaining: usize) -> usize {
+    len.min(remaining / size_of::<T>().max(1))
+}
+
+/// Empties `v` and makes room for `len` items of which the input can hold
+/// `remaining` bytes' worth (see [`reservable`]). When the current allocation
+/// is too small (always, for a fresh value) it is replaced by a new one: the
+/// direct allocation path, cheaper than growing an empty vector.
+#[inline]
+pub(crate) fn reset_for<T>(v: &mut Vec<T>, len: usize, remaining: usize) {
+    let want = reservable::<T>(len, remaining);
+    if v.capacity() < want {
+        *v = Vec::with_capacity(want);
     } else {
         v.clear();
     }

@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 
-use crate::buffer::{Buffer, reset_for};
+use crate::buffer::{Buffer, reservable, reset_for};
 use crate::error::ErrorKind;
 use crate::fixed::{array, bool};
 use crate::varint::length;
@@ -36,21 +36,25 @@ pub fn vec<T: Default>(
     let Some(len) = length(v.len(), buf) else {
         return;
     };
+    if !buf.enter() {
+        return;
+    }
     if buf.is_writing() {
         for x in v.iter_mut() {
             item(x, buf);
         }
-        return;
-    }
-    reset_for(v, len);
-    for _ in 0..len {
-        let mut x = T::default();
-        item(&mut x, buf);
-        if !buf.is_ok() {
-            return;
+    } else {
+        reset_for(v, len, buf.remaining());
+        for _ in 0..len {
+            let mut x = T::default();
+            item(&mut x, buf);
+            if !buf.is_ok() {
+                break;
+            }
+            v.push(x);
         }
-        v.push(x);
     }
+    buf.leave();
 }
 
 /// Writes one map entry; keys are cloned because pack functions take `&mut`.
@@ -107,16 +111,20 @@ pub fn btree_map<K: Ord + Clone + Default, V: Default>(
     let Some(len) = length(m.len(), buf) else {
         return;
     };
+    if !buf.enter() {
+        return;
+    }
     if buf.is_writing() {
         for (k, v) in m.iter_mut() {
             write_entry(k, v, buf, &mut key, &mut value);
         }
-        return;
+    } else {
+        m.clear();
+        read_entries(len, buf, &mut key, &mut value, |k, v| {
+            m.insert(k, v).is_none()
+        });
     }
-    m.clear();
-    read_entries(len, buf, &mut key, &mut value, |k, v| {
-        m.insert(k, v).is_none()
-    });
+    buf.leave();
 }
 
 /// Packs a `HashMap` like [`btree_map`]: entries are written in key order, so
@@ -140,19 +148,25 @@ pub fn hash_map<K: Ord + Hash + Clone + Default, V: Default>(
     let Some(len) = length(m.len(), buf) else {
         return;
     };
+    if !buf.enter() {
+        return;
+    }
     if buf.is_writing() {
         let mut entries: Vec<(&K, &mut V)> = m.iter_mut().collect();
         entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
         for (k, v) in entries {
             write_entry(k, v, buf, &mut key, &mut value);
         }
-        return;
+    } else {
+        m.clear();
+        // Half the bytes: a hash table keeps room for growth on top of
+        // what it is asked for.
+        m.reserve(reservable::<(K, V)>(len, buf.remaining() / 2));
+        read_entries(len, buf, &mut key, &mut value, |k, v| {
+            m.insert(k, v).is_none()
+        });
     }
-    m.clear();
-    m.reserve(len);
-    read_entries(len, buf, &mut key, &mut value, |k, v| {
-        m.insert(k, v).is_none()
-    });
+    buf.leave();
 }
 
 /// Packs an `Option<T>` as a bool (present or not) followed by the value
@@ -170,7 +184,7 @@ pub fn option<T: Default>(
 ) {
     let mut present = v.is_some();
     bool(&mut present, buf);
-    if !buf.is_ok() {
+    if !buf.is_ok() || !buf.enter() {
         return;
     }
     if buf.is_writing() {
@@ -186,6 +200,7 @@ pub fn option<T: Default>(
     } else {
         *v = None;
     }
+    buf.leave();
 }
 
 /// Packs a [`uuid::Uuid`] as its 16 raw bytes (Go: `PackUUID`).

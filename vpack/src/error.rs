@@ -62,6 +62,8 @@ pub enum ErrorKind {
     },
     /// A map contained the same key twice.
     DuplicateKey,
+    /// Collections nested deeper than the limit (the limit is given).
+    TooDeep(u32),
     /// Bytes were left over after the value was read.
     TrailingBytes(usize),
     /// A pack function rejected the value, with its reason.
@@ -106,6 +108,9 @@ impl fmt::Display for ErrorKind {
                 "data has version {stored}, newer than the supported version {current}"
             ),
             ErrorKind::DuplicateKey => f.write_str("duplicate map key"),
+            ErrorKind::TooDeep(limit) => {
+                write!(f, "collections nested more than {limit} deep")
+            }
             ErrorKind::TrailingBytes(n) => write!(f, "{n} trailing bytes after the value"),
             ErrorKind::Invalid(why) => write!(f, "invalid value: {why}"),
         }

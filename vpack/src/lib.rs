@@ -38,8 +38,12 @@
 //! [`from_bytes_into`] returns `false`.
 //!
 //! Decoding is safe on any input: it never panics, always terminates, and
-//! never allocates more than the input size justifies (a length prefix is
-//! checked against the bytes left before anything is reserved).
+//! never allocates more than the input size justifies: a length prefix is
+//! checked against the bytes left, and no more memory is reserved up front
+//! than those bytes (a collection grows as its elements actually decode).
+//! Collections nest at most [`MAX_DEPTH`] deep, so a recursive type read
+//! from hostile bytes fails with [`ErrorKind::TooDeep`] instead of
+//! exhausting the stack.
 //!
 //! ## Versions
 //!
@@ -105,7 +109,7 @@ mod time;
 mod varint;
 mod version;
 
-pub use buffer::{Buffer, PackFn, append_bytes, from_bytes, from_bytes_into, to_bytes};
+pub use buffer::{Buffer, MAX_DEPTH, PackFn, append_bytes, from_bytes, from_bytes_into, to_bytes};
 pub use collections::{btree_map, hash_map, option, uuid, vec};
 pub use error::{Error, ErrorKind};
 pub use fixed::{FixedInt, FixedSigned, array, bool, byte, f32, f64, fint, fint_ord, fuint};

@@ -122,7 +122,7 @@ pub fn bytes(v: &mut Vec<u8>, buf: &mut Buffer) {
         if let Some(out) = buf.out() {
             out.extend_from_slice(v);
         } else if let Some(bytes) = buf.take(len) {
-            reset_for(v, len);
+            reset_for(v, len, len);
             v.extend_from_slice(bytes);
         }
     }

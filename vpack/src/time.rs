@@ -23,9 +23,10 @@ fn to_units(t: SystemTime, unit_nanos: u128) -> Option<i64> {
     match t.duration_since(UNIX_EPOCH) {
         Ok(d) => i64::try_from(d.as_nanos() / unit_nanos).ok(),
         Err(e) => {
-            let before = e.duration().as_nanos();
-            let units = before.div_ceil(unit_nanos);
-            i64::try_from(units).ok().map(|u| -u)
+            // Negated in i128: -2^63 fits an i64 though 2^63 does not, so
+            // every time that reads back also writes back.
+            let units = i128::try_from(e.duration().as_nanos().div_ceil(unit_nanos)).ok()?;
+            i64::try_from(-units).ok()
         }
     }
 }

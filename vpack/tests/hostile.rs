@@ -272,3 +272,33 @@ fn after_a_failure_every_primitive_is_a_no_op() {
     assert_eq!(out, [0xAA, 1], "nothing written after the failure");
     assert_eq!(written, full, "a writer never changes the value");
 }
+
+#[test]
+fn every_time_that_reads_also_writes_back() {
+    // The earliest time each encoding holds: i64::MIN units before 1970.
+    // 0.2 read it but could not write it again.
+    type Pack = fn(&mut std::time::SystemTime, &mut vpack::Buffer);
+    for (name, pack) in [
+        ("unix_time", vpack::unix_time as Pack),
+        ("unix_time_ord", vpack::unix_time_ord),
+        ("unix_time_key", vpack::unix_time_key),
+        ("unix_time_milli", vpack::unix_time_milli),
+        ("unix_time_milli_ord", vpack::unix_time_milli_ord),
+    ] {
+        let mut units = i64::MIN;
+        let bytes = if name.ends_with("_ord") {
+            vpack::to_bytes(&mut units, vpack::fint_ord).unwrap()
+        } else if name.ends_with("_key") {
+            vpack::to_bytes(&mut units, vpack::fint).unwrap()
+        } else {
+            vpack::to_bytes(&mut units, vpack::int).unwrap()
+        };
+        let mut t = std::time::UNIX_EPOCH;
+        let mut reader = vpack::Buffer::reader(&bytes);
+        pack(&mut t, &mut reader);
+        if reader.finish().is_err() {
+            continue; // not representable as a SystemTime on this platform
+        }
+        assert_eq!(vpack::to_bytes(&mut t, pack).unwrap(), bytes, "{name}");
+    }
+}
