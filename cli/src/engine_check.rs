@@ -26,8 +26,8 @@ pub enum Verdict {
     Damaged(String),
 }
 
-/// Copies `file` into the temporary directory and runs the engine's check
-/// on the copy. `Err` is a failure to check (no room for the copy, an I/O
+/// Copies `file` beside itself (owner-only, deleted afterwards) and runs
+/// the engine's check on the copy. `Err` is a failure to check (no room for the copy, an I/O
 /// error), never a verdict.
 pub fn check_on_copy(file: &Path) -> Result<Verdict, String> {
     let scratch = Scratch::create(file)?;
@@ -51,7 +51,12 @@ struct Scratch {
 
 impl Scratch {
     fn create(file: &Path) -> Result<Scratch, String> {
-        let dir = std::env::temp_dir();
+        // Beside the database, not in a shared temporary directory: the
+        // copy holds the same data and must not be readable by others.
+        let dir = match file.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
         let mut source = File::open(file).map_err(|e| format!("{}: {e}", file.display()))?;
         // A fresh name per attempt: `create_new` never reuses another
         // process's scratch file.
@@ -60,7 +65,11 @@ impl Scratch {
                 "vbolt-check-{}-{attempt}.scratch",
                 std::process::id()
             ));
-            let mut copy = match OpenOptions::new().write(true).create_new(true).open(&path) {
+            let mut options = OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut copy = match options.open(&path) {
                 Ok(f) => f,
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(no_room(&dir, file, e)),
@@ -80,7 +89,7 @@ impl Scratch {
 
 fn no_room(dir: &Path, file: &Path, e: std::io::Error) -> String {
     format!(
-        "engine check: cannot copy {} into {} ({e}); set TMPDIR to a directory with room for a copy",
+        "engine check: cannot copy {} into {} ({e}); the check needs room for a copy beside the file",
         file.display(),
         dir.display()
     )

@@ -484,19 +484,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
                         format!("{} exists; not overwriting it", out.display()),
                     ));
                 }
-                let f = std::fs::File::create(&out)
-                    .map_err(|e| fail(4, format!("{}: {e}", out.display())))?;
-                let r = vbolt::backup(
-                    &db,
-                    std::io::BufWriter::new(&f),
-                    &BackupOptions::all(),
-                    report(&bar),
-                )
-                .and_then(|s| f.sync_all().map(|()| s).map_err(Error::Io));
-                if r.is_err() {
-                    let _ = std::fs::remove_file(&out);
-                }
-                r
+                // Written beside OUT with FILE's permissions, synced, then
+                // linked into place: OUT appears complete or not at all.
+                vbolt::backup_to_path(&db, &out, &BackupOptions::all(), report(&bar))
             }
             .map_err(operation)?;
             bar.finish_and_clear();

@@ -43,6 +43,7 @@ use std::sync::{Mutex, OnceLock};
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition, TableHandle};
 
 use crate::error::Error;
+use crate::files::{Mode, Scratch};
 
 type Bytes = &'static [u8];
 type Def<'a> = TableDefinition<'a, Key, Bytes>;
@@ -303,8 +304,21 @@ enum Database {
 
 /// An open database file (or in-memory database).
 pub struct Store {
-    db: Database,
+    /// `None` only while the store is dropped.
+    db: Option<Database>,
     durability: Durability,
+}
+
+impl Drop for Store {
+    /// Closing a read-write database commits the engine's allocator state,
+    /// which reads pages and can panic on a damaged one, like any other
+    /// engine step: guarded too, so dropping a `Db` never panics (and never
+    /// aborts a thread that is already unwinding).
+    fn drop(&mut self) {
+        if let Some(db) = self.db.take() {
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(db)));
+        }
+    }
 }
 
 fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
@@ -386,6 +400,27 @@ fn shielded_op<T>(f: impl FnOnce(&Handoff) -> Result<T, Fault>) -> Result<T, Err
     guarded_op("read", f)
 }
 
+/// Makes a new, empty database file at `path` that appears whole or not at
+/// all: built under a scratch name beside it, synced, then linked into
+/// place. A crash or a full disk meanwhile leaves `path` absent (and the
+/// next open simply creates it), never a file without the engine's header
+/// that no open could use. If another process created `path` meanwhile,
+/// its file is kept.
+fn create_fresh(path: &Path, builder: &redb::Builder) -> Result<(), Error> {
+    let mut scratch = Scratch::beside(path, "creating", Mode::Default)?;
+    let file = scratch
+        .take_file()
+        .ok_or_else(|| Error::Engine("scratch file already taken".into()))?;
+    drop(guarded("create", || {
+        let backend = redb::backends::FileBackend::new(file)?;
+        Ok(builder.create_with_backend(backend)?)
+    })?);
+    match scratch.publish(path, false) {
+        Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        other => other,
+    }
+}
+
 /// Visits the entries of `t` within the bounds (see [`KvRead::scan`]).
 fn scan_in<T: ReadableTable<Key, Bytes>>(
     t: &T,
@@ -433,6 +468,9 @@ impl Store {
             builder.set_cache_size(size);
         }
         builder.set_check_integrity_on_open(opts.verify_on_open && !opts.read_only);
+        if !opts.read_only && !path.exists() {
+            create_fresh(path, &builder)?;
+        }
         let db = guarded("open", || {
             if opts.read_only {
                 Ok(Database::ReadOnly(builder.open_read_only(path)?))
@@ -441,7 +479,7 @@ impl Store {
             }
         })?;
         let store = Store {
-            db,
+            db: Some(db),
             durability: opts.durability,
         };
         store.check_table_types()?;
@@ -462,13 +500,27 @@ impl Store {
     pub fn in_memory() -> Result<Store, Error> {
         let db = redb::Builder::new().create_with_backend(redb::backends::InMemoryBackend::new())?;
         Ok(Store {
-            db: Database::ReadWrite(db),
+            db: Some(Database::ReadWrite(db)),
             durability: Durability::Immediate,
         })
     }
 
+    fn database(&self) -> Result<&Database, Error> {
+        self.db
+            .as_ref()
+            .ok_or_else(|| Error::Engine("the database is closed".into()))
+    }
+
+    /// The read-write engine handle; [`Error::ReadOnly`] for a read-only open.
+    fn writable(&self) -> Result<&redb::Database, Error> {
+        match self.database()? {
+            Database::ReadWrite(db) => Ok(db),
+            Database::ReadOnly(_) => Err(Error::ReadOnly),
+        }
+    }
+
     pub fn begin_read(&self) -> Result<ReadTxn, Error> {
-        let txn = match &self.db {
+        let txn = match self.database()? {
             Database::ReadWrite(db) => shielded(|| Ok(db.begin_read()?))?,
             Database::ReadOnly(db) => shielded(|| Ok(db.begin_read()?))?,
         };
@@ -479,10 +531,8 @@ impl Store {
     }
 
     pub fn begin_write(&self) -> Result<WriteTxn, Error> {
-        let Database::ReadWrite(db) = &self.db else {
-            return Err(Error::ReadOnly);
-        };
-        let mut txn = db.begin_write()?;
+        let db = self.writable()?;
+        let mut txn = guarded("begin", || Ok(db.begin_write()?))?;
         if self.durability == Durability::None {
             txn.set_durability(redb::Durability::None)
                 .map_err(|e| Error::Engine(e.to_string()))?;
@@ -496,37 +546,41 @@ impl Store {
     /// tree structure). `Ok(true)`: clean; `Ok(false)`: damage was found and
     /// repaired (the file was rewritten); `Err`: damaged beyond repair.
     pub fn check_engine(&mut self) -> Result<bool, Error> {
-        match &mut self.db {
-            Database::ReadWrite(db) => guarded("check", || Ok(db.check_integrity()?)),
-            Database::ReadOnly(_) => Err(Error::ReadOnly),
+        match self.db.as_mut() {
+            Some(Database::ReadWrite(db)) => guarded("check", || Ok(db.check_integrity()?)),
+            Some(Database::ReadOnly(_)) => Err(Error::ReadOnly),
+            None => Err(Error::Engine("the database is closed".into())),
         }
     }
 
     /// Moves live pages to the front of the file and truncates it; `true`
     /// if anything moved.
     pub fn compact(&mut self) -> Result<bool, Error> {
-        match &mut self.db {
-            Database::ReadWrite(db) => guarded("compact", || {
+        match self.db.as_mut() {
+            Some(Database::ReadWrite(db)) => guarded("compact", || {
                 db.compact()
                     .map_err(|e| Error::Engine(e.to_string()).into())
             }),
-            Database::ReadOnly(_) => Err(Error::ReadOnly),
+            Some(Database::ReadOnly(_)) => Err(Error::ReadOnly),
+            None => Err(Error::Engine("the database is closed".into())),
         }
     }
 
     /// How the file's space is used, from a write transaction that is
     /// dropped without committing (nothing is written).
     pub fn space(&self) -> Result<Space, Error> {
-        let Database::ReadWrite(db) = &self.db else {
-            return Err(Error::ReadOnly);
-        };
-        let txn = db.begin_write()?;
-        let stats = txn.stats()?;
-        Ok(Space {
-            stored_bytes: stats.stored_bytes(),
-            metadata_bytes: stats.metadata_bytes(),
-            fragmented_bytes: stats.fragmented_bytes(),
-            page_size: stats.page_size() as u64,
+        let db = self.writable()?;
+        // Guarded whole: the statistics walk every page, and dropping the
+        // transaction reads the allocator state.
+        guarded("space", || {
+            let txn = db.begin_write()?;
+            let stats = txn.stats()?;
+            Ok(Space {
+                stored_bytes: stats.stored_bytes(),
+                metadata_bytes: stats.metadata_bytes(),
+                fragmented_bytes: stats.fragmented_bytes(),
+                page_size: stats.page_size() as u64,
+            })
         })
     }
 
@@ -534,40 +588,40 @@ impl Store {
     /// one transaction that is not made durable by itself: call
     /// [`Store::sync`] after the last one.
     pub fn load(&self, name: &str, entries: &[(Vec<u8>, Vec<u8>)]) -> Result<(), Error> {
-        let Database::ReadWrite(db) = &self.db else {
-            return Err(Error::ReadOnly);
-        };
-        let mut txn = db.begin_write()?;
-        txn.set_durability(redb::Durability::None)
-            .map_err(|e| Error::Engine(e.to_string()))?;
-        {
-            let mut table = txn.open_table(Def::new(name))?;
-            for (k, v) in entries {
-                table.insert(&k[..], &v[..])?;
+        let db = self.writable()?;
+        guarded("load", || {
+            let mut txn = db.begin_write()?;
+            txn.set_durability(redb::Durability::None)
+                .map_err(|e| Error::Engine(e.to_string()))?;
+            {
+                let mut table = txn.open_table(Def::new(name))?;
+                for (k, v) in entries {
+                    table.insert(&k[..], &v[..])?;
+                }
             }
-        }
-        txn.commit()?;
-        Ok(())
+            txn.commit()?;
+            Ok(())
+        })
     }
 
     /// Makes every earlier commit durable (an empty durable commit).
     pub fn sync(&self) -> Result<(), Error> {
-        let Database::ReadWrite(db) = &self.db else {
-            return Err(Error::ReadOnly);
-        };
-        db.begin_write()?.commit()?;
-        Ok(())
+        let db = self.writable()?;
+        guarded("sync", || Ok(db.begin_write()?.commit()?))
     }
 
     /// Names and entry counts of every table, in name order.
     pub fn list_tables(&self) -> Result<Vec<(String, u64)>, Error> {
         let txn = self.begin_read()?;
-        let mut out = Vec::new();
-        for handle in txn.txn.list_tables()? {
-            let def: Def = TableDefinition::new(handle.name());
-            let table = txn.txn.open_table(def)?;
-            out.push((handle.name().to_string(), table.len()?));
-        }
+        let mut out = guarded("list tables", || {
+            let mut out = Vec::new();
+            for handle in txn.txn.list_tables()? {
+                let def: Def = TableDefinition::new(handle.name());
+                let table = txn.txn.open_table(def)?;
+                out.push((handle.name().to_string(), table.len()?));
+            }
+            Ok(out)
+        })?;
         out.sort();
         Ok(out)
     }

@@ -150,6 +150,7 @@ mod bucket;
 mod db;
 mod engine;
 mod error;
+mod files;
 mod gate;
 mod index;
 mod iter;
@@ -180,8 +181,8 @@ pub use iter::{
 pub use key::AsKey;
 pub use ops::{
     BackupOptions, BackupSummary, CheckReport, Compacted, Problem, Progress, Role, TableInfo,
-    apply_db_process, apply_db_process_batched, backup, check, compact, compact_into,
-    debug_entries, process_applied, raw_entries, rebuild_index, restore, tables,
+    apply_db_process, apply_db_process_batched, backup, backup_to_path, check, compact,
+    compact_into, debug_entries, process_applied, raw_entries, rebuild_index, restore, tables,
 };
 pub use scan::{
     iterate_all, iterate_all_reverse, iterate_bucket_from, iterate_in_batches, scan_list,

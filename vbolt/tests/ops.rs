@@ -466,17 +466,22 @@ fn crc32(data: &[u8]) -> u32 {
 }
 
 #[test]
-fn restore_never_overwrites_and_clears_a_stale_temporary_file() {
+fn restore_never_overwrites_and_works_beside_a_stale_temporary_file() {
     let dir = tmp();
     let db = populated(&dir.path().join("a.vbolt"), 10);
     let mut stream = Vec::new();
     backup(&db, &mut stream, &BackupOptions::all(), |_| {}).unwrap();
     let err = restore(&stream[..], &dir.path().join("a.vbolt"), |_| {});
     assert!(matches!(err, Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::AlreadyExists));
-    // A crashed restore leaves its temporary file; the next one replaces it.
+    // A file where 0.2 put its temporary file: left alone, and in the way
+    // of nothing (each restore makes a fresh scratch name).
     let target = dir.path().join("b.vbolt");
     std::fs::write(dir.path().join("b.vbolt.restoring"), b"half a restore").unwrap();
     restore(&stream[..], &target, |_| {}).unwrap();
+    assert_eq!(
+        std::fs::read(dir.path().join("b.vbolt.restoring")).unwrap(),
+        b"half a restore"
+    );
     assert_eq!(dump(&Db::open(&target).unwrap()), dump(&db));
 }
 
@@ -779,4 +784,56 @@ fn check_lists_tables_that_no_declaration_names() {
     let report = check(&db, |_| {}).unwrap();
     assert_eq!(report.undeclared, ["bucket:dropped"]);
     assert!(report.is_ok());
+}
+
+#[cfg(unix)]
+#[test]
+fn restore_and_backup_files_never_clobber_and_keep_permissions_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("src.vbolt");
+    let db = Db::open(&source).unwrap();
+    db.update(|tx| {
+        write(tx, &COUNTER, 1, &mut 42);
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    std::fs::set_permissions(&source, std::fs::Permissions::from_mode(0o640)).unwrap();
+
+    // A backup file takes the database's permissions and never replaces.
+    let out = dir.path().join("src.backup");
+    backup_to_path(&db, &out, &BackupOptions::all(), |_| {}).unwrap();
+    assert_eq!(mode(&out), 0o640);
+    let before = std::fs::read(&out).unwrap();
+    let again = backup_to_path(&db, &out, &BackupOptions::all(), |_| {});
+    assert!(
+        matches!(again, Err(Error::Io(ref e)) if e.kind() == std::io::ErrorKind::AlreadyExists)
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), before);
+
+    // 0.2 deleted whatever was at `<target>.restoring`; it is not restore's.
+    let target = dir.path().join("restored.vbolt");
+    let squatter = dir.path().join("restored.vbolt.restoring");
+    std::fs::write(&squatter, b"someone else's").unwrap();
+    restore(std::fs::File::open(&out).unwrap(), &target, |_| {}).unwrap();
+    assert_eq!(std::fs::read(&squatter).unwrap(), b"someone else's");
+    assert_eq!(mode(&target), 0o600, "a restored database is owner-only");
+    let copy = Db::open(&target).unwrap();
+    assert_eq!(copy.view(|tx| get(tx, &COUNTER, 1)).unwrap(), Some(42));
+    // Nothing else was left beside them.
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "restored.vbolt",
+            "restored.vbolt.restoring",
+            "src.backup",
+            "src.vbolt"
+        ]
+    );
 }

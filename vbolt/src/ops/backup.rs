@@ -20,14 +20,14 @@
 //! it is truncated. The header's entry count lets a restore report
 //! progress; the `end` record's counts must match what was read.
 
-use std::fs::File;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::{Progress, Reporter};
 use crate::db::Db;
 use crate::engine::{EngineOptions, Store};
 use crate::error::Error;
+use crate::files::{Mode, Scratch};
 use crate::schema::{Declared, Info};
 
 const MAGIC: &[u8; 8] = b"VBOLTBAK";
@@ -309,27 +309,15 @@ impl<'a> Records<'a> {
     }
 }
 
-/// The file a restore writes before it is moved into place.
-fn temp_path(path: &Path) -> Result<PathBuf, Error> {
-    let name = path.file_name().ok_or_else(|| {
-        Error::Io(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            format!("{} is not a file path", path.display()),
-        ))
-    })?;
-    let mut tmp = name.to_os_string();
-    tmp.push(".restoring");
-    Ok(path.with_file_name(tmp))
-}
-
 /// Restores a [`backup`] stream into a new database file at `path`.
 ///
 /// The stream is verified as it is read (header, every chunk's checksum,
-/// record structure, the final counts). The data goes to a temporary file
-/// next to `path` (`<name>.restoring`), which becomes `path` only once
-/// everything was read, verified and made durable; on any failure, or a
-/// crash, `path` does not appear. `path` must not exist: restore never
-/// overwrites a database.
+/// record structure, the final counts). The data goes to a scratch file
+/// next to `path` (`<name>.<pid>-<n>.restoring`, created exclusively and
+/// readable by its owner only), which becomes `path` only once everything
+/// was read, verified and made durable; on any failure, or a crash, `path`
+/// does not appear. `path` must not exist: restore never overwrites a
+/// database, and never removes a file it did not create.
 pub fn restore(
     mut input: impl Read,
     path: &Path,
@@ -341,29 +329,53 @@ pub fn restore(
             format!("{} exists; restore writes a new file only", path.display()),
         )));
     }
-    let tmp = temp_path(path)?;
-    // Left over from an interrupted restore: never a valid database.
-    match std::fs::remove_file(&tmp) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::Io(e)),
-        _ => {}
-    }
-    let result = restore_into(&mut input, &tmp, progress);
-    match result {
-        Ok(summary) => {
-            // No-clobber publish: fails if `path` appeared meanwhile.
-            let published = std::fs::hard_link(&tmp, path);
-            let _ = std::fs::remove_file(&tmp);
-            published?;
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                File::open(dir)?.sync_all()?;
-            }
-            Ok(summary)
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
-    }
+    let scratch = Scratch::beside(path, "restoring", Mode::Private)?;
+    let summary = restore_into(&mut input, scratch.path(), progress)?;
+    // No-clobber publish: fails if `path` appeared meanwhile.
+    scratch.publish(path, false)?;
+    Ok(summary)
+}
+
+/// Writes a [`backup`] of the live database to a new file at `path`: the
+/// one call an application's admin endpoint needs, since the running
+/// application holds the database file and no other process can open it.
+///
+/// The file is written under a scratch name beside `path`, with the
+/// database file's permissions (owner-only for an in-memory database),
+/// synced, and then linked into place: `path` appears complete or not at
+/// all, and an existing file at `path` is never replaced
+/// (`ErrorKind::AlreadyExists`).
+///
+/// ```
+/// use vbolt::*;
+/// static NOTES: Bucket<u64, String> = Bucket::new("notes", vpack::fuint, vpack::string);
+/// let dir = tempfile::tempdir()?;
+/// let db = Db::open(dir.path().join("app.vbolt"))?;
+/// db.update(|tx| { write(tx, &NOTES, 1, &mut "hello".into()); Ok::<_, Error>(()) })?;
+///
+/// let out = dir.path().join("app-2026-11-26.backup");
+/// backup_to_path(&db, &out, &BackupOptions::all(), |_| {})?;
+/// // Another process can restore and read it while the application runs.
+/// let copy = dir.path().join("copy.vbolt");
+/// restore(std::fs::File::open(&out)?, &copy, |_| {})?;
+/// assert_eq!(get(&Db::open(&copy)?.read_tx()?, &NOTES, 1)?.as_deref(), Some("hello"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn backup_to_path(
+    db: &Db,
+    path: &Path,
+    options: &BackupOptions,
+    progress: impl FnMut(Progress),
+) -> Result<BackupSummary, Error> {
+    let mut scratch = Scratch::beside(path, "backup", Mode::of(db.path()))?;
+    let file = scratch
+        .take_file()
+        .ok_or_else(|| Error::Engine("scratch file already taken".into()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let summary = backup(db, &mut out, options, progress)?;
+    out.into_inner().map_err(|e| Error::Io(e.into_error()))?;
+    scratch.publish(path, false)?;
+    Ok(summary)
 }
 
 fn restore_into(

@@ -22,7 +22,7 @@ mod inspect;
 mod process;
 mod rebuild;
 
-pub use backup::{BackupOptions, BackupSummary, backup, restore};
+pub use backup::{BackupOptions, BackupSummary, backup, backup_to_path, restore};
 pub use check::{CheckReport, Problem, check};
 pub use compact::{Compacted, compact, compact_into};
 pub use inspect::{Role, TableInfo, debug_entries, raw_entries, tables};
