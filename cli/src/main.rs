@@ -17,7 +17,7 @@ use serde_json::json;
 use vbolt::{BackupOptions, Db, Error, Options, Progress, Role};
 
 use engine_check::Verdict;
-use show::{KEY_HELP, parse_key, show};
+use show::{KEY_HELP, parse_key, show, show_key};
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -205,15 +205,20 @@ fn table_name(db: &Db, arg: &str) -> Result<String, Failure> {
         .into_iter()
         .map(|t| t.name)
         .collect();
+    // As `buckets` lists them: a bucket's or an index's declared name (an
+    // index's term entries), or an engine-level name.
     let bucket = format!("bucket:{arg}");
+    let index = format!("index:{arg}");
     if names.contains(&bucket) {
         Ok(bucket)
+    } else if names.contains(&index) {
+        Ok(index)
     } else if names.iter().any(|n| n == arg) {
         Ok(arg.to_string())
     } else {
         Err(fail(
             1,
-            format!("no bucket or table named {arg:?} (see `vbolt buckets`)"),
+            format!("no bucket, index or table named {arg:?} (see `vbolt buckets`)"),
         ))
     }
 }
@@ -348,7 +353,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             } else {
                 let mut out = std::io::stdout().lock();
                 for k in &keys {
-                    let _ = writeln!(out, "{}", show(k));
+                    let _ = writeln!(out, "{}", show_key(k));
                 }
                 if more.is_some() {
                     eprintln!("(more keys follow; raise --limit, or 0 for all)");
@@ -373,7 +378,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             })
             .map_err(operation)?;
             let Some(value) = value else {
-                return Err(fail(1, format!("no key {} in {table}", show(&key))));
+                return Err(fail(1, format!("no key {} in {table}", show_key(&key))));
             };
             if json {
                 print_json(&json!({ "key": show::json(&key), "value": show::json(&value) }));
@@ -396,7 +401,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     let entry = json!({ "key": show::json(k), "value": show::json(v) });
                     let _ = writeln!(out, "{sep}{entry}");
                 } else {
-                    let _ = writeln!(out, "{}\t{}", show(k), show(v));
+                    let _ = writeln!(out, "{}\t{}", show_key(k), show(v));
                 }
                 first = false;
             })

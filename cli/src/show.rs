@@ -29,6 +29,33 @@ pub fn show(bytes: &[u8]) -> String {
     as_text(bytes).unwrap_or_else(|| format!("0x{}", hex(bytes)))
 }
 
+/// A key in the form [`parse_key`] reads back to the same bytes: plain
+/// text when that is unambiguous, `str:TEXT` for text ending in the NUL of
+/// a `string_z` key, `hex:...` otherwise.
+pub fn show_key(bytes: &[u8]) -> String {
+    let (body, nul) = match bytes.split_last() {
+        Some((0, body)) => (body, true),
+        _ => (bytes, false),
+    };
+    let text = std::str::from_utf8(body)
+        .ok()
+        .filter(|s| !s.is_empty() && !s.chars().any(char::is_control));
+    match text {
+        Some(s) if nul => format!("str:{s}"),
+        Some(s) if !has_form_prefix(s) => s.to_string(),
+        _ => format!("hex:{}", hex(bytes)),
+    }
+}
+
+/// True if `s` would be read as one of the typed forms (`str:`, `hex:`...).
+fn has_form_prefix(s: &str) -> bool {
+    s.split_once(':')
+        .is_some_and(|(kind, _)| FORMS.contains(&kind))
+}
+
+/// The typed key forms [`parse_key`] knows.
+const FORMS: [&str; 6] = ["str", "hex", "u64", "u32", "i64", "i32"];
+
 /// Both forms, for `--json`.
 pub fn json(bytes: &[u8]) -> serde_json::Value {
     serde_json::json!({ "text": as_text(bytes), "hex": hex(bytes) })
@@ -48,6 +75,10 @@ pub fn parse_key(arg: &str) -> Result<Vec<u8>, String> {
         return Ok(arg.as_bytes().to_vec());
     };
     let int_err = |e: std::num::ParseIntError| format!("{arg:?}: {e}");
+    if !FORMS.contains(&kind) {
+        // Not a known form: the whole argument is text (it may contain ':').
+        return Ok(arg.as_bytes().to_vec());
+    }
     Ok(match kind {
         "str" => {
             let mut k = rest.as_bytes().to_vec();
@@ -91,6 +122,43 @@ mod tests {
         assert!(parse_key("hex:abc").is_err());
         assert!(parse_key("hex:zz").is_err());
         assert!(parse_key("u32:99999999999").is_err());
+    }
+
+    #[test]
+    fn every_printed_key_parses_back_to_its_bytes() {
+        let mut cases: Vec<Vec<u8>> = vec![
+            b"alice".to_vec(),
+            b"ann\0".to_vec(),
+            b"hex:00".to_vec(),
+            b"str:x".to_vec(),
+            b"http://x".to_vec(),
+            vec![],
+            vec![0],
+            vec![0, 0],
+            b"a\nb".to_vec(),
+            vec![0xff, 0xfe],
+            7u64.to_be_bytes().to_vec(),
+        ];
+        let mut x = 0x9e37_79b9_u32;
+        for len in 0..40 {
+            cases.push(
+                (0..len)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 17;
+                        x ^= x << 5;
+                        [b'a', b':', 0, 0xff, b'h', b'x'][x as usize % 6]
+                    })
+                    .collect(),
+            );
+        }
+        for bytes in cases {
+            let shown = show_key(&bytes);
+            assert_eq!(parse_key(&shown).unwrap(), bytes, "{shown}");
+        }
+        assert_eq!(show_key(b"ann\0"), "str:ann");
+        assert_eq!(show_key(b"alice"), "alice");
+        assert_eq!(show_key(&[0, 1]), "hex:0001");
     }
 
     #[test]

@@ -113,12 +113,24 @@ fn keys_get_and_dump_show_text_and_hex() {
     let keys: Vec<&str> = out.lines().collect();
     assert_eq!(
         keys,
-        ["user0\\0", "user1\\0", "user2\\0", "user3\\0", "user4\\0"]
+        [
+            "str:user0",
+            "str:user1",
+            "str:user2",
+            "str:user3",
+            "str:user4"
+        ]
     );
+    // What `keys` prints, `get` takes: in every table, every key.
+    for table in ["handles", "users", "thread_messages"] {
+        for key in ok(&["keys", s(&db), table, "--limit", "0"]).lines() {
+            ok(&["get", s(&db), table, key]);
+        }
+    }
     let out = ok(&["keys", s(&db), "handles", "--limit", "2"]);
     assert_eq!(out.lines().count(), 2);
     let out = ok(&["keys", s(&db), "handles", "--prefix", "user3"]);
-    assert_eq!(out.trim(), "user3\\0");
+    assert_eq!(out.trim(), "str:user3");
     // Uuid values are not text: hex.
     let value = ok(&["get", s(&db), "handles", "str:user1"]);
     assert!(
@@ -140,7 +152,14 @@ fn keys_get_and_dump_show_text_and_hex() {
     assert!(err.contains("no key"), "{err}");
     let (c, err) = code(&["keys", s(&db), "nope"]);
     assert_eq!(c, 1, "{err}");
-    // Index tables by their engine names.
+    // An index by its declared name, as `buckets` lists it, or by its
+    // tables' engine names.
+    assert_eq!(
+        ok(&["keys", s(&db), "thread_messages", "--limit", "0"])
+            .lines()
+            .count(),
+        3
+    );
     assert_eq!(
         ok(&["keys", s(&db), "index:thread_messages", "--limit", "0"])
             .lines()

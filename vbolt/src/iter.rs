@@ -130,19 +130,12 @@ pub fn entries_in<'t, R: Readable, K: Clone + Default, V: Default>(
 ) -> Entries<'t, R, K, V> {
     let edges = edge_of(range.start_bound(), bucket.key)
         .and_then(|lower| Ok((lower, edge_of(range.end_bound(), bucket.key)?)));
-    let walk = match edges {
-        Ok((lower, upper)) => Ranged::new(tx, &bucket.table, EntryOf(bucket), lower, upper),
-        Err(source) => Ranged::failed(
-            tx,
-            &bucket.table,
-            EntryOf(bucket),
-            Error::Encode {
-                table: bucket.name(),
-                source,
-            },
-        ),
-    };
-    Entries { walk }
+    match edges {
+        Ok((lower, upper)) => Entries {
+            walk: Ranged::new(tx, &bucket.table, EntryOf(bucket), lower, upper),
+        },
+        Err(source) => Entries::unpackable(tx, bucket, source),
+    }
 }
 
 /// The entries whose packed keys start with `prefix` packed with `pack`:
@@ -174,28 +167,29 @@ pub fn entries_with_prefix<'t, R: Readable, K: Default, V: Default, P>(
     pack: PackFn<P>,
 ) -> Entries<'t, R, K, V> {
     let mut bytes = Vec::new();
-    let walk = match prefix.pack_into(pack, &mut bytes) {
+    match prefix.pack_into(pack, &mut bytes) {
         Ok(()) => {
             let upper = Edge::after_prefix(&bytes, Vec::new());
-            Ranged::new(
-                tx,
-                &bucket.table,
-                EntryOf(bucket),
-                Edge::included(bytes),
-                upper,
-            )
+            let lower = Edge::included(bytes);
+            Entries {
+                walk: Ranged::new(tx, &bucket.table, EntryOf(bucket), lower, upper),
+            }
         }
-        Err(source) => Ranged::failed(
-            tx,
-            &bucket.table,
-            EntryOf(bucket),
-            Error::Encode {
-                table: bucket.name(),
-                source,
-            },
-        ),
-    };
-    Entries { walk }
+        Err(source) => Entries::unpackable(tx, bucket, source),
+    }
+}
+
+impl<'t, R: Readable, K: Default, V: Default> Entries<'t, R, K, V> {
+    /// A walk whose bounds could not be packed: yields that error once.
+    fn unpackable(tx: &'t R, bucket: &'t Bucket<K, V>, source: vpack::Error) -> Self {
+        let e = Error::Encode {
+            table: bucket.name(),
+            source,
+        };
+        Entries {
+            walk: Ranged::failed(tx, &bucket.table, EntryOf(bucket), e),
+        }
+    }
 }
 
 impl<R: Readable, K: Default, V: Default> Iterator for Entries<'_, R, K, V> {

@@ -190,7 +190,13 @@ pub(crate) fn try_scan<T: Access + ?Sized>(
     }
 }
 
-/// Looks a key up, recording engine failures; `None` when absent or failed.
+/// Records `e` in the transaction (the first failure wins).
+fn recorded<T: Access + ?Sized, R>(tx: &T, result: Result<R, Error>) -> Option<R> {
+    result.map_err(|e| tx.record(e)).ok()
+}
+
+/// [`try_get`] for the write paths, which fail the transaction instead of
+/// returning: `None` when absent or failed.
 #[inline]
 pub(crate) fn get<T: Access + ?Sized, R>(
     tx: &T,
@@ -198,16 +204,10 @@ pub(crate) fn get<T: Access + ?Sized, R>(
     key: &[u8],
     f: impl FnOnce(&[u8]) -> R,
 ) -> Option<R> {
-    match tx.kv()?.get(table, key, f) {
-        Ok(r) => r,
-        Err(e) => {
-            tx.record(e);
-            None
-        }
-    }
+    recorded(tx, try_get(tx, table, key, f)).flatten()
 }
 
-/// Scans a key range, recording engine failures.
+/// [`try_scan`] for the write paths, recording its failure.
 pub(crate) fn scan<T: Access + ?Sized>(
     tx: &T,
     table: &TableId,
@@ -216,11 +216,7 @@ pub(crate) fn scan<T: Access + ?Sized>(
     reverse: bool,
     visit: impl FnMut(&[u8], &[u8]) -> bool,
 ) {
-    if let Some(kv) = tx.kv()
-        && let Err(e) = kv.scan(table, lower, upper, reverse, visit)
-    {
-        tx.record(e);
-    }
+    recorded(tx, try_scan(tx, table, lower, upper, reverse, visit));
 }
 
 /// A table's sequence, recording engine failures (0 on failure).

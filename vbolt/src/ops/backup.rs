@@ -28,6 +28,7 @@ use crate::db::Db;
 use crate::engine::{EngineOptions, Store};
 use crate::error::Error;
 use crate::files::{Mode, Scratch};
+use crate::ops::inspect::Role;
 use crate::schema::{Declared, Info};
 
 const MAGIC: &[u8; 8] = b"VBOLTBAK";
@@ -404,6 +405,7 @@ fn restore_into(
     let mut reporter = Reporter::new(total, progress);
     let mut bytes = HEADER_LEN as u64;
     let mut table: Option<String> = None;
+    let mut seen = std::collections::HashSet::new();
     let mut tables = 0u64;
     let mut batch: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     let mut batch_bytes = 0usize;
@@ -439,6 +441,15 @@ fn restore_into(
                     let n = records.uvarint()?;
                     let name = std::str::from_utf8(records.take(n)?)
                         .map_err(|_| bad("a table name is not UTF-8"))?;
+                    // Checked before the engine sees it: only vbolt's own
+                    // kinds of table, each once.
+                    let (role, declared) = Role::of(name);
+                    if role == Role::Other || declared.is_empty() {
+                        return Err(bad(format!("{name:?} is not a vbolt table name")));
+                    }
+                    if !seen.insert(name.to_string()) {
+                        return Err(bad(format!("table {name:?} appears twice")));
+                    }
                     store.load(name, &[])?;
                     table = Some(name.to_string());
                     tables += 1;
