@@ -546,13 +546,32 @@ fn run(cli: Cli) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The message of the last panic, kept instead of printed: the storage
+/// engine panics on some damaged pages, vbolt turns each such panic into an
+/// error, and the default hook would print "thread 'main' panicked" above
+/// the error the user should read. A panic that reaches `main` (a bug) is
+/// printed from here.
+static LAST_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
 fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        let mut last = LAST_PANIC.lock().unwrap_or_else(|p| p.into_inner());
+        *last = Some(info.to_string());
+    }));
     let cli = Cli::parse();
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(f) => {
+    match std::panic::catch_unwind(|| run(cli)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(f)) => {
             eprintln!("vbolt: {}", f.message);
             ExitCode::from(f.code)
+        }
+        Err(_) => {
+            let last = LAST_PANIC.lock().unwrap_or_else(|p| p.into_inner());
+            eprintln!(
+                "vbolt: internal error (a bug, please report it): {}",
+                last.as_deref().unwrap_or("unknown panic")
+            );
+            ExitCode::from(101)
         }
     }
 }
