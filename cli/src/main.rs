@@ -47,14 +47,39 @@ struct Cli {
     command: Command,
 }
 
+/// How `get` and `dump` show stored bytes.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    /// Text when the bytes are printable, else hex (`0x...`).
+    Auto,
+    /// Always as text (not valid UTF-8: replacement characters).
+    Text,
+    /// Always as hex.
+    Hex,
+    /// JSON objects with both forms.
+    Json,
+}
+
+impl Format {
+    fn show(self, bytes: &[u8]) -> String {
+        match self {
+            Format::Text => String::from_utf8_lossy(bytes).into_owned(),
+            Format::Hex => show::hex(bytes),
+            Format::Auto | Format::Json => show(bytes),
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// File size, engine, and every bucket and index with its entry count
     /// and tree shape (depth: pages a lookup visits; leaf and branch pages).
     Info {
         file: PathBuf,
-        /// Also report free space. This opens the file for writing (the
-        /// engine's space statistics need it); no data is changed.
+        /// Also report free space. This opens the file read-write, which the
+        /// engine's space statistics need: no table data changes, but the
+        /// engine rewrites its own bookkeeping when the file is closed, so
+        /// the file's bytes (not its contents) may change.
         #[arg(long)]
         space: bool,
         #[arg(long)]
@@ -86,6 +111,10 @@ enum Command {
         file: PathBuf,
         bucket: String,
         key: String,
+        /// How to show the value.
+        #[arg(long, value_enum, default_value_t = Format::Auto)]
+        format: Format,
+        /// Same as `--format json`.
         #[arg(long)]
         json: bool,
     },
@@ -93,6 +122,11 @@ enum Command {
     Dump {
         file: PathBuf,
         bucket: String,
+        /// How to show values (keys are always shown so that `get` takes
+        /// them back).
+        #[arg(long, value_enum, default_value_t = Format::Auto)]
+        format: Format,
+        /// Same as `--format json`.
         #[arg(long)]
         json: bool,
     },
@@ -174,6 +208,17 @@ fn open(path: &Path, write: bool) -> Result<Db, Failure> {
             "no such file"
         };
         return Err(fail(3, format!("{}: {why}", path.display())));
+    }
+    // The engine would make an empty file into a new database on a
+    // read-write open: this tool never modifies a file that is not one.
+    if std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
+        return Err(fail(
+            3,
+            format!(
+                "{} is empty: not a vbolt database (an application's Db::open creates one)",
+                path.display()
+            ),
+        ));
     }
     Db::open_with(path, Options::new().read_only(!write)).map_err(|e| open_failure(path, e))
 }
@@ -364,8 +409,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             file,
             bucket,
             key,
+            format,
             json,
         } => {
+            let json = json || format == Format::Json;
             let db = open(&file, false)?;
             let table = table_name(&db, &bucket)?;
             let key = parse_key(&key).map_err(|e| fail(2, e))?;
@@ -383,10 +430,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
             if json {
                 print_json(&json!({ "key": show::json(&key), "value": show::json(&value) }));
             } else {
-                println!("{}", show(&value));
+                println!("{}", format.show(&value));
             }
         }
-        Command::Dump { file, bucket, json } => {
+        Command::Dump {
+            file,
+            bucket,
+            format,
+            json,
+        } => {
+            let json = json || format == Format::Json;
             let db = open(&file, false)?;
             let table = table_name(&db, &bucket)?;
             let tx = db.read_tx().map_err(operation)?;
@@ -401,7 +454,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     let entry = json!({ "key": show::json(k), "value": show::json(v) });
                     let _ = writeln!(out, "{sep}{entry}");
                 } else {
-                    let _ = writeln!(out, "{}\t{}", show_key(k), show(v));
+                    let _ = writeln!(out, "{}\t{}", show_key(k), format.show(v));
                 }
                 first = false;
             })
@@ -527,7 +580,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 }
                 None => {
                     let mut db = open(&file, true)?;
-                    vbolt::compact(&mut db, report(&bar))
+                    let sizes = vbolt::compact(&mut db, report(&bar)).map_err(operation)?;
+                    // Closing writes the engine's bookkeeping: the size the
+                    // file is left with is measured after it.
+                    drop(db);
+                    let after = std::fs::metadata(&file)
+                        .map_err(|e| fail(4, format!("{}: {e}", file.display())))?
+                        .len();
+                    Ok(vbolt::Compacted { after, ..sizes })
                 }
             }
             .map_err(operation)?;

@@ -579,3 +579,55 @@ fn damaged_files_give_vbolt_errors_without_panic_noise() {
     }
     println!("{runs} runs on damaged files, {caught} met an engine panic turned into an error");
 }
+
+#[test]
+fn an_empty_file_is_never_made_into_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.vbolt");
+    std::fs::write(&empty, b"").unwrap();
+    for args in [
+        vec!["info", s(&empty), "--space"],
+        vec!["compact", s(&empty)],
+        vec!["recover", s(&empty)],
+        vec!["check", s(&empty)],
+        vec!["keys", s(&empty), "users"],
+    ] {
+        let (c, err) = code(&args);
+        assert_eq!(c, 3, "{args:?}: {err}");
+        assert!(err.contains("is empty"), "{args:?}: {err}");
+        assert_eq!(
+            std::fs::metadata(&empty).unwrap().len(),
+            0,
+            "{args:?} wrote the file"
+        );
+    }
+}
+
+#[test]
+fn values_show_in_the_format_asked_and_compact_reports_the_closed_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = chat_db(dir.path(), 3, 40);
+    let key = ok(&["keys", s(&db), "handles", "--limit", "1"]);
+    let key = key.trim();
+    let hex = ok(&["get", s(&db), "handles", key, "--format", "hex"]);
+    assert_eq!(hex.trim().len(), 32, "{hex}");
+    assert!(hex.trim().bytes().all(|b| b.is_ascii_hexdigit()));
+    let auto = ok(&["get", s(&db), "handles", key]);
+    assert_eq!(auto.trim(), format!("0x{}", hex.trim()));
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&["get", s(&db), "handles", key, "--format", "json"])).unwrap();
+    assert_eq!(json["value"]["hex"], hex.trim());
+    let dump = ok(&["dump", s(&db), "handles", "--format", "hex"]);
+    assert!(dump.lines().all(|l| l.starts_with("str:user")), "{dump}");
+
+    let out = ok(&["compact", s(&db)]);
+    let after: u64 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("after:"))
+        .unwrap()
+        .trim()
+        .trim_end_matches(" bytes")
+        .parse()
+        .unwrap();
+    assert_eq!(after, std::fs::metadata(&db).unwrap().len(), "{out}");
+}

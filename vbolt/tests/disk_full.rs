@@ -6,7 +6,7 @@
 
 use std::io::Write;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use vbolt::*;
 
@@ -90,7 +90,7 @@ fn a_full_disk_fails_the_commit_with_a_reason_and_loses_nothing() {
     // it in large steps), in bash's 1024-byte blocks.
     let blocks = size * 3 / 1024;
     let script = format!("trap '' XFSZ; ulimit -f {blocks}; exec \"$0\" \"$@\"");
-    let mut child = Command::new("bash")
+    let child = Command::new("bash")
         .args(["-c", &script])
         .arg(std::env::current_exe().unwrap())
         .args([
@@ -104,12 +104,16 @@ fn a_full_disk_fails_the_commit_with_a_reason_and_loses_nothing() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "the child hung");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
+    // Waited for on another thread, which drains both pipes as it waits
+    // (a child blocked on a full pipe would look hung).
+    let pid = child.id().to_string();
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || done.send(child.wait_with_output()));
+    let Ok(out) = finished.recv_timeout(Duration::from_secs(120)) else {
+        let _ = Command::new("kill").args(["-9", &pid]).status();
+        panic!("the child hung");
+    };
+    let out = out.unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -12,7 +12,10 @@ use crate::error::Error;
 pub struct Compacted {
     /// Bytes of the file before.
     pub before: u64,
-    /// Bytes of the (new) file after.
+    /// Bytes of the (new) file after. For [`compact`], measured while the
+    /// database is still open: closing it writes the engine's bookkeeping,
+    /// which can add a few pages (`vbolt compact` reports the size after
+    /// closing).
     pub after: u64,
 }
 
