@@ -3,16 +3,16 @@
 //! [`Edge`] is an owned bound; [`prefix_upper`] turns "every key starting
 //! with these bytes" into a range. [`Ranged`] walks a range in chunks from
 //! both ends: each refill is one engine scan that decodes up to a chunk of
-//! entries into a buffer, remembering the last key taken, so nothing
-//! borrows the engine between two items. That is what lets an iterator live
-//! as long as its transaction, in a read or a write transaction alike.
+//! entries into a buffer and remembers where the unread part of the range
+//! now starts, so nothing borrows the engine between two items. That is
+//! what lets an iterator live as long as its transaction, in a read or a
+//! write transaction alike.
 //!
 //! Chunks start small (a `take(3)` decodes little more than 3 entries) and
 //! grow to [`MAX_CHUNK`], so a long walk costs one range lookup per
 //! `MAX_CHUNK` entries.
 
-use std::collections::VecDeque;
-use std::ops::{Bound, Range};
+use std::ops::Bound;
 
 use crate::engine::TableId;
 use crate::error::Error;
@@ -38,7 +38,7 @@ pub(crate) fn prefix_upper<'b>(prefix: &[u8], end: &'b mut Vec<u8>) -> Bound<&'b
     }
 }
 
-/// An owned bound on packed keys, its buffer reused as it moves.
+/// An owned bound on packed keys.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Edge {
     kind: EdgeKind,
@@ -101,36 +101,11 @@ impl Edge {
         self.bytes.extend_from_slice(key);
     }
 
-    /// Moves the bound to just past `key` (exclusive).
-    fn exclude(&mut self, key: &[u8]) {
-        self.set(EdgeKind::Excluded, key);
-    }
-
     fn bound(&self) -> Bound<&[u8]> {
         match self.kind {
             EdgeKind::Open => Bound::Unbounded,
             EdgeKind::Included => Bound::Included(&self.bytes),
             EdgeKind::Excluded => Bound::Excluded(&self.bytes),
-        }
-    }
-
-    /// True if `key` is on the inner side of this bound taken as an upper
-    /// bound.
-    fn admits_below(&self, key: &[u8]) -> bool {
-        match self.kind {
-            EdgeKind::Open => true,
-            EdgeKind::Included => key <= &self.bytes[..],
-            EdgeKind::Excluded => key < &self.bytes[..],
-        }
-    }
-
-    /// True if `key` is on the inner side of this bound taken as a lower
-    /// bound.
-    fn admits_above(&self, key: &[u8]) -> bool {
-        match self.kind {
-            EdgeKind::Open => true,
-            EdgeKind::Included => key >= &self.bytes[..],
-            EdgeKind::Excluded => key > &self.bytes[..],
         }
     }
 }
@@ -143,44 +118,37 @@ pub(crate) trait Decode {
     fn decode(&self, key: &[u8], value: &[u8]) -> Result<Self::Item, Error>;
 }
 
-/// Decoded entries of one end of the walk, with their keys.
+/// The decoded items one end has read and not yet yielded, the next one
+/// last (so this end takes them with `Vec::pop`).
 struct Side<I> {
-    items: VecDeque<(I, Range<usize>)>,
-    /// A failure met after the buffered items: yielded once they are.
-    failure: Option<Error>,
-    keys: Vec<u8>,
-    /// The key of the item this end yielded last (a span of `keys`): the
-    /// end's position, moved into its bound only when it refills.
-    last: Option<Range<usize>>,
-    /// The last fill reached the far bound: nothing lies beyond the buffer.
-    ended: bool,
-    /// This end has been read from (so the other end must check its items
-    /// against it).
-    used: bool,
+    items: Vec<I>,
     chunk: usize,
 }
 
 impl<I> Side<I> {
     fn new(chunk: usize) -> Side<I> {
         Side {
-            items: VecDeque::new(),
-            failure: None,
-            keys: Vec::new(),
-            last: None,
-            ended: false,
-            used: false,
+            items: Vec::new(),
             chunk,
         }
     }
 
-    /// The key of the item this end yielded last.
-    fn position(&self) -> Option<&[u8]> {
-        self.last.clone().map(|span| &self.keys[span])
+    /// The item this end would yield last: the other end's next, once the
+    /// unread range is empty (rare, and at most a chunk's worth).
+    fn take_far(&mut self) -> Option<I> {
+        (!self.items.is_empty()).then(|| self.items.remove(0))
     }
 }
 
-/// A resumable walk over the entries of `table` between two bounds,
-/// from either end.
+/// A resumable walk over the entries of `table` between two bounds, from
+/// either end.
+///
+/// The two ends share the range: `lower..upper` is the part neither end
+/// has read. An end's refill reads the next chunk of that part from its
+/// side and moves its bound to the first entry it did not take (one key
+/// copied per chunk, none per entry). Once nothing is left unread, an end
+/// whose buffer is empty takes the other end's buffered items from their
+/// far side. So every entry is read once and yielded once, by one end.
 pub(crate) struct Ranged<'t, R, D, I> {
     tx: &'t R,
     table: &'t TableId,
@@ -189,7 +157,12 @@ pub(crate) struct Ranged<'t, R, D, I> {
     upper: Edge,
     front: Side<I>,
     back: Side<I>,
-    finished: bool,
+    /// Nothing is left between `lower` and `upper`.
+    drained: bool,
+    /// A failure met by a refill, yielded when an end reaches it; the
+    /// walk ends there (nothing beyond it is yielded).
+    failure: Option<Error>,
+    failed: bool,
 }
 
 impl<'t, R: Readable, I, D: Decode<Item = I>> Ranged<'t, R, D, I> {
@@ -202,21 +175,24 @@ impl<'t, R: Readable, I, D: Decode<Item = I>> Ranged<'t, R, D, I> {
             upper,
             front: Side::new(FIRST_CHUNK),
             back: Side::new(FIRST_CHUNK),
-            finished: false,
+            drained: false,
+            failure: None,
+            failed: false,
         }
     }
 
     /// A walk that yields `e` once and ends.
     pub(crate) fn failed(tx: &'t R, table: &'t TableId, decode: D, e: Error) -> Self {
         let mut r = Ranged::new(tx, table, decode, Edge::open(), Edge::open());
-        r.front.failure = Some(e);
-        r.front.ended = true;
+        r.drained = true;
+        r.failed = true;
+        r.failure = Some(e);
         r
     }
 
     /// This walk, yielding nothing.
     pub(crate) fn emptied(mut self) -> Self {
-        self.finished = true;
+        self.drained = true;
         self
     }
 
@@ -229,31 +205,20 @@ impl<'t, R: Readable, I, D: Decode<Item = I>> Ranged<'t, R, D, I> {
         self
     }
 
-    /// Refills one side with the next chunk in its direction.
+    /// Reads the next chunk of the unread range into one end's buffer.
     fn fill(&mut self, reverse: bool) -> Result<(), Error> {
         let side = if reverse {
             &mut self.back
         } else {
             &mut self.front
         };
-        // The end's position becomes its bound before its keys are dropped.
-        if let Some(span) = side.last.take() {
-            let edge = if reverse {
-                &mut self.upper
-            } else {
-                &mut self.lower
-            };
-            edge.exclude(&side.keys[span]);
-        }
-        side.items.clear();
-        side.keys.clear();
         let want = side.chunk;
-        side.items.reserve(want);
-        side.keys.reserve(want * 16);
         side.chunk = (side.chunk * 2).min(MAX_CHUNK);
+        side.items.reserve(want);
         let decode = &self.decode;
         let mut taken = 0;
-        let mut stopped = false;
+        let mut next_key: Option<Vec<u8>> = None;
+        let mut failure = None;
         try_scan(
             self.tx,
             self.table,
@@ -262,26 +227,42 @@ impl<'t, R: Readable, I, D: Decode<Item = I>> Ranged<'t, R, D, I> {
             reverse,
             |k, v| {
                 if taken == want {
-                    stopped = true;
+                    // The first entry not taken: the unread range now
+                    // starts (or, walking back, ends) with it.
+                    next_key = Some(k.to_vec());
                     return false;
                 }
                 match decode.decode(k, v) {
                     Ok(item) => {
-                        let start = side.keys.len();
-                        side.keys.extend_from_slice(k);
-                        side.items.push_back((item, start..side.keys.len()));
+                        side.items.push(item);
                         taken += 1;
                         true
                     }
                     Err(e) => {
-                        // A failure ends the walk: nothing after it is read.
-                        side.failure = Some(e);
+                        failure = Some(e);
                         false
                     }
                 }
             },
         )?;
-        side.ended = !stopped;
+        // Read in this end's order; kept with the next item last.
+        side.items.reverse();
+        match (failure, next_key) {
+            (Some(e), _) => {
+                self.failure = Some(e);
+                self.failed = true;
+                self.drained = true;
+            }
+            (None, Some(key)) => {
+                let edge = if reverse {
+                    &mut self.upper
+                } else {
+                    &mut self.lower
+                };
+                *edge = Edge::included(key);
+            }
+            (None, None) => self.drained = true,
+        }
         Ok(())
     }
 
@@ -289,44 +270,24 @@ impl<'t, R: Readable, I, D: Decode<Item = I>> Ranged<'t, R, D, I> {
     #[inline]
     fn step(&mut self, reverse: bool) -> Option<Result<I, Error>> {
         loop {
-            if self.finished {
-                return None;
-            }
-            let (side, other, far) = if reverse {
-                (&mut self.back, &self.front, &self.lower)
+            let (own, other) = if reverse {
+                (&mut self.back, &mut self.front)
             } else {
-                (&mut self.front, &self.back, &self.upper)
+                (&mut self.front, &mut self.back)
             };
-            side.used = true;
-            if let Some((item, span)) = side.items.pop_front() {
-                // Only once the other end has moved can this end's buffer
-                // hold items it already yielded.
-                if other.used {
-                    let key = &side.keys[span.clone()];
-                    let inside = match other.position() {
-                        Some(pos) if reverse => key > pos,
-                        Some(pos) => key < pos,
-                        None if reverse => far.admits_above(key),
-                        None => far.admits_below(key),
-                    };
-                    if !inside {
-                        self.finished = true;
-                        return None;
-                    }
-                }
-                side.last = Some(span);
+            if let Some(item) = own.items.pop() {
                 return Some(Ok(item));
             }
-            if let Some(e) = side.failure.take() {
-                self.finished = true;
-                return Some(Err(e));
+            if self.failed {
+                // The failure sits between the two buffers: nothing past it.
+                return self.failure.take().map(Err);
             }
-            if side.ended {
-                self.finished = true;
-                return None;
+            if self.drained {
+                return other.take_far().map(Ok);
             }
             if let Err(e) = self.fill(reverse) {
-                self.finished = true;
+                self.failed = true;
+                self.drained = true;
                 return Some(Err(e));
             }
         }
@@ -355,15 +316,5 @@ mod tests {
         );
         assert_eq!(prefix_upper(&[0xFF, 0xFF], &mut end), Bound::Unbounded);
         assert_eq!(prefix_upper(&[], &mut end), Bound::Unbounded);
-    }
-
-    #[test]
-    fn edges_admit_what_their_bound_admits() {
-        let inc = Edge::from_bound(Bound::Included(b"m"));
-        let exc = Edge::from_bound(Bound::Excluded(b"m"));
-        assert!(inc.admits_below(b"m") && !exc.admits_below(b"m"));
-        assert!(inc.admits_above(b"m") && !exc.admits_above(b"m"));
-        assert!(exc.admits_below(b"l") && exc.admits_above(b"n"));
-        assert!(Edge::open().admits_below(&[0xFF; 9]));
     }
 }

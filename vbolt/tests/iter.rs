@@ -184,6 +184,25 @@ fn an_undecodable_entry_is_yielded_as_an_error_and_ends_the_walk() {
         matches!(&met[19], Err(Error::Decode { part: "value", key, .. }) if key == &20u32.to_be_bytes())
     );
     assert!(entries(&tx, &NUMS).collect::<Result<Vec<_>, _>>().is_err());
+    // From the back: 40 down to 21, then the error, then nothing.
+    let back: Vec<Result<(u32, u32), Error>> = entries(&tx, &NUMS).rev().collect();
+    assert_eq!(back.len(), 21);
+    assert!(back[..20].iter().all(|e| e.is_ok()));
+    assert!(back[20].is_err());
+    // Both ends at once: each yields what lies on its side, one of them the
+    // error, and no entry past it is ever yielded.
+    let mut it = entries(&tx, &NUMS);
+    let (mut seen, mut errors) = (Vec::new(), 0);
+    for i in 0.. {
+        match if i % 2 == 0 { it.next() } else { it.next_back() } {
+            Some(Ok((k, _))) => seen.push(k),
+            Some(Err(_)) => errors += 1,
+            None => break,
+        }
+    }
+    assert_eq!(errors, 1);
+    assert!(!seen.contains(&20));
+    assert!(seen.len() <= 39);
 }
 
 #[test]
