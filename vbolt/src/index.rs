@@ -95,6 +95,7 @@ use crate::engine::{TableId, TableKind, fnv1a};
 use crate::error::Error;
 use crate::key::AsKey;
 use crate::range::prefix_upper;
+use crate::term_diff::{Pair, TermDiff};
 use crate::tx::{Readable, WriteTx, get, scan, scratch, try_get, try_scan};
 use crate::window::{Cursor, Direction, Window};
 use vpack::PackFn;
@@ -197,42 +198,6 @@ impl<T, K, P> Index<T, K, P> {
     }
 }
 
-/// Reusable buffers for computing a target's term changes, kept in the
-/// write transaction so updates allocate once per transaction.
-#[derive(Default)]
-pub(crate) struct Scratch {
-    arena: Vec<u8>,
-    new: Vec<Pair>,
-    old: Vec<Pair>,
-    target: Vec<u8>,
-    key: Vec<u8>,
-    end: Vec<u8>,
-}
-
-/// A (term, priority) pair as spans of the scratch arena.
-#[derive(Clone, Copy)]
-struct Pair {
-    term: (usize, usize),
-    prio: (usize, usize),
-}
-
-impl Scratch {
-    fn bytes(&self, span: (usize, usize)) -> &[u8] {
-        &self.arena[span.0..span.1]
-    }
-
-    fn push(&mut self, term: &[u8], prio: &[u8]) -> Pair {
-        let t0 = self.arena.len();
-        self.arena.extend_from_slice(term);
-        let p0 = self.arena.len();
-        self.arena.extend_from_slice(prio);
-        Pair {
-            term: (t0, p0),
-            prio: (p0, self.arena.len()),
-        }
-    }
-}
-
 /// Writes `n` as an unsigned varint at `out[at..]`; returns the end.
 fn encode_len(mut n: usize, out: &mut [u8; 20], mut at: usize) -> usize {
     while n >= 0x80 {
@@ -318,7 +283,7 @@ pub fn set_target_terms<T, K, P: Clone>(
     if !tx.can_write() {
         return;
     }
-    let mut s = std::mem::take(&mut tx.index_scratch);
+    let mut s = std::mem::take(&mut tx.term_diff);
     s.arena.clear();
     s.new.clear();
     s.old.clear();
@@ -329,7 +294,7 @@ pub fn set_target_terms<T, K, P: Clone>(
         collect_old(tx, index, &mut s);
         apply_changes(tx, index, &mut s);
     }
-    tx.index_scratch = s;
+    tx.term_diff = s;
 }
 
 /// Packs the target and the requested (term, priority) pairs, sorted by term
@@ -338,7 +303,7 @@ fn collect_new<T, K, P: Clone>(
     index: &Index<T, K, P>,
     target: impl AsKey<K>,
     terms: impl IntoIterator<Item = (impl AsKey<T>, impl Borrow<P>)>,
-    s: &mut Scratch,
+    s: &mut TermDiff,
 ) -> Result<(), Error> {
     let encode = |e| Error::Encode {
         table: index.name(),
@@ -373,7 +338,7 @@ fn collect_new<T, K, P: Clone>(
 }
 
 /// Reads the target's current (term, priority) pairs, in term-byte order.
-fn collect_old<K, T, P>(tx: &WriteTx, index: &Index<T, K, P>, s: &mut Scratch) {
+fn collect_old<K, T, P>(tx: &WriteTx, index: &Index<T, K, P>, s: &mut TermDiff) {
     s.key.clear();
     s.key.extend_from_slice(&s.target);
     let prefix = std::mem::take(&mut s.key);
@@ -396,7 +361,7 @@ fn collect_old<K, T, P>(tx: &WriteTx, index: &Index<T, K, P>, s: &mut Scratch) {
 }
 
 /// Writes the difference between the old and new pairs.
-fn apply_changes<K, T, P>(tx: &mut WriteTx, index: &Index<T, K, P>, s: &mut Scratch) {
+fn apply_changes<K, T, P>(tx: &mut WriteTx, index: &Index<T, K, P>, s: &mut TermDiff) {
     let (mut i, mut j) = (0, 0);
     while i < s.old.len() || j < s.new.len() {
         let order = match (s.old.get(i), s.new.get(j)) {
@@ -431,7 +396,7 @@ fn apply_changes<K, T, P>(tx: &mut WriteTx, index: &Index<T, K, P>, s: &mut Scra
     }
 }
 
-fn term_entry_key(s: &mut Scratch, p: Pair) -> Vec<u8> {
+fn term_entry_key(s: &mut TermDiff, p: Pair) -> Vec<u8> {
     let mut key = std::mem::take(&mut s.key);
     key.clear();
     key.extend_from_slice(&s.arena[p.term.0..p.term.1]);
@@ -440,7 +405,7 @@ fn term_entry_key(s: &mut Scratch, p: Pair) -> Vec<u8> {
     key
 }
 
-fn target_entry_key(s: &mut Scratch, p: Pair) -> Vec<u8> {
+fn target_entry_key(s: &mut TermDiff, p: Pair) -> Vec<u8> {
     let mut key = std::mem::take(&mut s.key);
     key.clear();
     key.extend_from_slice(&s.target);
@@ -448,13 +413,13 @@ fn target_entry_key(s: &mut Scratch, p: Pair) -> Vec<u8> {
     key
 }
 
-fn delete_term_entry<K, T, P>(tx: &mut WriteTx, index: &Index<T, K, P>, s: &mut Scratch, p: Pair) {
+fn delete_term_entry<K, T, P>(tx: &mut WriteTx, index: &Index<T, K, P>, s: &mut TermDiff, p: Pair) {
     let key = term_entry_key(s, p);
     tx.delete(index.terms(), &key);
     s.key = key;
 }
 
-fn remove_pair<K, T, P>(tx: &mut WriteTx, index: &Index<T, K, P>, s: &mut Scratch, p: Pair) {
+fn remove_pair<K, T, P>(tx: &mut WriteTx, index: &Index<T, K, P>, s: &mut TermDiff, p: Pair) {
     delete_term_entry(tx, index, s, p);
     let key = target_entry_key(s, p);
     tx.delete(index.targets(), &key);
@@ -467,7 +432,7 @@ fn remove_pair<K, T, P>(tx: &mut WriteTx, index: &Index<T, K, P>, s: &mut Scratc
 fn add_pair<K, T, P>(
     tx: &mut WriteTx,
     index: &Index<T, K, P>,
-    s: &mut Scratch,
+    s: &mut TermDiff,
     p: Pair,
     counted: bool,
 ) {
@@ -489,7 +454,7 @@ fn add_pair<K, T, P>(
 fn adjust_count<K, T, P>(
     tx: &mut WriteTx,
     index: &Index<T, K, P>,
-    s: &mut Scratch,
+    s: &mut TermDiff,
     p: Pair,
     up: bool,
 ) {

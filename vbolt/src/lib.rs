@@ -159,6 +159,7 @@ mod ops;
 mod range;
 mod scan;
 mod schema;
+mod term_diff;
 mod tx;
 mod window;
 

@@ -20,6 +20,7 @@ use std::ops::{Deref, DerefMut};
 use crate::engine::{KeyBound, KvRead, ReadTxn, TableId, WriteTxn};
 use crate::error::Error;
 use crate::gate::WriterTurn;
+use crate::term_diff::TermDiff;
 
 /// A transaction that functions can read from: [`ReadTx`] or [`WriteTx`].
 ///
@@ -64,36 +65,36 @@ use sealed::Access;
 /// Most calls need one buffer at a time: the pool's first buffer is lent
 /// as a plain `RefCell` borrow, the cheapest lending there is. Calls that
 /// need more at once take the others from the free stack.
-pub(crate) enum Scratch<'t> {
+pub(crate) enum PooledBuf<'t> {
     First(RefMut<'t, Vec<u8>>),
     Pooled { pool: &'t Pool, buf: Vec<u8> },
 }
 
-impl Deref for Scratch<'_> {
+impl Deref for PooledBuf<'_> {
     type Target = Vec<u8>;
     #[inline]
     fn deref(&self) -> &Vec<u8> {
         match self {
-            Scratch::First(b) => b,
-            Scratch::Pooled { buf, .. } => buf,
+            PooledBuf::First(b) => b,
+            PooledBuf::Pooled { buf, .. } => buf,
         }
     }
 }
 
-impl DerefMut for Scratch<'_> {
+impl DerefMut for PooledBuf<'_> {
     #[inline]
     fn deref_mut(&mut self) -> &mut Vec<u8> {
         match self {
-            Scratch::First(b) => b,
-            Scratch::Pooled { buf, .. } => buf,
+            PooledBuf::First(b) => b,
+            PooledBuf::Pooled { buf, .. } => buf,
         }
     }
 }
 
-impl Drop for Scratch<'_> {
+impl Drop for PooledBuf<'_> {
     #[inline]
     fn drop(&mut self) {
-        if let Scratch::Pooled { pool, buf } = self {
+        if let PooledBuf::Pooled { pool, buf } = self {
             give_back(pool, std::mem::take(buf));
         }
     }
@@ -146,14 +147,14 @@ pub(crate) fn give_back(pool: &Pool, mut buf: Vec<u8>) {
 
 /// Takes an empty buffer from the transaction's pool, returned when dropped.
 #[inline]
-pub(crate) fn scratch<T: Access + ?Sized>(tx: &T) -> Scratch<'_> {
+pub(crate) fn scratch<T: Access + ?Sized>(tx: &T) -> PooledBuf<'_> {
     let pool = tx.pool();
     match pool.first.try_borrow_mut() {
         Ok(mut buf) => {
             buf.clear();
-            Scratch::First(buf)
+            PooledBuf::First(buf)
         }
-        Err(_) => Scratch::Pooled {
+        Err(_) => PooledBuf::Pooled {
             pool,
             buf: take_from(pool),
         },
@@ -336,7 +337,7 @@ pub struct WriteTx {
     kv: Option<WriteTxn>,
     error: OnceCell<Error>,
     pool: Pool,
-    pub(crate) index_scratch: crate::index::Scratch,
+    pub(crate) term_diff: TermDiff,
     turn: Option<WriterTurn>,
     _one_thread: PhantomData<*const ()>,
 }
@@ -347,7 +348,7 @@ impl WriteTx {
             kv: Some(kv),
             error: OnceCell::new(),
             pool: Pool::default(),
-            index_scratch: Default::default(),
+            term_diff: TermDiff::default(),
             turn: Some(turn),
             _one_thread: PhantomData,
         }

@@ -194,7 +194,11 @@ fn an_undecodable_entry_is_yielded_as_an_error_and_ends_the_walk() {
     let mut it = entries(&tx, &NUMS);
     let (mut seen, mut errors) = (Vec::new(), 0);
     for i in 0.. {
-        match if i % 2 == 0 { it.next() } else { it.next_back() } {
+        match if i % 2 == 0 {
+            it.next()
+        } else {
+            it.next_back()
+        } {
             Some(Ok((k, _))) => seen.push(k),
             Some(Err(_)) => errors += 1,
             None => break,
