@@ -1,0 +1,131 @@
+//! The storage engine boundary: the contract vbolt needs from an ordered,
+//! transactional key-value store, and its backends (one folder each).
+//!
+//! Everything above this module (buckets, indexes, iteration) speaks in
+//! ordered byte keys through the contract below; [`redb_backend`] is the
+//! one implementation today (an embedded file). Only the backend folder
+//! names its engine: a second one plugs in beside it.
+//!
+//! # Contract
+//!
+//! - **Tables.** A [`TableId`] names an independent ordered map from byte
+//!   keys to byte values. Keys compare as unsigned bytes, lexicographically;
+//!   a shorter key sorts before any longer key it is a prefix of. A table
+//!   that was never written reads as empty (it is not an error).
+//! - **Snapshots.** A [`ReadTxn`] sees one consistent committed state for its
+//!   whole life, whatever commits happen meanwhile. Any number may be open
+//!   at once, from any threads.
+//! - **The writer.** At most one [`WriteTxn`] exists at a time (`begin_write`
+//!   waits for the previous one to end). It reads its own uncommitted writes.
+//!   Its changes become visible to new snapshots atomically at `commit`, and
+//!   are discarded entirely if it is dropped without committing. After
+//!   `commit` returns `Ok` with durable settings, the changes survive a
+//!   crash or power loss.
+//! - **Operations** ([`KvRead`], and the write transaction's own):
+//!   `get(table, key)`; `scan(table, lower, upper, direction)` visits the
+//!   entries within the bounds in key order (or reverse) until the visitor
+//!   returns `false`; `put` inserts or replaces; `delete` removes and
+//!   reports whether the key existed; each table has a `u64` sequence
+//!   (`sequence`/`set_sequence`) stored with the data and committed with it.
+//! - **Errors.** Every operation returns `Result`; engine failures (I/O,
+//!   corruption, a value too large) are mapped to [`Error`] with the
+//!   engine's reason, inside the backend. No operation panics on bad data.
+//! - **Cost.** A table is opened at most once per transaction and cached in
+//!   a slot array indexed by [`TableId::slot`]: a lookup is an index, not a
+//!   hash or an `open_table`.
+
+use std::ops::Bound;
+
+use crate::error::Error;
+
+mod redb_backend;
+mod table;
+
+pub use redb_backend::Key;
+pub(crate) use redb_backend::{RawTable, ReadTxn, Store, WriteTxn};
+pub(crate) use table::{SEQUENCES, TableId, TableKind, fnv1a};
+
+/// How durable a commit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `commit` returns after the data is on stable storage (fsync). The
+    /// default.
+    #[default]
+    Immediate,
+    /// `commit` returns without syncing: much faster, but the commit may be
+    /// lost in a crash until a later `Immediate` commit. The database stays
+    /// consistent either way.
+    None,
+}
+
+/// Engine settings chosen at open time.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    pub durability: Durability,
+    pub cache_size: Option<usize>,
+    pub read_only: bool,
+    pub verify_on_open: bool,
+}
+
+/// How a database file's space is used (see [`Db::space`](crate::Db::space)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Space {
+    /// Bytes of keys and values stored.
+    pub stored_bytes: u64,
+    /// Bytes of engine bookkeeping (tree branches, allocator state).
+    pub metadata_bytes: u64,
+    /// Bytes allocated but unused: what compaction can give back.
+    pub fragmented_bytes: u64,
+    /// The engine's page size.
+    pub page_size: u64,
+}
+
+/// The shape of one table's B-tree (see [`TableInfo`](crate::TableInfo)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TreeShape {
+    /// Pages visited by a lookup, root to leaf (0 for an empty table).
+    pub depth: u32,
+    /// Leaf pages: where the entries are.
+    pub leaf_pages: u64,
+    /// Branch pages: the levels above the leaves.
+    pub branch_pages: u64,
+}
+
+/// A bound on byte keys, borrowed from the caller's buffers.
+pub type KeyBound<'k> = Bound<&'k [u8]>;
+
+/// The read half of the contract, shared by both transaction kinds.
+pub trait KvRead {
+    /// Looks `key` up and hands its value to `f`.
+    fn get<R>(
+        &self,
+        table: &TableId,
+        key: &[u8],
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<Option<R>, Error>;
+
+    /// Visits entries within the bounds in key order (reverse order when
+    /// `reverse`) until `visit` returns `false`.
+    fn scan(
+        &self,
+        table: &TableId,
+        lower: KeyBound,
+        upper: KeyBound,
+        reverse: bool,
+        visit: impl FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), Error>;
+
+    /// The table's sequence (0 if never set).
+    fn sequence(&self, table: &TableId) -> Result<u64, Error> {
+        let key = table.full_name().as_bytes();
+        let v = self.get(&SEQUENCES, key, |v| v.try_into().map(u64::from_be_bytes))?;
+        match v {
+            None => Ok(0),
+            Some(Ok(n)) => Ok(n),
+            Some(Err(_)) => Err(Error::Corrupted(format!(
+                "sequence of {} is malformed",
+                table.name()
+            ))),
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! The redb backend: vbolt's engine contract on an embedded, checksummed,
+//! copy-on-write B-tree file.
+//!
+//! - [`key`]: vbolt's own key type, compared a word at a time;
+//! - `guard`: every engine step under one unwind guard (redb trusts its
+//!   pages and can panic on a damaged one);
+//! - [`store`]: opening, creating and closing a file, and the
+//!   whole-file operations;
+//! - [`read`] and [`write`]: the transactions and their table caches;
+//! - `errors`: redb's errors mapped to [`Error`](crate::Error), here and
+//!   nowhere else.
+
+mod errors;
+mod guard;
+pub(crate) mod key;
+pub(crate) mod read;
+pub(crate) mod store;
+pub(crate) mod write;
+
+use redb::TableDefinition;
+
+use super::TableId;
+
+pub use key::Key;
+pub(crate) use read::{RawTable, ReadTxn};
+pub(crate) use store::Store;
+pub(crate) use write::WriteTxn;
+
+/// Values are byte strings.
+type Bytes = &'static [u8];
+/// How redb names a vbolt table.
+type Def<'a> = TableDefinition<'a, Key, Bytes>;
+
+/// The redb definition of a table.
+fn def(id: &TableId) -> Def<'_> {
+    TableDefinition::new(id.full_name())
+}

@@ -1,0 +1,266 @@
+//! Read transactions: a snapshot with its table cache, and tables opened
+//! by name for tools.
+
+use std::cell::RefCell;
+use std::ops::Bound;
+
+use redb::{ReadableTable, ReadableTableMetadata, TableHandle};
+
+use super::guard::{Fault, Handoff, shielded, shielded_op};
+use super::{Bytes, Def, Key, def};
+use crate::engine::{KeyBound, KvRead, TableId, TreeShape};
+use crate::error::Error;
+
+/// Visits the entries of `t` within the bounds (see [`KvRead::scan`]).
+pub(super) fn scan_in<T: ReadableTable<Key, Bytes>>(
+    t: &T,
+    lower: KeyBound,
+    upper: KeyBound,
+    reverse: bool,
+    visit: impl FnMut(&[u8], &[u8]) -> bool,
+) -> Result<(), Error> {
+    if bounds_empty(lower, upper) {
+        return Ok(());
+    }
+    shielded_op(|handoff| {
+        let range = t.range::<&[u8]>((lower, upper))?;
+        run_scan(range, reverse, handoff, visit)
+    })
+}
+
+/// Looks `key` up in `t` and hands the value's bytes to `f`.
+#[inline]
+pub(super) fn get_in<R, T: ReadableTable<Key, Bytes>>(
+    t: &T,
+    key: &[u8],
+    f: impl FnOnce(&[u8]) -> R,
+) -> Result<Option<R>, Error> {
+    // The value leaves through `out`, and the lookup's result is matched in
+    // place (`?` would move the engine's guard once more): both save copies
+    // on every lookup.
+    let mut out = None;
+    shielded_op(|handoff| match t.get(key) {
+        Ok(Some(guard)) => {
+            let bytes = guard.value();
+            out = Some(handoff.run(|| f(bytes)));
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(e) => Err(e.into()),
+    })?;
+    Ok(out)
+}
+
+/// Drives a range to its end or until `visit` returns `false`; runs inside
+/// the caller's [`shielded_op`], with the visitor handed off.
+pub(super) fn run_scan<'t, I>(
+    mut iter: I,
+    reverse: bool,
+    handoff: &Handoff,
+    mut visit: impl FnMut(&[u8], &[u8]) -> bool,
+) -> Result<(), Fault>
+where
+    I: DoubleEndedIterator<
+        Item = Result<
+            (redb::AccessGuard<'t, Key>, redb::AccessGuard<'t, Bytes>),
+            redb::StorageError,
+        >,
+    >,
+{
+    loop {
+        let item = if reverse {
+            iter.next_back()
+        } else {
+            iter.next()
+        };
+        let Some((k, v)) = item.transpose()? else {
+            return Ok(());
+        };
+        let (key, value) = (k.value(), v.value());
+        if !handoff.run(|| visit(key, value)) {
+            return Ok(());
+        }
+    }
+}
+
+/// What a read transaction knows about one table slot.
+///
+/// `repr(u8)` gives the enum a plain tag byte: checking a slot on every
+/// lookup is then one compare, where the niche-packed layout needed a
+/// 128-bit decode.
+#[repr(u8)]
+pub(super) enum ReadSlot {
+    Unknown,
+    /// The table does not exist in this snapshot.
+    Missing,
+    Open(redb::ReadOnlyTable<Key, Bytes>),
+}
+
+/// A read snapshot with its table cache.
+pub struct ReadTxn {
+    pub(super) txn: redb::ReadTransaction,
+    pub(super) tables: RefCell<Vec<ReadSlot>>,
+}
+
+impl ReadTxn {
+    /// Runs `f` on the cached table (opened on first use), or returns
+    /// `missing` if the table does not exist. The cache stays borrowed only
+    /// while `f` runs, and `f` never runs user code.
+    #[inline]
+    fn with_table<R>(
+        &self,
+        id: &TableId,
+        missing: R,
+        f: impl FnOnce(&redb::ReadOnlyTable<Key, Bytes>) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let slot = id.slot();
+        let known = matches!(
+            self.tables.borrow().get(slot),
+            Some(ReadSlot::Open(_) | ReadSlot::Missing)
+        );
+        if !known {
+            self.open_slot(id)?;
+        }
+        // `f` has this one call site, so it is inlined into the caller.
+        match self.tables.borrow().get(slot) {
+            Some(ReadSlot::Open(t)) => f(t),
+            _ => Ok(missing),
+        }
+    }
+
+    /// First use of a table in this transaction: opens it (or learns that
+    /// it does not exist) and caches the outcome in its slot.
+    #[cold]
+    #[inline(never)]
+    fn open_slot(&self, id: &TableId) -> Result<(), Error> {
+        let slot = id.slot();
+        let mut tables = self.tables.borrow_mut();
+        if tables.len() <= slot {
+            tables.resize_with(slot + 1, || ReadSlot::Unknown);
+        }
+        // The table handle is written straight into its slot: it is large,
+        // and each move on the way would copy it (one open per table per
+        // transaction).
+        let cell = &mut tables[slot];
+        shielded(|| {
+            match self.txn.open_table(def(id)) {
+                Ok(t) => *cell = ReadSlot::Open(t),
+                Err(redb::TableError::TableDoesNotExist(_)) => *cell = ReadSlot::Missing,
+                Err(e) => return Err(e.into()),
+            }
+            Ok(())
+        })
+    }
+}
+
+impl ReadTxn {
+    /// Names of every table in this snapshot, in name order.
+    pub fn table_names(&self) -> Result<Vec<String>, Error> {
+        let mut names: Vec<String> = self
+            .txn
+            .list_tables()?
+            .map(|h| h.name().to_string())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// Entry count of the table called `name`, `None` if it does not exist.
+    pub fn table_len(&self, name: &str) -> Result<Option<u64>, Error> {
+        self.open_named(name)?.map(|t| t.len()).transpose()
+    }
+
+    /// The table called `name`, opened for tools and operations (not the
+    /// hot path: each call opens it); `None` if it does not exist.
+    pub fn open_named(&self, name: &str) -> Result<Option<RawTable>, Error> {
+        match shielded(|| Ok(self.txn.open_table(Def::new(name))))? {
+            Ok(table) => Ok(Some(RawTable { table })),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// A table opened by its engine-level name in a read snapshot.
+pub struct RawTable {
+    table: redb::ReadOnlyTable<Key, Bytes>,
+}
+
+impl RawTable {
+    /// Number of entries.
+    pub fn len(&self) -> Result<u64, Error> {
+        shielded(|| Ok(self.table.len()?))
+    }
+
+    /// The shape of the table's tree (this walks every branch page).
+    pub fn shape(&self) -> Result<TreeShape, Error> {
+        let stats = shielded(|| Ok(self.table.stats()?))?;
+        Ok(TreeShape {
+            depth: stats.tree_height(),
+            leaf_pages: stats.leaf_pages(),
+            branch_pages: stats.branch_pages(),
+        })
+    }
+
+    /// Looks `key` up and hands its value to `f`.
+    pub fn get<R>(&self, key: &[u8], f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>, Error> {
+        get_in(&self.table, key, f)
+    }
+
+    /// Visits entries within the bounds, as [`KvRead::scan`].
+    pub fn scan(
+        &self,
+        lower: KeyBound,
+        upper: KeyBound,
+        reverse: bool,
+        visit: impl FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), Error> {
+        scan_in(&self.table, lower, upper, reverse, visit)
+    }
+}
+
+impl KvRead for ReadTxn {
+    #[inline]
+    fn get<R>(
+        &self,
+        table: &TableId,
+        key: &[u8],
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<Option<R>, Error> {
+        self.with_table(table, None, |t| get_in(t, key, f))
+    }
+
+    fn scan(
+        &self,
+        table: &TableId,
+        lower: KeyBound,
+        upper: KeyBound,
+        reverse: bool,
+        visit: impl FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), Error> {
+        if bounds_empty(lower, upper) {
+            return Ok(());
+        }
+        // A read-only table's range owns its snapshot: the cache is released
+        // before the visitor runs (and the visitor may read other tables).
+        shielded_op(|handoff| {
+            let range =
+                self.with_table(table, None, |t| Ok(Some(t.range::<&[u8]>((lower, upper))?)))?;
+            match range {
+                Some(range) => run_scan(range, reverse, handoff, visit),
+                None => Ok(()),
+            }
+        })
+    }
+}
+
+/// redb panics on a range whose start is after its end; vbolt treats it as
+/// empty.
+pub(super) fn bounds_empty(lower: KeyBound, upper: KeyBound) -> bool {
+    match (lower, upper) {
+        (Bound::Included(a), Bound::Included(b)) => a > b,
+        (Bound::Included(a) | Bound::Excluded(a), Bound::Excluded(b))
+        | (Bound::Excluded(a), Bound::Included(b)) => a >= b,
+        _ => false,
+    }
+}

@@ -1,0 +1,225 @@
+//! Opening, creating and closing a database file, and the operations on
+//! the whole file (check, compact, space, bulk load).
+
+use std::cell::RefCell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+
+use redb::{ReadableDatabase, ReadableTableMetadata, TableDefinition, TableHandle};
+
+use super::Def;
+use super::guard::{guarded, shielded};
+use super::read::ReadTxn;
+use super::write::WriteTxn;
+use crate::engine::{Durability, EngineOptions, Space};
+use crate::error::Error;
+use crate::files::{Mode, Scratch};
+
+enum Database {
+    ReadWrite(redb::Database),
+    ReadOnly(redb::ReadOnlyDatabase),
+}
+
+/// An open database file (or in-memory database).
+pub struct Store {
+    /// `None` only while the store is dropped.
+    db: Option<Database>,
+    durability: Durability,
+}
+
+impl Drop for Store {
+    /// Closing a read-write database commits the engine's allocator state,
+    /// which reads pages and can panic on a damaged one, like any other
+    /// engine step: guarded too, so dropping a `Db` never panics (and never
+    /// aborts a thread that is already unwinding).
+    fn drop(&mut self) {
+        if let Some(db) = self.db.take() {
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(db)));
+        }
+    }
+}
+
+/// Makes a new, empty database file at `path` that appears whole or not at
+/// all: built under a scratch name beside it, synced, then linked into
+/// place. A crash or a full disk meanwhile leaves `path` absent (and the
+/// next open simply creates it), never a file without the engine's header
+/// that no open could use. If another process created `path` meanwhile,
+/// its file is kept.
+fn create_fresh(path: &Path, builder: &redb::Builder) -> Result<(), Error> {
+    let mut scratch = Scratch::beside(path, "creating", Mode::Default)?;
+    let file = scratch
+        .take_file()
+        .ok_or_else(|| Error::Engine("scratch file already taken".into()))?;
+    drop(guarded("create", || {
+        let backend = redb::backends::FileBackend::new(file)?;
+        Ok(builder.create_with_backend(backend)?)
+    })?);
+    match scratch.publish(path, false) {
+        Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        other => other,
+    }
+}
+
+impl Store {
+    pub fn open(path: &Path, opts: &EngineOptions) -> Result<Store, Error> {
+        let mut builder = redb::Builder::new();
+        if let Some(size) = opts.cache_size {
+            builder.set_cache_size(size);
+        }
+        builder.set_check_integrity_on_open(opts.verify_on_open && !opts.read_only);
+        if !opts.read_only && !path.exists() {
+            create_fresh(path, &builder)?;
+        }
+        let db = guarded("open", || {
+            if opts.read_only {
+                Ok(Database::ReadOnly(builder.open_read_only(path)?))
+            } else {
+                Ok(Database::ReadWrite(builder.create(path)?))
+            }
+        })?;
+        let store = Store {
+            db: Some(db),
+            durability: opts.durability,
+        };
+        store.check_table_types()?;
+        Ok(store)
+    }
+
+    /// Refuses a file whose tables were made with another key type (a file
+    /// from vbolt 0.1): left to the first read, the mismatch would make
+    /// every read of such a table come back empty instead of failing.
+    fn check_table_types(&self) -> Result<(), Error> {
+        let txn = self.begin_read()?;
+        for handle in shielded(|| Ok(txn.txn.list_tables()?))? {
+            shielded(|| Ok(txn.txn.open_table(Def::new(handle.name())).map(drop)?))?;
+        }
+        Ok(())
+    }
+
+    pub fn in_memory() -> Result<Store, Error> {
+        let db = redb::Builder::new().create_with_backend(redb::backends::InMemoryBackend::new())?;
+        Ok(Store {
+            db: Some(Database::ReadWrite(db)),
+            durability: Durability::Immediate,
+        })
+    }
+
+    fn database(&self) -> Result<&Database, Error> {
+        self.db
+            .as_ref()
+            .ok_or_else(|| Error::Engine("the database is closed".into()))
+    }
+
+    /// The read-write engine handle; [`Error::ReadOnly`] for a read-only open.
+    fn writable(&self) -> Result<&redb::Database, Error> {
+        match self.database()? {
+            Database::ReadWrite(db) => Ok(db),
+            Database::ReadOnly(_) => Err(Error::ReadOnly),
+        }
+    }
+
+    pub fn begin_read(&self) -> Result<ReadTxn, Error> {
+        let txn = match self.database()? {
+            Database::ReadWrite(db) => shielded(|| Ok(db.begin_read()?))?,
+            Database::ReadOnly(db) => shielded(|| Ok(db.begin_read()?))?,
+        };
+        Ok(ReadTxn {
+            txn,
+            tables: RefCell::new(Vec::new()),
+        })
+    }
+
+    pub fn begin_write(&self) -> Result<WriteTxn, Error> {
+        let db = self.writable()?;
+        let mut txn = guarded("begin", || Ok(db.begin_write()?))?;
+        if self.durability == Durability::None {
+            txn.set_durability(redb::Durability::None)
+                .map_err(|e| Error::Engine(e.to_string()))?;
+        }
+        Ok(WriteTxn::new(txn))
+    }
+
+    /// Runs the engine's own check of the whole file (page checksums and
+    /// tree structure). `Ok(true)`: clean; `Ok(false)`: damage was found and
+    /// repaired (the file was rewritten); `Err`: damaged beyond repair.
+    pub fn check_engine(&mut self) -> Result<bool, Error> {
+        match self.db.as_mut() {
+            Some(Database::ReadWrite(db)) => guarded("check", || Ok(db.check_integrity()?)),
+            Some(Database::ReadOnly(_)) => Err(Error::ReadOnly),
+            None => Err(Error::Engine("the database is closed".into())),
+        }
+    }
+
+    /// Moves live pages to the front of the file and truncates it; `true`
+    /// if anything moved.
+    pub fn compact(&mut self) -> Result<bool, Error> {
+        match self.db.as_mut() {
+            Some(Database::ReadWrite(db)) => guarded("compact", || {
+                db.compact()
+                    .map_err(|e| Error::Engine(e.to_string()).into())
+            }),
+            Some(Database::ReadOnly(_)) => Err(Error::ReadOnly),
+            None => Err(Error::Engine("the database is closed".into())),
+        }
+    }
+
+    /// How the file's space is used, from a write transaction that is
+    /// dropped without committing (nothing is written).
+    pub fn space(&self) -> Result<Space, Error> {
+        let db = self.writable()?;
+        // Guarded whole: the statistics walk every page, and dropping the
+        // transaction reads the allocator state.
+        guarded("space", || {
+            let txn = db.begin_write()?;
+            let stats = txn.stats()?;
+            Ok(Space {
+                stored_bytes: stats.stored_bytes(),
+                metadata_bytes: stats.metadata_bytes(),
+                fragmented_bytes: stats.fragmented_bytes(),
+                page_size: stats.page_size() as u64,
+            })
+        })
+    }
+
+    /// Writes `entries` into the table called `name` (created if needed) in
+    /// one transaction that is not made durable by itself: call
+    /// [`Store::sync`] after the last one.
+    pub fn load(&self, name: &str, entries: &[(Vec<u8>, Vec<u8>)]) -> Result<(), Error> {
+        let db = self.writable()?;
+        guarded("load", || {
+            let mut txn = db.begin_write()?;
+            txn.set_durability(redb::Durability::None)
+                .map_err(|e| Error::Engine(e.to_string()))?;
+            {
+                let mut table = txn.open_table(Def::new(name))?;
+                for (k, v) in entries {
+                    table.insert(&k[..], &v[..])?;
+                }
+            }
+            txn.commit()?;
+            Ok(())
+        })
+    }
+
+    /// Makes every earlier commit durable (an empty durable commit).
+    pub fn sync(&self) -> Result<(), Error> {
+        let db = self.writable()?;
+        guarded("sync", || Ok(db.begin_write()?.commit()?))
+    }
+
+    /// Names and entry counts of every table, in name order.
+    pub fn list_tables(&self) -> Result<Vec<(String, u64)>, Error> {
+        let txn = self.begin_read()?;
+        let mut out = guarded("list tables", || {
+            let mut out = Vec::new();
+            for handle in txn.txn.list_tables()? {
+                let def: Def = TableDefinition::new(handle.name());
+                let table = txn.txn.open_table(def)?;
+                out.push((handle.name().to_string(), table.len()?));
+            }
+            Ok(out)
+        })?;
+        out.sort();
+        Ok(out)
+    }
+}
