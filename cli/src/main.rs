@@ -40,6 +40,11 @@ Exit codes:
   vbolt check app.vbolt
   vbolt backup app.vbolt app.backup && vbolt restore app.backup copy.vbolt
 
+A running application holds its database file for itself: no command works
+on it meanwhile (exit code 3, \"in use\"). Stop the application first, or
+have it write a backup from inside (`vbolt::backup_to_path`, for example
+behind an admin endpoint) and inspect a restored copy of that.
+
 {EXIT_CODES}")
 )]
 struct Cli {
@@ -181,7 +186,9 @@ fn open_failure(path: &Path, e: Error) -> Failure {
         Error::InUse => fail(
             3,
             format!(
-                "{p} is in use by another process (a vbolt file is opened by one process at a time)"
+                "{p} is in use by another process (a vbolt file is opened by one process at a \
+                 time): stop the application, or have it write a backup with \
+                 vbolt::backup_to_path and inspect a restored copy"
             ),
         ),
         Error::Corrupted(why) => fail(

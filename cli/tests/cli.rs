@@ -478,6 +478,10 @@ fn missing_foreign_and_locked_files_give_clear_errors() {
     let (c, err) = code(&["info", s(&db)]);
     assert_eq!(c, 3, "{err}");
     assert!(err.contains("in use by another process"), "{err}");
+    assert!(
+        err.contains("backup_to_path"),
+        "the error says what to do: {err}"
+    );
     drop(held);
     ok(&["info", s(&db)]);
 
