@@ -70,13 +70,14 @@ fn write_entry<K: Clone, V>(
     value(v, buf);
 }
 
-/// Reads `len` entries, handing each to `insert`, which reports duplicates.
+/// Reads `len` entries, handing each to `insert`, which refuses a key that
+/// does not come after the previous one (a repeat, or out of order).
 fn read_entries<K: Default, V: Default>(
     len: usize,
     buf: &mut Buffer,
     key: &mut impl FnMut(&mut K, &mut Buffer),
     value: &mut impl FnMut(&mut V, &mut Buffer),
-    mut insert: impl FnMut(K, V) -> bool,
+    mut insert: impl FnMut(K, V) -> Result<(), ErrorKind>,
 ) {
     for _ in 0..len {
         let at = buf.position();
@@ -86,14 +87,27 @@ fn read_entries<K: Default, V: Default>(
         if !buf.is_ok() {
             return;
         }
-        if !insert(k, v) {
-            return buf.fail_at(ErrorKind::DuplicateKey, at);
+        if let Err(kind) = insert(k, v) {
+            return buf.fail_at(kind, at);
         }
     }
 }
 
+/// Why `key` cannot follow `previous` in a map's bytes, if it cannot:
+/// entries are written in ascending key order, so a map has one byte form.
+fn order<K: Ord>(previous: Option<&K>, key: &K) -> Result<(), ErrorKind> {
+    match previous.map(|p| key.cmp(p)) {
+        Some(std::cmp::Ordering::Equal) => Err(ErrorKind::DuplicateKey),
+        Some(std::cmp::Ordering::Less) => Err(ErrorKind::KeysOutOfOrder),
+        _ => Ok(()),
+    }
+}
+
 /// Packs a `BTreeMap` as its length followed by key/value pairs in key
-/// order (Go: `Map`). A repeated key is an error on read.
+/// order (Go: `Map`). On read, a repeated key or a key out of ascending
+/// order is an error, so each map has exactly one byte form. (Go writes a
+/// map's entries in random order: a Go-written map of two or more entries
+/// reads here only if its entries happen to be sorted.)
 ///
 /// ```
 /// use std::collections::BTreeMap;
@@ -121,14 +135,16 @@ pub fn btree_map<K: Ord + Clone + Default, V: Default>(
     } else {
         m.clear();
         read_entries(len, buf, &mut key, &mut value, |k, v| {
-            m.insert(k, v).is_none()
+            order(m.last_key_value().map(|(last, _)| last), &k)?;
+            m.insert(k, v);
+            Ok(())
         });
     }
     buf.leave();
 }
 
 /// Packs a `HashMap` like [`btree_map`]: entries are written in key order, so
-/// equal maps always produce equal bytes.
+/// equal maps always produce equal bytes, and read back only in that order.
 ///
 /// ```
 /// use std::collections::HashMap;
@@ -162,8 +178,12 @@ pub fn hash_map<K: Ord + Hash + Clone + Default, V: Default>(
         // Half the bytes: a hash table keeps room for growth on top of
         // what it is asked for.
         m.reserve(reservable::<(K, V)>(len, buf.remaining() / 2));
+        let mut previous: Option<K> = None;
         read_entries(len, buf, &mut key, &mut value, |k, v| {
-            m.insert(k, v).is_none()
+            order(previous.as_ref(), &k)?;
+            previous = Some(k.clone());
+            m.insert(k, v);
+            Ok(())
         });
     }
     buf.leave();

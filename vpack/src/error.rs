@@ -62,6 +62,9 @@ pub enum ErrorKind {
     },
     /// A map contained the same key twice.
     DuplicateKey,
+    /// A map's keys are not in ascending order (each map has one byte form:
+    /// its entries sorted by key).
+    KeysOutOfOrder,
     /// Collections nested deeper than the limit (the limit is given).
     TooDeep(u32),
     /// Bytes were left over after the value was read.
@@ -108,6 +111,7 @@ impl fmt::Display for ErrorKind {
                 "data has version {stored}, newer than the supported version {current}"
             ),
             ErrorKind::DuplicateKey => f.write_str("duplicate map key"),
+            ErrorKind::KeysOutOfOrder => f.write_str("map keys out of ascending order"),
             ErrorKind::TooDeep(limit) => {
                 write!(f, "collections nested more than {limit} deep")
             }

@@ -146,6 +146,37 @@ fn duplicate_map_keys_are_rejected() {
 }
 
 #[test]
+fn a_map_has_one_byte_form_its_keys_ascending() {
+    // {1: 10, 2: 11} written out of order: 0.2 read it as the same map as
+    // the sorted bytes, so one map had two byte forms.
+    let sorted = [0x04, 1, 10, 2, 11];
+    let unsorted = [0x04, 2, 11, 1, 10];
+    let btree = |bytes: &[u8]| {
+        vpack::from_bytes::<std::collections::BTreeMap<u8, u8>>(bytes, |m, b| {
+            vpack::btree_map(m, b, vpack::byte, vpack::byte)
+        })
+    };
+    let hash = |bytes: &[u8]| {
+        vpack::from_bytes::<std::collections::HashMap<u8, u8>>(bytes, |m, b| {
+            vpack::hash_map(m, b, vpack::byte, vpack::byte)
+        })
+    };
+    assert_eq!(btree(&sorted).unwrap().len(), 2);
+    assert_eq!(hash(&sorted).unwrap().len(), 2);
+    for err in [btree(&unsorted).unwrap_err(), hash(&unsorted).unwrap_err()] {
+        assert_eq!(err.kind(), &ErrorKind::KeysOutOfOrder);
+        assert_eq!(err.offset(), 3, "the offset of the entry out of order");
+    }
+    // What vpack writes always reads back.
+    let mut m: std::collections::HashMap<u8, u8> = (0..=255).map(|k| (k, !k)).collect();
+    let bytes = vpack::to_bytes(&mut m, |m, b| {
+        vpack::hash_map(m, b, vpack::byte, vpack::byte)
+    })
+    .unwrap();
+    assert_eq!(hash(&bytes).unwrap(), m);
+}
+
+#[test]
 fn errors_report_the_offset_of_the_failing_value() {
     fn pair(p: &mut (u8, bool), buf: &mut Buffer) {
         vpack::byte(&mut p.0, buf);
