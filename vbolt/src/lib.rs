@@ -122,6 +122,12 @@
 //! single-threaded runtime a second task asking for it gets
 //! [`Error::WriteInProgress`] rather than a hang.
 //!
+//! # Recipes
+//!
+//! The [`cookbook`] shows whole patterns: a page of a list for a web API,
+//! unique names, newest-first and prefix walks, run-once migrations,
+//! backups of the live database, and async code.
+//!
 //! # Layers
 //!
 //! - [`vpack`]: packing values (its own crate).
@@ -147,6 +153,7 @@
 pub struct ReadmeDoctests;
 
 mod bucket;
+pub mod cookbook;
 mod db;
 mod engine;
 mod error;
