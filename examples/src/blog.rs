@@ -6,9 +6,10 @@
 //! few categories (stored on the article), a category gathers thousands of
 //! articles (found through the index).
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use vbolt::{Bucket, Cursor, Error, Index, Info, Readable, Window, WriteTx};
+use vpack::Pack;
 
 /// A category of articles.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -20,7 +21,8 @@ pub struct Category {
 }
 
 /// A full article: what the article page shows.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Pack, Debug, Clone, PartialEq)]
+#[pack(version = 1)]
 pub struct Article {
     /// The article's id.
     pub id: u64,
@@ -30,25 +32,15 @@ pub struct Article {
     pub body: String,
     /// The categories it appears in; the index is derived from this field.
     pub category_ids: Vec<u32>,
-    /// When it was published.
+    /// When it was published (whole seconds, as Go's `UnixTime`).
+    #[pack(with = vpack::unix_time)]
     pub published: SystemTime,
-}
-
-impl Default for Article {
-    fn default() -> Self {
-        Article {
-            id: 0,
-            title: String::new(),
-            body: String::new(),
-            category_ids: Vec::new(),
-            published: UNIX_EPOCH,
-        }
-    }
 }
 
 /// What a listing shows of an article, computed once when it is saved so a
 /// listing never loads (or summarizes) whole articles.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Pack, Debug, Clone, PartialEq)]
+#[pack(version = 1)]
 pub struct ArticleSummary {
     /// Same id as the article.
     pub id: u64,
@@ -56,55 +48,27 @@ pub struct ArticleSummary {
     pub title: String,
     /// The first words of the body.
     pub teaser: String,
-    /// When it was published.
+    /// When it was published (whole seconds, as Go's `UnixTime`).
+    #[pack(with = vpack::unix_time)]
     pub published: SystemTime,
 }
 
-impl Default for ArticleSummary {
-    fn default() -> Self {
-        ArticleSummary {
-            id: 0,
-            title: String::new(),
-            teaser: String::new(),
-            published: UNIX_EPOCH,
-        }
-    }
-}
-
-/// Packs a [`Category`].
+/// Packs a [`Category`] (by hand; `Article` and `ArticleSummary` derive
+/// theirs, the same calls for their fields).
 pub fn pack_category(c: &mut Category, buf: &mut vpack::Buffer) {
     vpack::version(1, buf);
     vpack::uint(&mut c.id, buf);
     vpack::string(&mut c.name, buf);
 }
 
-/// Packs an [`Article`].
-pub fn pack_article(a: &mut Article, buf: &mut vpack::Buffer) {
-    vpack::version(1, buf);
-    vpack::uint(&mut a.id, buf);
-    vpack::string(&mut a.title, buf);
-    vpack::string(&mut a.body, buf);
-    vpack::vec(&mut a.category_ids, buf, vpack::uint);
-    vpack::unix_time(&mut a.published, buf);
-}
-
-/// Packs an [`ArticleSummary`].
-pub fn pack_summary(s: &mut ArticleSummary, buf: &mut vpack::Buffer) {
-    vpack::version(1, buf);
-    vpack::uint(&mut s.id, buf);
-    vpack::string(&mut s.title, buf);
-    vpack::string(&mut s.teaser, buf);
-    vpack::unix_time(&mut s.published, buf);
-}
-
 /// Categories by id.
 pub static CATEGORIES: Bucket<u32, Category> =
     Bucket::new("categories", vpack::fuint, pack_category);
 /// Articles by id; `fuint` keys iterate in id order.
-pub static ARTICLES: Bucket<u64, Article> = Bucket::new("articles", vpack::fuint, pack_article);
+pub static ARTICLES: Bucket<u64, Article> = Bucket::new("articles", vpack::fuint, Article::pack);
 /// Summaries by article id, precomputed on every save.
 pub static SUMMARIES: Bucket<u64, ArticleSummary> =
-    Bucket::new("article_summaries", vpack::fuint, pack_summary);
+    Bucket::new("article_summaries", vpack::fuint, ArticleSummary::pack);
 /// Term: category. Target: article. Priority: publication time, as an
 /// order-preserving timestamp, so a reverse window lists the latest first.
 pub static CATEGORY_ARTICLES: Index<u32, u64, SystemTime> = Index::with_priority(

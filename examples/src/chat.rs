@@ -12,6 +12,7 @@ use vbolt::{
     Bucket, Cursor, Db, Error, Index, Info, Readable, Window, WriteTx, get, read_slice,
     read_term_targets, set_target_terms_uniform, write,
 };
+use vpack::Pack;
 
 // ---- the data model ---------------------------------------------------------
 
@@ -29,7 +30,8 @@ pub struct User {
 }
 
 /// A conversation between participants.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Pack, Debug, Clone, PartialEq)]
+#[pack(version = 1)]
 pub struct Thread {
     /// The thread's id.
     pub id: Uuid,
@@ -45,7 +47,8 @@ pub struct Thread {
 }
 
 /// One message in a thread.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Pack, Debug, Clone, PartialEq)]
+#[pack(version = 1)]
 pub struct Message {
     /// The message's id.
     pub id: Uuid,
@@ -60,7 +63,8 @@ pub struct Message {
 }
 
 /// How far a user has read a thread.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Pack, Debug, Clone, PartialEq)]
+#[pack(version = 1)]
 pub struct LastRead {
     /// The reader.
     pub user_id: Uuid,
@@ -70,42 +74,6 @@ pub struct LastRead {
     pub last_read: Uuid,
     /// When they saw it.
     pub read_at: SystemTime,
-}
-
-// `SystemTime` has no `Default`; the epoch stands in for "not set".
-impl Default for Thread {
-    fn default() -> Self {
-        Thread {
-            id: Uuid::nil(),
-            participants: Vec::new(),
-            started_at: UNIX_EPOCH,
-            latest_message: Uuid::nil(),
-            active_at: UNIX_EPOCH,
-        }
-    }
-}
-
-impl Default for Message {
-    fn default() -> Self {
-        Message {
-            id: Uuid::nil(),
-            sender_id: Uuid::nil(),
-            thread_id: Uuid::nil(),
-            timestamp: UNIX_EPOCH,
-            content: String::new(),
-        }
-    }
-}
-
-impl Default for LastRead {
-    fn default() -> Self {
-        LastRead {
-            user_id: Uuid::nil(),
-            thread_id: Uuid::nil(),
-            last_read: Uuid::nil(),
-            read_at: UNIX_EPOCH,
-        }
-    }
 }
 
 // ---- pack functions -----------------------------------------------------------
@@ -119,35 +87,6 @@ pub fn pack_user(u: &mut User, buf: &mut vpack::Buffer) {
     if version >= 2 {
         vpack::string(&mut u.picture, buf);
     }
-}
-
-/// Packs a [`Thread`].
-pub fn pack_thread(t: &mut Thread, buf: &mut vpack::Buffer) {
-    vpack::version(1, buf);
-    vpack::uuid(&mut t.id, buf);
-    vpack::vec(&mut t.participants, buf, vpack::uuid);
-    vpack::unix_time_milli(&mut t.started_at, buf);
-    vpack::uuid(&mut t.latest_message, buf);
-    vpack::unix_time_milli(&mut t.active_at, buf);
-}
-
-/// Packs a [`Message`].
-pub fn pack_message(m: &mut Message, buf: &mut vpack::Buffer) {
-    vpack::version(1, buf);
-    vpack::uuid(&mut m.id, buf);
-    vpack::uuid(&mut m.sender_id, buf);
-    vpack::uuid(&mut m.thread_id, buf);
-    vpack::unix_time_milli(&mut m.timestamp, buf);
-    vpack::string(&mut m.content, buf);
-}
-
-/// Packs a [`LastRead`].
-pub fn pack_last_read(r: &mut LastRead, buf: &mut vpack::Buffer) {
-    vpack::version(1, buf);
-    vpack::uuid(&mut r.user_id, buf);
-    vpack::uuid(&mut r.thread_id, buf);
-    vpack::uuid(&mut r.last_read, buf);
-    vpack::unix_time_milli(&mut r.read_at, buf);
 }
 
 /// A (user, thread) pair as a key: two UUIDs, 32 bytes.
@@ -173,15 +112,15 @@ pub static USERS: Bucket<Uuid, User> = Bucket::new("users", vpack::uuid, pack_us
 pub static HANDLES: Bucket<String, Uuid> = Bucket::new("handles", vpack::string_z, vpack::uuid);
 
 /// Threads by id.
-pub static THREADS: Bucket<Uuid, Thread> = Bucket::new("threads", vpack::uuid, pack_thread);
+pub static THREADS: Bucket<Uuid, Thread> = Bucket::new("threads", vpack::uuid, Thread::pack);
 
 /// Messages by id.
-pub static MESSAGES: Bucket<Uuid, Message> = Bucket::new("messages", vpack::uuid, pack_message);
+pub static MESSAGES: Bucket<Uuid, Message> = Bucket::new("messages", vpack::uuid, Message::pack);
 
 /// (user, thread) -> how far the user has read. One small record per pair,
 /// so marking a thread read rewrites 60 bytes, not the thread.
 pub static LAST_READ: Bucket<(Uuid, Uuid), LastRead> =
-    Bucket::new("last_read", pack_user_thread, pack_last_read);
+    Bucket::new("last_read", pack_user_thread, LastRead::pack);
 
 /// Term: a user. Target: a thread they take part in. Priority: the thread's
 /// last activity in milliseconds, so a reverse window lists a user's threads

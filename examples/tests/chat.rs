@@ -136,3 +136,33 @@ fn a_refused_use_case_inside_a_transaction_commits_nothing_else() {
     let tx = db.read_tx().unwrap();
     assert!(chat::user_by_handle(&tx, "dee").unwrap().is_none());
 }
+
+/// The tutorial shows what `#[derive(Pack)]` generates for `Thread`; the
+/// derived function must write exactly those bytes (and so must read the
+/// records the hand-written function of earlier releases wrote).
+#[test]
+fn the_derived_thread_function_is_the_one_the_tutorial_shows() {
+    use std::time::{Duration, UNIX_EPOCH};
+    use uuid::Uuid;
+    use vpack::Pack;
+
+    fn pack(t: &mut chat::Thread, buf: &mut vpack::Buffer) {
+        vpack::version(1, buf);
+        vpack::uuid(&mut t.id, buf);
+        vpack::vec(&mut t.participants, buf, vpack::uuid);
+        vpack::unix_time_milli(&mut t.started_at, buf);
+        vpack::uuid(&mut t.latest_message, buf);
+        vpack::unix_time_milli(&mut t.active_at, buf);
+    }
+    let mut t = chat::Thread {
+        id: Uuid::from_u128(1),
+        participants: vec![Uuid::from_u128(2), Uuid::from_u128(3)],
+        started_at: UNIX_EPOCH + Duration::from_millis(1_700_000_000_123),
+        latest_message: Uuid::from_u128(4),
+        active_at: UNIX_EPOCH + Duration::from_millis(1_700_000_500_000),
+    };
+    let by_hand = vpack::to_bytes(&mut t.clone(), pack).unwrap();
+    assert_eq!(t.to_bytes().unwrap(), by_hand);
+    assert_eq!(chat::Thread::from_bytes(&by_hand).unwrap(), t);
+    assert_eq!(chat::Thread::default().started_at, UNIX_EPOCH);
+}

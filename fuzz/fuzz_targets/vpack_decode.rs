@@ -1,7 +1,7 @@
 //! Feeds arbitrary bytes to every vpack decoder. Any panic, hang or
 //! oversized allocation is a bug. A scalar or list that decodes must
-//! re-encode to the same bytes (canonical reads). Maps are exempt: Go writes
-//! them in random order and vpack reads any order.
+//! re-encode to the same bytes (canonical reads), and so must a derived
+//! enum that nests through boxes and vectors.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -37,6 +37,18 @@ fn pack_record(r: &mut Record, buf: &mut vpack::Buffer) {
     }
 }
 
+/// A derived type that refers to itself: hostile nesting must stop at
+/// vpack's depth limit, unknown tags must be errors.
+#[derive(vpack::Pack, Clone, PartialEq, Debug)]
+enum Node {
+    #[pack(tag = 1)]
+    Leaf(i64),
+    #[pack(tag = 2)]
+    Pair(Box<Node>, Box<Node>),
+    #[pack(tag = 7)]
+    Named { name: String, children: Vec<Node> },
+}
+
 fn canonical<T: Default + Clone>(data: &[u8], pack: impl Fn(&mut T, &mut vpack::Buffer)) {
     if let Ok(v) = vpack::from_bytes::<T>(data, &pack) {
         let again = vpack::to_bytes(&mut v.clone(), &pack).expect("re-encode");
@@ -47,6 +59,7 @@ fn canonical<T: Default + Clone>(data: &[u8], pack: impl Fn(&mut T, &mut vpack::
 fuzz_target!(|data: &[u8]| {
     let _ = vpack::from_bytes::<Record>(data, pack_record);
     canonical::<i64>(data, vpack::int);
+    canonical::<Node>(data, <Node as vpack::Pack>::pack);
     canonical::<u128>(data, vpack::uint);
     canonical::<i16>(data, vpack::int);
     canonical::<Vec<Vec<u8>>>(data, |v, b| vpack::vec(v, b, vpack::bytes));

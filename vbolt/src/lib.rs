@@ -15,17 +15,14 @@
 //!
 //! ```
 //! use vbolt::*;
+//! use vpack::Pack;
 //!
-//! #[derive(Default, Debug, PartialEq)]
+//! // The pack function (vpack::Pack) is derived; it can be written by hand.
+//! #[derive(Pack, Debug, PartialEq)]
+//! #[pack(version = 1)]
 //! struct Article { title: String, category_ids: Vec<u32> }
 //!
-//! fn pack_article(a: &mut Article, buf: &mut vpack::Buffer) {
-//!     vpack::version(1, buf);
-//!     vpack::string(&mut a.title, buf);
-//!     vpack::vec(&mut a.category_ids, buf, vpack::fuint);
-//! }
-//!
-//! static ARTICLES: Bucket<u64, Article> = Bucket::new("articles", vpack::fuint, pack_article);
+//! static ARTICLES: Bucket<u64, Article> = Bucket::new("articles", vpack::fuint, Article::pack);
 //! // category id (term) -> article ids (targets)
 //! static CATEGORY_ARTICLES: Index<u32, u64> = Index::new("category_articles", vpack::fuint, vpack::fuint);
 //!

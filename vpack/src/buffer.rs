@@ -158,6 +158,42 @@ impl<'a> Buffer<'a> {
         }
     }
 
+    /// Records that an enum's tag, read at byte `at`, names none of its
+    /// variants ([`ErrorKind::UnknownTag`]). For enum pack functions; the
+    /// first recorded error wins.
+    ///
+    /// ```
+    /// #[derive(Debug, PartialEq)]
+    /// enum Shape { Dot, Circle(u32) }
+    ///
+    /// fn pack_shape(s: &mut Shape, buf: &mut vpack::Buffer) {
+    ///     let at = buf.position();
+    ///     let mut tag = match s { Shape::Dot => 1u32, Shape::Circle(_) => 2 };
+    ///     vpack::uint(&mut tag, buf);
+    ///     match (tag, buf.is_reading()) {
+    ///         (1, true) => *s = Shape::Dot,
+    ///         (2, true) => *s = Shape::Circle(0),
+    ///         (1 | 2, false) => {}
+    ///         _ => return buf.fail_unknown_tag("Shape", tag, at),
+    ///     }
+    ///     if let Shape::Circle(r) = s {
+    ///         vpack::uint(r, buf);
+    ///     }
+    /// }
+    ///
+    /// let mut s = Shape::Circle(5);
+    /// let bytes = vpack::to_bytes(&mut s, pack_shape)?;
+    /// assert_eq!(bytes, [2, 5]);
+    /// let mut r = vpack::Buffer::reader(&[9]);
+    /// pack_shape(&mut s, &mut r);
+    /// assert_eq!(r.finish().unwrap_err().to_string(), "Shape has no variant with tag 9 at byte 0");
+    /// # Ok::<(), vpack::Error>(())
+    /// ```
+    #[cold]
+    pub fn fail_unknown_tag(&mut self, type_name: &'static str, tag: u32, at: usize) {
+        self.fail_at(ErrorKind::UnknownTag { type_name, tag }, at);
+    }
+
     #[cold]
     pub(crate) fn fail_kind(&mut self, kind: ErrorKind) {
         let at = self.position();
@@ -335,7 +371,16 @@ pub fn from_bytes<T: Default>(
     bytes: &[u8],
     pack: impl FnOnce(&mut T, &mut Buffer),
 ) -> Result<T, Error> {
-    let mut value = T::default();
+    from_bytes_start(bytes, T::default(), pack)
+}
+
+/// [`from_bytes`] starting from `value`.
+#[inline]
+pub(crate) fn from_bytes_start<T>(
+    bytes: &[u8],
+    mut value: T,
+    pack: impl FnOnce(&mut T, &mut Buffer),
+) -> Result<T, Error> {
     let mut buf = Buffer::reader(bytes);
     pack(&mut value, &mut buf);
     buf.finish()?;

@@ -28,10 +28,17 @@ use crate::varint::length;
 /// assert_eq!(bytes, [0x08, 0x02, 0x04, 0xd8, 0x04, 0x09]);
 /// ```
 #[inline]
-pub fn vec<T: Default>(
+pub fn vec<T: Default>(v: &mut Vec<T>, buf: &mut Buffer, item: impl FnMut(&mut T, &mut Buffer)) {
+    vec_of(v, buf, item, T::default)
+}
+
+/// [`vec`] with the value each element is read into made by `blank`.
+#[inline]
+pub(crate) fn vec_of<T>(
     v: &mut Vec<T>,
     buf: &mut Buffer,
     mut item: impl FnMut(&mut T, &mut Buffer),
+    blank: impl Fn() -> T,
 ) {
     let Some(len) = length(v.len(), buf) else {
         return;
@@ -46,7 +53,7 @@ pub fn vec<T: Default>(
     } else {
         reset_for(v, len, buf.remaining());
         for _ in 0..len {
-            let mut x = T::default();
+            let mut x = blank();
             item(&mut x, buf);
             if !buf.is_ok() {
                 break;
@@ -70,18 +77,20 @@ fn write_entry<K: Clone, V>(
     value(v, buf);
 }
 
-/// Reads `len` entries, handing each to `insert`, which refuses a key that
-/// does not come after the previous one (a repeat, or out of order).
-fn read_entries<K: Default, V: Default>(
+/// Reads `len` entries (each read into a fresh `blank()` pair), handing
+/// each to `insert`, which refuses a key that does not come after the
+/// previous one (a repeat, or out of order).
+fn read_entries<K, V>(
     len: usize,
     buf: &mut Buffer,
     key: &mut impl FnMut(&mut K, &mut Buffer),
     value: &mut impl FnMut(&mut V, &mut Buffer),
+    blank: &impl Fn() -> (K, V),
     mut insert: impl FnMut(K, V) -> Result<(), ErrorKind>,
 ) {
     for _ in 0..len {
         let at = buf.position();
-        let (mut k, mut v) = (K::default(), V::default());
+        let (mut k, mut v) = blank();
         key(&mut k, buf);
         value(&mut v, buf);
         if !buf.is_ok() {
@@ -119,8 +128,19 @@ fn order<K: Ord>(previous: Option<&K>, key: &K) -> Result<(), ErrorKind> {
 pub fn btree_map<K: Ord + Clone + Default, V: Default>(
     m: &mut BTreeMap<K, V>,
     buf: &mut Buffer,
+    key: impl FnMut(&mut K, &mut Buffer),
+    value: impl FnMut(&mut V, &mut Buffer),
+) {
+    btree_map_of(m, buf, key, value, || (K::default(), V::default()))
+}
+
+/// [`btree_map`] with each entry read into a pair made by `blank`.
+pub(crate) fn btree_map_of<K: Ord + Clone, V>(
+    m: &mut BTreeMap<K, V>,
+    buf: &mut Buffer,
     mut key: impl FnMut(&mut K, &mut Buffer),
     mut value: impl FnMut(&mut V, &mut Buffer),
+    blank: impl Fn() -> (K, V),
 ) {
     let Some(len) = length(m.len(), buf) else {
         return;
@@ -134,7 +154,7 @@ pub fn btree_map<K: Ord + Clone + Default, V: Default>(
         }
     } else {
         m.clear();
-        read_entries(len, buf, &mut key, &mut value, |k, v| {
+        read_entries(len, buf, &mut key, &mut value, &blank, |k, v| {
             order(m.last_key_value().map(|(last, _)| last), &k)?;
             m.insert(k, v);
             Ok(())
@@ -158,8 +178,19 @@ pub fn btree_map<K: Ord + Clone + Default, V: Default>(
 pub fn hash_map<K: Ord + Hash + Clone + Default, V: Default>(
     m: &mut HashMap<K, V>,
     buf: &mut Buffer,
+    key: impl FnMut(&mut K, &mut Buffer),
+    value: impl FnMut(&mut V, &mut Buffer),
+) {
+    hash_map_of(m, buf, key, value, || (K::default(), V::default()))
+}
+
+/// [`hash_map`] with each entry read into a pair made by `blank`.
+pub(crate) fn hash_map_of<K: Ord + Hash + Clone, V>(
+    m: &mut HashMap<K, V>,
+    buf: &mut Buffer,
     mut key: impl FnMut(&mut K, &mut Buffer),
     mut value: impl FnMut(&mut V, &mut Buffer),
+    blank: impl Fn() -> (K, V),
 ) {
     let Some(len) = length(m.len(), buf) else {
         return;
@@ -179,7 +210,7 @@ pub fn hash_map<K: Ord + Hash + Clone + Default, V: Default>(
         // what it is asked for.
         m.reserve(reservable::<(K, V)>(len, buf.remaining() / 2));
         let mut previous: Option<K> = None;
-        read_entries(len, buf, &mut key, &mut value, |k, v| {
+        read_entries(len, buf, &mut key, &mut value, &blank, |k, v| {
             order(previous.as_ref(), &k)?;
             previous = Some(k.clone());
             m.insert(k, v);
@@ -202,6 +233,17 @@ pub fn option<T: Default>(
     buf: &mut Buffer,
     item: impl FnOnce(&mut T, &mut Buffer),
 ) {
+    option_of(v, buf, item, T::default)
+}
+
+/// [`option`] with a present value read into one made by `blank`.
+#[inline]
+pub(crate) fn option_of<T>(
+    v: &mut Option<T>,
+    buf: &mut Buffer,
+    item: impl FnOnce(&mut T, &mut Buffer),
+    blank: impl FnOnce() -> T,
+) {
     let mut present = v.is_some();
     bool(&mut present, buf);
     if !buf.is_ok() || !buf.enter() {
@@ -212,7 +254,7 @@ pub fn option<T: Default>(
             item(x, buf);
         }
     } else if present {
-        let mut x = T::default();
+        let mut x = blank();
         item(&mut x, buf);
         if buf.is_ok() {
             *v = Some(x);

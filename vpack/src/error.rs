@@ -67,6 +67,14 @@ pub enum ErrorKind {
     KeysOutOfOrder,
     /// Collections nested deeper than the limit (the limit is given).
     TooDeep(u32),
+    /// An enum's tag that none of its variants has (data from a newer
+    /// program, or damage).
+    UnknownTag {
+        /// The enum being read.
+        type_name: &'static str,
+        /// The tag found in the data.
+        tag: u32,
+    },
     /// Bytes were left over after the value was read.
     TrailingBytes(usize),
     /// A pack function rejected the value, with its reason.
@@ -114,6 +122,9 @@ impl fmt::Display for ErrorKind {
             ErrorKind::KeysOutOfOrder => f.write_str("map keys out of ascending order"),
             ErrorKind::TooDeep(limit) => {
                 write!(f, "collections nested more than {limit} deep")
+            }
+            ErrorKind::UnknownTag { type_name, tag } => {
+                write!(f, "{type_name} has no variant with tag {tag}")
             }
             ErrorKind::TrailingBytes(n) => write!(f, "{n} trailing bytes after the value"),
             ErrorKind::Invalid(why) => write!(f, "invalid value: {why}"),

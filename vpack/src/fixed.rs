@@ -203,3 +203,14 @@ pub fn array<const N: usize>(v: &mut [u8; N], buf: &mut Buffer) {
         *v = a;
     }
 }
+
+/// Packs a slice of bytes in place as its raw bytes (the bytes of
+/// [`array`] for any length): for `[u8; N]` fields of derived types.
+#[inline]
+pub(crate) fn byte_slice(v: &mut [u8], buf: &mut Buffer) {
+    if let Some(out) = buf.out() {
+        out.extend_from_slice(v);
+    } else if let Some(bytes) = buf.take(v.len()) {
+        v.copy_from_slice(bytes);
+    }
+}

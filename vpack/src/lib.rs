@@ -74,6 +74,134 @@
 //! # assert!(vpack::from_bytes(&b, pack_account).is_ok());
 //! ```
 //!
+//! ## Derive
+//!
+//! `#[derive(Pack)]` writes the pack function from the type's declaration,
+//! versions included (feature `derive`, on by default). It implements the
+//! [`Pack`] trait, so the function is `Type::pack`, and `Default`, so the
+//! type needs no hand-written one even with a `SystemTime` field:
+//!
+//! ```
+//! use std::time::SystemTime;
+//! use vpack::Pack;
+//!
+//! #[derive(Pack, Debug, PartialEq)]
+//! #[pack(version = 3)]
+//! struct User {
+//!     #[pack(with = vpack::fint)]
+//!     id: i64,
+//!     handle: String,
+//!     #[pack(since = 2)]
+//!     email: String,
+//!     #[pack(since = 3)]
+//!     picture: Option<String>,
+//!     #[pack(until = 2)]
+//!     nickname: String,
+//!     joined: SystemTime,
+//! }
+//!
+//! let mut u = User {
+//!     id: 7,
+//!     handle: "ann".into(),
+//!     email: "ann@example.com".into(),
+//!     picture: None,
+//!     nickname: String::new(),
+//!     joined: SystemTime::UNIX_EPOCH,
+//! };
+//! let bytes = u.to_bytes()?;
+//! assert_eq!(User::from_bytes(&bytes)?, u);
+//! // `User::pack` is a pack function like any other:
+//! assert_eq!(vpack::to_bytes(&mut u, User::pack)?, bytes);
+//! # Ok::<(), vpack::Error>(())
+//! ```
+//!
+//! It generates exactly what you would write by hand, so derived and
+//! hand-written types mix freely and read each other's bytes:
+//!
+//! ```
+//! # use std::time::SystemTime;
+//! # struct User { id: i64, handle: String, email: String, picture: Option<String>, nickname: String, joined: SystemTime }
+//! impl vpack::Pack for User {
+//!     fn blank() -> Self {
+//!         User {
+//!             id: 0,
+//!             handle: String::new(),
+//!             email: String::new(),
+//!             picture: None,
+//!             nickname: String::new(),
+//!             joined: SystemTime::UNIX_EPOCH,
+//!         }
+//!     }
+//!     fn pack(&mut self, buf: &mut vpack::Buffer) {
+//!         let version = vpack::version(3, buf);
+//!         vpack::fint(&mut self.id, buf);
+//!         vpack::string(&mut self.handle, buf);
+//!         if version >= 2 {
+//!             vpack::string(&mut self.email, buf);
+//!         }
+//!         if version >= 3 {
+//!             vpack::option(&mut self.picture, buf, vpack::string);
+//!         }
+//!         if version <= 2 {
+//!             vpack::string(&mut self.nickname, buf);
+//!         }
+//!         vpack::unix_time_milli(&mut self.joined, buf);
+//!     }
+//! }
+//! impl Default for User {
+//!     fn default() -> Self {
+//!         <User as vpack::Pack>::blank()
+//!     }
+//! }
+//! ```
+//!
+//! The attributes:
+//!
+//! | where | attribute | effect |
+//! |---|---|---|
+//! | type | `version = N` | writes version `N` first; older data reads, newer is refused |
+//! | type | `own_default` | the type implements `Default` itself; it is the blank value |
+//! | field | `with = f` | packs the field with `f`: any pack function or closure (key encodings too) |
+//! | field | `since = N` | stored from version `N` on; older data leaves the field blank |
+//! | field | `until = N` | stored up to version `N` (below the type's): still read, no longer written |
+//! | field | `default = expr` | the field's blank value instead of its type's |
+//! | field | `skip` | never stored; reads leave it blank |
+//! | variant | `tag = N` | the variant's stable number in the data (required) |
+//! | variant | `default` | the enum's blank value is this variant (else the first) |
+//!
+//! Each field without `with` uses its type's [`Pack`] impl: the table in
+//! the trait's docs list them (integers as varints, `u8` as a byte,
+//! `String` length-prefixed, `Vec`, `Option`, maps, tuples, arrays,
+//! `Uuid`, `SystemTime` as [`unix_time_milli`]), and nested types that
+//! derive `Pack` are packed by their own function. A blank value is each
+//! field's `default`, else its type's [`Pack::blank`] (for a `with` or
+//! `skip` field whose type has no `Pack` impl, its `Default`).
+//!
+//! Enums write the variant's tag as an unsigned varint, then its fields; a
+//! tag no variant has is [`ErrorKind::UnknownTag`], naming the type. A type
+//! that refers to itself (through a `Box`, `Vec` or `Option`) is bounded by
+//! [`MAX_DEPTH`] like every collection.
+//!
+//! Misuse does not compile, and the message points at the attribute: an
+//! unknown attribute, `since` or `until` on a type without a version or
+//! outside its versions, a variant without a tag or with another's, a field
+//! type with no encoding and no `with`.
+//!
+//! A newtype makes a key type with an order-preserving encoding:
+//!
+//! ```
+//! use std::time::{Duration, SystemTime, UNIX_EPOCH};
+//! use vpack::Pack;
+//!
+//! #[derive(Pack, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+//! struct OrderedTime(#[pack(with = vpack::unix_time_ord)] SystemTime);
+//!
+//! let early = OrderedTime(UNIX_EPOCH - Duration::from_secs(60)).to_bytes()?;
+//! let late = OrderedTime(UNIX_EPOCH + Duration::from_secs(60)).to_bytes()?;
+//! assert!(early < late);
+//! # Ok::<(), vpack::Error>(())
+//! ```
+//!
 //! ## Keys and order
 //!
 //! A database keeps keys sorted by their bytes, so a key encoding decides
@@ -109,6 +237,8 @@ mod buffer;
 mod collections;
 mod error;
 mod fixed;
+mod pack;
+mod private;
 mod text;
 mod time;
 mod varint;
@@ -117,6 +247,14 @@ mod version;
 pub use buffer::{Buffer, MAX_DEPTH, PackFn, append_bytes, from_bytes, from_bytes_into, to_bytes};
 pub use collections::{btree_map, hash_map, option, uuid, vec};
 pub use error::{Error, ErrorKind};
+pub use pack::Pack;
+/// `#[derive(Pack)]`: see [Derive](crate#derive).
+#[cfg(feature = "derive")]
+pub use vpack_derive::Pack;
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::private::*;
+}
 pub use fixed::{FixedInt, FixedSigned, array, bool, byte, f32, f64, fint, fint_ord, fuint};
 pub use text::{bytes, rune, string, string_z};
 pub use time::{

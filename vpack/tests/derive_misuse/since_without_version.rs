@@ -1,0 +1,10 @@
+use vpack::Pack;
+
+#[derive(Pack)]
+struct User {
+    name: String,
+    #[pack(since = 2)]
+    email: String,
+}
+
+fn main() {}
