@@ -9,7 +9,7 @@
 #[path = "../tests/common/article.rs"]
 mod article;
 
-use article::{Article, DerivedArticle, derived, pack_article, sample_article};
+use article::{Article, pack_article, sample_article};
 use vpack::Pack;
 
 #[global_allocator]
@@ -51,25 +51,25 @@ fn hand_unpack_into_reused_value(bencher: divan::Bencher) {
 
 #[divan::bench]
 fn derived_pack_into_reused_buffer(bencher: divan::Bencher) {
-    let mut a = derived(sample_article());
+    let mut a = sample_article();
     let mut out = Vec::with_capacity(1024);
     bencher.bench_local(|| {
         out.clear();
-        vpack::append_bytes(divan::black_box(&mut a), DerivedArticle::pack, &mut out).unwrap();
+        vpack::append_bytes(divan::black_box(&mut a), Article::pack, &mut out).unwrap();
         out.len()
     });
 }
 
 #[divan::bench]
 fn derived_unpack_fresh(bencher: divan::Bencher) {
-    let bytes = derived(sample_article()).to_bytes().unwrap();
-    bencher.bench_local(|| DerivedArticle::from_bytes(divan::black_box(&bytes)).unwrap());
+    let bytes = sample_article().to_bytes().unwrap();
+    bencher.bench_local(|| Article::from_bytes(divan::black_box(&bytes)).unwrap());
 }
 
 #[divan::bench]
 fn derived_unpack_into_reused_value(bencher: divan::Bencher) {
-    let bytes = derived(sample_article()).to_bytes().unwrap();
-    let mut a = DerivedArticle::blank();
+    let bytes = sample_article().to_bytes().unwrap();
+    let mut a = Article::blank();
     bencher.bench_local(|| {
         let mut r = vpack::Buffer::reader(divan::black_box(&bytes));
         a.pack(&mut r);
