@@ -112,6 +112,26 @@ impl Db {
         })
     }
 
+    /// Connects to an etcd cluster (feature `etcd`) and opens the database
+    /// kept under `prefix` there; the same application code then runs on
+    /// the cluster, shared by every process and machine that opens it.
+    ///
+    /// `endpoints` are the members' client URLs (`http://10.0.0.1:2379`);
+    /// every key of the database starts with `prefix`, so several
+    /// databases can share one cluster. A write transaction commits only
+    /// if no other commit happened since it began ([`Error::Conflict`]
+    /// otherwise, which [`Db::update`] retries); see the crate docs,
+    /// section "On an etcd cluster", for what else differs.
+    #[cfg(feature = "etcd")]
+    pub fn open_etcd<S: AsRef<str>>(endpoints: &[S], prefix: &str) -> Result<Db, Error> {
+        let endpoints: Vec<String> = endpoints.iter().map(|e| e.as_ref().to_string()).collect();
+        Ok(Db {
+            store: Store::open_etcd(&endpoints, prefix)?,
+            path: None,
+            writers: Arc::default(),
+        })
+    }
+
     /// Begins a read transaction (a snapshot).
     pub fn read_tx(&self) -> Result<ReadTx, Error> {
         Ok(ReadTx::new(self.store.begin_read()?))
@@ -152,6 +172,14 @@ impl Db {
     /// returned. A failure recorded in the transaction (a write that
     /// failed) makes the commit fail: `Ok` means committed.
     ///
+    /// On an etcd cluster (`Db::open_etcd`) a commit can lose to another
+    /// writer's ([`Error::Conflict`]): then `f` runs again in a new
+    /// transaction, on the new state, with a growing, randomized pause (at
+    /// least 20 times, and for at least 10 seconds) before the conflict is
+    /// returned. `f` must
+    /// therefore do nothing outside the transaction that cannot be
+    /// repeated. On a file `f` runs exactly once.
+    ///
     /// `f`'s error type only needs `From<vbolt::Error>`, so one `?` chain
     /// serves vbolt's reads and the application's own checks:
     ///
@@ -191,14 +219,20 @@ impl Db {
     /// })?;
     /// # Ok::<(), vbolt::Error>(())
     /// ```
-    pub fn update<T, E>(&self, f: impl FnOnce(&mut WriteTx) -> Result<T, E>) -> Result<T, E>
+    pub fn update<T, E>(&self, mut f: impl FnMut(&mut WriteTx) -> Result<T, E>) -> Result<T, E>
     where
         E: From<Error>,
     {
-        let mut tx = self.write_tx()?;
-        let value = f(&mut tx)?;
-        tx.commit()?;
-        Ok(value)
+        let mut retry = Retry::new();
+        loop {
+            let mut tx = self.write_tx()?;
+            let value = f(&mut tx)?;
+            match tx.commit() {
+                Ok(()) => return Ok(value),
+                Err(Error::Conflict) if retry.again() => drop(value),
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     /// Runs `f` in a read transaction (a snapshot) and returns what it
@@ -261,4 +295,51 @@ impl Db {
     pub fn raw_tables(&self) -> Result<Vec<(String, u64)>, Error> {
         self.store.list_tables()
     }
+}
+
+/// The retries of [`Db::update`] after a conflict: at least
+/// [`Retry::MIN_ATTEMPTS`], and more until [`Retry::BUDGET`] has passed
+/// (a cluster electing a new leader stalls every writer for about a
+/// second), each after a pause that doubles (from 1 ms, at most 100 ms),
+/// randomized so that writers that collided do not collide again in step.
+struct Retry {
+    attempts: u32,
+    pause: Duration,
+    start: std::time::Instant,
+}
+
+impl Retry {
+    const MIN_ATTEMPTS: u32 = 20;
+    const BUDGET: Duration = Duration::from_secs(10);
+
+    fn new() -> Retry {
+        Retry {
+            attempts: 0,
+            pause: Duration::from_millis(1),
+            start: std::time::Instant::now(),
+        }
+    }
+
+    /// Waits before another attempt; false when the attempts are used up.
+    fn again(&mut self) -> bool {
+        self.attempts += 1;
+        if self.attempts > Retry::MIN_ATTEMPTS && self.start.elapsed() > Retry::BUDGET {
+            return false;
+        }
+        std::thread::sleep(self.pause.mul_f64(0.5 + jitter()));
+        self.pause = (self.pause * 2).min(Duration::from_millis(100));
+        true
+    }
+}
+
+/// A number in `[0, 1)` that differs between threads and calls.
+fn jitter() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos() as u64),
+    );
+    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
 }

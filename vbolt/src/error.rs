@@ -107,6 +107,30 @@ pub enum Error {
     Backup(String),
     /// No table of this engine-level name exists (inspection tools).
     NoSuchTable(String),
+    /// A write transaction on a shared engine (etcd) lost to another
+    /// writer that committed first; nothing of it was written.
+    /// [`Db::update`](crate::Db::update) runs its closure again on this
+    /// error, a bounded number of times; a hand-made
+    /// [`WriteTx`](crate::WriteTx) can be retried by the caller.
+    Conflict,
+    /// A read transaction on a shared engine (etcd) outlived its snapshot:
+    /// the cluster compacted the history it reads from. Start a new
+    /// transaction.
+    SnapshotExpired {
+        /// The revision the transaction was reading.
+        revision: i64,
+    },
+    /// The connection failed while a commit was in flight, and whether it
+    /// was applied could not be found out (the reason says why). The
+    /// commit may or may not be in the database.
+    CommitUnknown(String),
+    /// A transaction exceeded a limit of the engine (etcd's operations per
+    /// transaction or bytes per request); the reason names the limit and
+    /// the server setting that raises it. Nothing was written.
+    LimitExceeded(String),
+    /// The operation does not exist on this engine (for example compacting
+    /// an etcd cluster, which its own tools do).
+    Unsupported(&'static str),
 }
 
 impl fmt::Display for Error {
@@ -163,6 +187,21 @@ impl fmt::Display for Error {
             Error::Engine(why) => write!(f, "storage engine error: {why}"),
             Error::Backup(why) => write!(f, "invalid backup: {why}"),
             Error::NoSuchTable(name) => write!(f, "no table named {name:?}"),
+            Error::Conflict => f.write_str(
+                "the transaction lost to another writer's commit; nothing was written \
+                 (run it again)",
+            ),
+            Error::SnapshotExpired { revision } => write!(
+                f,
+                "snapshot expired: the cluster compacted revision {revision}, which this \
+                 transaction reads; start a new transaction"
+            ),
+            Error::CommitUnknown(why) => write!(
+                f,
+                "the connection failed during commit and its outcome is unknown: {why}"
+            ),
+            Error::LimitExceeded(why) => write!(f, "transaction too large: {why}"),
+            Error::Unsupported(what) => write!(f, "not supported by this engine: {what}"),
         }
     }
 }

@@ -119,6 +119,34 @@
 //! single-threaded runtime a second task asking for it gets
 //! [`Error::WriteInProgress`] rather than a hang.
 //!
+//! # On an etcd cluster
+//!
+//! With the `etcd` feature, `Db::open_etcd` opens a database kept under a
+//! prefix of an etcd cluster (the `etcd` crate feature needs `protoc` to
+//! build). Everything above the engine is the same code: buckets, indexes,
+//! windows and cursors, counts, sequences, iterators, processes, backup
+//! and check. What differs:
+//!
+//! - **Many writers.** Processes on any number of machines open the same
+//!   database. A write transaction reads a snapshot and commits only if no
+//!   other commit happened since it began; otherwise it fails with
+//!   [`Error::Conflict`] and nothing is written. [`Db::update`] runs the
+//!   closure again on a conflict, so concurrent updates are never lost and
+//!   never torn: write through `update`, and keep effects outside the
+//!   database (e-mails, channel sends) out of its closure.
+//! - **Round trips.** Each read is a request to the cluster (about 0.1 to
+//!   1 ms); a window is one range read, and a commit is one request.
+//! - **Failures are errors.** A snapshot the cluster has compacted away is
+//!   [`Error::SnapshotExpired`]; a transaction past the cluster's size
+//!   limits is [`Error::LimitExceeded`]; a commit whose connection broke is
+//!   settled before the call returns (landed: `Ok`; did not land and never
+//!   will: `Conflict`), and only when that cannot be found out is it
+//!   [`Error::CommitUnknown`]. While the cluster elects a new leader, calls
+//!   wait (reads retry for up to 15 s).
+//! - **Not here:** compaction, engine checks and file-space figures are
+//!   the cluster operator's (etcd's own tools): [`compact`],
+//!   [`Db::check_engine`] and [`Db::space`] return [`Error::Unsupported`].
+//!
 //! # Recipes
 //!
 //! The [`cookbook`] shows whole patterns: a page of a list for a web API,
@@ -128,8 +156,9 @@
 //! # Layers
 //!
 //! - [`vpack`]: packing values (its own crate).
-//! - `engine`: the only module that touches the storage engine (redb),
-//!   behind a small ordered-bytes interface.
+//! - `engine`: the only module that touches a storage engine, behind a
+//!   small ordered-bytes contract: redb (a file, the default) or etcd (a
+//!   cluster, feature `etcd`).
 //! - [`Db`], [`ReadTx`], [`WriteTx`]: opening and transactions.
 //! - [`Bucket`] and its functions; bucket iteration: iterators
 //!   ([`entries`], [`entries_in`], [`entries_with_prefix`]) and callbacks

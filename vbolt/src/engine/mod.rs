@@ -2,9 +2,13 @@
 //! transactional key-value store, and its backends (one folder each).
 //!
 //! Everything above this module (buckets, indexes, iteration) speaks in
-//! ordered byte keys through the contract below; [`redb_backend`] is the
-//! one implementation today (an embedded file). Only the backend folder
-//! names its engine: a second one plugs in beside it.
+//! ordered byte keys through the contract below, on the types of
+//! [`dispatch`], which forward each call to the backend in use. The
+//! backends, one folder each, are the only code that names an engine:
+//!
+//! - [`redb_backend`]: an embedded file (the default);
+//! - `etcd_backend` (feature `etcd`): a replicated etcd cluster, shared by
+//!   many processes and machines.
 //!
 //! # Contract
 //!
@@ -38,11 +42,14 @@ use std::ops::Bound;
 
 use crate::error::Error;
 
+mod dispatch;
+#[cfg(feature = "etcd")]
+mod etcd_backend;
 mod redb_backend;
 mod table;
 
+pub(crate) use dispatch::{RawTable, ReadTxn, Store, WriteTxn};
 pub use redb_backend::Key;
-pub(crate) use redb_backend::{RawTable, ReadTxn, Store, WriteTxn};
 pub(crate) use table::{SEQUENCES, TableId, TableKind, fnv1a};
 
 /// How durable a commit is.

@@ -52,10 +52,14 @@ impl Input<'_> {
     }
 }
 
-/// Runs the operations encoded in `data`; panics on any disagreement
-/// between vbolt and the model.
+/// Runs the operations encoded in `data` on a new in-memory database;
+/// panics on any disagreement between vbolt and the model.
 pub fn run(data: &[u8]) {
-    let db = Db::in_memory().unwrap();
+    run_on(&Db::in_memory().unwrap(), data);
+}
+
+/// [`run`] on `db`, which must be empty.
+pub fn run_on(db: &Db, data: &[u8]) {
     let mut committed = Model::default();
     let mut input = Input(data);
     let mut steps = 0;
@@ -99,7 +103,7 @@ pub fn run(data: &[u8]) {
             tx.commit().unwrap();
             committed = model;
         }
-        verify(&db, &committed, &mut input);
+        verify(db, &committed, &mut input);
     }
 }
 

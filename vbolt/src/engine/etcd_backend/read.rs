@@ -1,0 +1,307 @@
+//! Read transactions: every read at the revision pinned when the
+//! transaction began; range reads in pages that grow as the visitor keeps
+//! asking.
+
+use std::collections::HashSet;
+use std::ops::Bound;
+use std::sync::{Arc, Mutex};
+
+use etcd_client::{GetOptions, SortOrder, SortTarget};
+
+use super::Layout;
+use super::bridge::{Bridge, EtcdError, is_compacted, to_error};
+use crate::engine::{KeyBound, KvRead, TableId, TreeShape};
+use crate::error::Error;
+
+/// The first page of a range read: enough for a typical window, small
+/// enough not to fetch what a short walk never looks at.
+const FIRST_PAGE: i64 = 64;
+/// The largest page: bounds one response's size.
+const MAX_PAGE: i64 = 2048;
+
+/// What every transaction of one store shares.
+pub(super) struct Shared {
+    pub bridge: Bridge,
+    pub layout: Layout,
+    /// Tables known to have their catalog entry, so a commit writes it
+    /// only the first time.
+    pub cataloged: Mutex<HashSet<String>>,
+}
+
+/// A read snapshot: the cluster at one revision.
+#[derive(Clone)]
+pub struct ReadTxn {
+    pub(super) shared: Arc<Shared>,
+    pub(super) revision: i64,
+}
+
+impl ReadTxn {
+    /// Begins a snapshot at the current revision; also returns the commit
+    /// token's modification revision (0 if no commit was ever made), which
+    /// a write transaction's commit compares against.
+    pub(super) fn begin(shared: Arc<Shared>) -> Result<(ReadTxn, i64), Error> {
+        let token = shared.layout.token();
+        let response = shared
+            .bridge
+            .retrying(|mut c| {
+                let token = token.clone();
+                async move { c.get(token, None).await }
+            })
+            .map_err(to_error)?;
+        let revision = response
+            .header()
+            .map(|h| h.revision())
+            .ok_or_else(|| Error::Engine("etcd: a response without a header".into()))?;
+        let token_revision = response.kvs().first().map_or(0, |kv| kv.mod_revision());
+        Ok((ReadTxn { shared, revision }, token_revision))
+    }
+
+    /// Maps a read failure: a compacted revision is an expired snapshot.
+    fn failed(&self, e: EtcdError) -> Error {
+        if is_compacted(&e) {
+            Error::SnapshotExpired {
+                revision: self.revision,
+            }
+        } else {
+            to_error(e)
+        }
+    }
+
+    /// The value of one etcd key at this snapshot.
+    pub(super) fn get_raw(&self, key: Vec<u8>) -> Result<Option<Vec<u8>>, Error> {
+        let options = GetOptions::new().with_revision(self.revision);
+        let mut response = self
+            .shared
+            .bridge
+            .retrying(|mut c| {
+                let (key, options) = (key.clone(), options.clone());
+                async move { c.get(key, Some(options)).await }
+            })
+            .map_err(|e| self.failed(e))?;
+        Ok(response.take_kvs().pop().map(|kv| kv.into_key_value().1))
+    }
+
+    /// Visits the etcd keys in `[start, end)` at this snapshot, in key
+    /// order (or reverse), until `visit` returns false.
+    pub(super) fn scan_raw(
+        &self,
+        mut start: Vec<u8>,
+        mut end: Vec<u8>,
+        reverse: bool,
+        mut visit: impl FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), Error> {
+        let mut page = FIRST_PAGE;
+        while start < end {
+            let mut options = GetOptions::new()
+                .with_range(end.clone())
+                .with_revision(self.revision)
+                .with_limit(page);
+            if reverse {
+                options = options.with_sort(SortTarget::Key, SortOrder::Descend);
+            }
+            let mut response = self
+                .shared
+                .bridge
+                .retrying(|mut c| {
+                    let (start, options) = (start.clone(), options.clone());
+                    async move { c.get(start, Some(options)).await }
+                })
+                .map_err(|e| self.failed(e))?;
+            let more = response.more();
+            let kvs = response.take_kvs();
+            for kv in &kvs {
+                if !visit(kv.key(), kv.value()) {
+                    return Ok(());
+                }
+            }
+            let Some(last) = kvs.last() else {
+                return Ok(());
+            };
+            if !more {
+                return Ok(());
+            }
+            if reverse {
+                end = last.key().to_vec();
+            } else {
+                start = last.key().to_vec();
+                start.push(0);
+            }
+            page = (page * 4).min(MAX_PAGE);
+        }
+        Ok(())
+    }
+
+    /// The number of etcd keys in `[start, end)` at this snapshot.
+    fn count_raw(&self, start: Vec<u8>, end: Vec<u8>) -> Result<u64, Error> {
+        let options = GetOptions::new()
+            .with_range(end)
+            .with_revision(self.revision)
+            .with_count_only();
+        let response = self
+            .shared
+            .bridge
+            .retrying(|mut c| {
+                let (start, options) = (start.clone(), options.clone());
+                async move { c.get(start, Some(options)).await }
+            })
+            .map_err(|e| self.failed(e))?;
+        Ok(response.count().max(0) as u64)
+    }
+
+    /// Names of every table in this snapshot, in name order.
+    pub fn table_names(&self) -> Result<Vec<String>, Error> {
+        let (start, end) = self.shared.layout.catalog_range();
+        let skip = start.len();
+        let mut names = Vec::new();
+        let mut bad = None;
+        self.scan_raw(start, end, false, |k, _| {
+            match std::str::from_utf8(&k[skip..]) {
+                Ok(name) => names.push(name.to_string()),
+                Err(_) => bad = Some(k.to_vec()),
+            }
+            bad.is_none()
+        })?;
+        if let Some(k) = bad {
+            return Err(Error::Corrupted(format!(
+                "etcd catalog key {} is not a table name",
+                crate::error::Hex(&k)
+            )));
+        }
+        Ok(names)
+    }
+
+    /// Whether the table called `name` exists in this snapshot.
+    fn table_exists(&self, name: &str) -> Result<bool, Error> {
+        Ok(self
+            .get_raw(self.shared.layout.catalog_key(name))?
+            .is_some())
+    }
+
+    /// Entry count of the table called `name`, `None` if it does not exist.
+    pub fn table_len(&self, name: &str) -> Result<Option<u64>, Error> {
+        if !self.table_exists(name)? {
+            return Ok(None);
+        }
+        let layout = &self.shared.layout;
+        self.count_raw(layout.table_start(name), layout.table_end(name))
+            .map(Some)
+    }
+
+    /// The table called `name`, `None` if it does not exist.
+    pub fn open_named(&self, name: &str) -> Result<Option<RawTable>, Error> {
+        Ok(self.table_exists(name)?.then(|| RawTable {
+            txn: self.clone(),
+            name: name.to_string(),
+        }))
+    }
+
+    /// Looks `key` up in the table called `name`.
+    pub(super) fn get_in<R>(
+        &self,
+        name: &str,
+        key: &[u8],
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<Option<R>, Error> {
+        let value = self.get_raw(self.shared.layout.data_key(name, key))?;
+        Ok(value.map(|v| f(&v)))
+    }
+
+    /// Visits the entries of the table called `name` within the bounds,
+    /// handing the visitor table keys (the etcd key without its table
+    /// prefix).
+    pub(super) fn scan_in(
+        &self,
+        name: &str,
+        lower: KeyBound,
+        upper: KeyBound,
+        reverse: bool,
+        mut visit: impl FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), Error> {
+        let (start, end) = self.shared.layout.bounds(name, lower, upper);
+        let skip = self.shared.layout.table_start(name).len();
+        self.scan_raw(start, end, reverse, |k, v| visit(&k[skip..], v))
+    }
+}
+
+impl Layout {
+    /// The etcd range `[start, end)` of a table's keys within the bounds.
+    pub(super) fn bounds(
+        &self,
+        table: &str,
+        lower: KeyBound,
+        upper: KeyBound,
+    ) -> (Vec<u8>, Vec<u8>) {
+        let after = |key: &[u8]| {
+            let mut k = self.data_key(table, key);
+            k.push(0);
+            k
+        };
+        let start = match lower {
+            Bound::Unbounded => self.table_start(table),
+            Bound::Included(a) => self.data_key(table, a),
+            Bound::Excluded(a) => after(a),
+        };
+        let end = match upper {
+            Bound::Unbounded => self.table_end(table),
+            Bound::Excluded(b) => self.data_key(table, b),
+            Bound::Included(b) => after(b),
+        };
+        (start, end)
+    }
+}
+
+impl KvRead for ReadTxn {
+    fn get<R>(
+        &self,
+        table: &TableId,
+        key: &[u8],
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<Option<R>, Error> {
+        self.get_in(table.full_name(), key, f)
+    }
+
+    fn scan(
+        &self,
+        table: &TableId,
+        lower: KeyBound,
+        upper: KeyBound,
+        reverse: bool,
+        visit: impl FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), Error> {
+        self.scan_in(table.full_name(), lower, upper, reverse, visit)
+    }
+}
+
+/// A table opened by its engine-level name in a read snapshot.
+pub struct RawTable {
+    txn: ReadTxn,
+    name: String,
+}
+
+impl RawTable {
+    /// Number of entries.
+    pub fn len(&self) -> Result<u64, Error> {
+        Ok(self.txn.table_len(&self.name)?.unwrap_or(0))
+    }
+
+    /// etcd has no per-table tree: all zeros.
+    pub fn shape(&self) -> Result<TreeShape, Error> {
+        Ok(TreeShape::default())
+    }
+
+    /// Looks `key` up and hands its value to `f`.
+    pub fn get<R>(&self, key: &[u8], f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>, Error> {
+        self.txn.get_in(&self.name, key, f)
+    }
+
+    /// Visits entries within the bounds, as [`KvRead::scan`].
+    pub fn scan(
+        &self,
+        lower: KeyBound,
+        upper: KeyBound,
+        reverse: bool,
+        visit: impl FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), Error> {
+        self.txn.scan_in(&self.name, lower, upper, reverse, visit)
+    }
+}

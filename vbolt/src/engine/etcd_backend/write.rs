@@ -1,0 +1,343 @@
+//! The write transaction: reads at its start revision with its own writes
+//! laid over them, and a commit that is one guarded etcd `Txn` (see the
+//! module docs of the backend for the protocol and the unknown-outcome
+//! rule).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
+use std::time::{Duration, Instant};
+
+use etcd_client::{Compare, CompareOp, Txn, TxnOp, WatchOptions};
+
+use super::bridge::{is_transient, to_error};
+use super::read::ReadTxn;
+use crate::engine::{KeyBound, KvRead, SEQUENCES, TableId};
+use crate::error::Error;
+
+/// How long finding out a commit's outcome may keep trying.
+const RESOLVE_FOR: Duration = Duration::from_secs(30);
+
+/// The write transaction.
+pub struct WriteTxn {
+    read: ReadTxn,
+    /// The token's modification revision when the transaction began.
+    token_revision: i64,
+    /// etcd key -> new value (`None`: deleted), in key order.
+    changes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Tables written or created (for the catalog).
+    touched: BTreeSet<String>,
+}
+
+impl WriteTxn {
+    pub(super) fn new(read: ReadTxn, token_revision: i64) -> WriteTxn {
+        WriteTxn {
+            read,
+            token_revision,
+            changes: BTreeMap::new(),
+            touched: BTreeSet::new(),
+        }
+    }
+
+    fn data_key(&self, table: &TableId, key: &[u8]) -> Vec<u8> {
+        self.read.shared.layout.data_key(table.full_name(), key)
+    }
+
+    fn touch(&mut self, table: &TableId) {
+        self.touch_named(table.full_name());
+    }
+
+    /// Marks the table called `name` (engine-level) as written.
+    pub(super) fn touch_named(&mut self, name: &str) {
+        if !self.touched.contains(name) {
+            self.touched.insert(name.to_string());
+        }
+    }
+
+    pub fn put(&mut self, table: &TableId, key: &[u8], value: &[u8]) -> Result<(), Error> {
+        self.put_named(table.full_name(), key, value);
+        Ok(())
+    }
+
+    /// Writes `key` in the table called `name` (engine-level).
+    pub(super) fn put_named(&mut self, name: &str, key: &[u8], value: &[u8]) {
+        let k = self.read.shared.layout.data_key(name, key);
+        self.changes.insert(k, Some(value.to_vec()));
+        self.touch_named(name);
+    }
+
+    pub fn delete(&mut self, table: &TableId, key: &[u8]) -> Result<bool, Error> {
+        let k = self.data_key(table, key);
+        let existed = match self.changes.get(&k) {
+            Some(change) => change.is_some(),
+            None => self.read.get_raw(k.clone())?.is_some(),
+        };
+        self.changes.insert(k, None);
+        self.touch(table);
+        Ok(existed)
+    }
+
+    /// Removes every entry of the table: one delete per entry, so a large
+    /// table can exceed the cluster's operations per transaction.
+    pub fn clear_table(&mut self, table: &TableId) -> Result<(), Error> {
+        let mut keys = Vec::new();
+        self.scan(table, Bound::Unbounded, Bound::Unbounded, false, |k, _| {
+            keys.push(k.to_vec());
+            true
+        })?;
+        for k in keys {
+            self.delete(table, &k)?;
+        }
+        self.touch(table);
+        Ok(())
+    }
+
+    /// Creates the table if it does not exist.
+    pub fn create_table(&mut self, table: &TableId) -> Result<(), Error> {
+        self.touch(table);
+        Ok(())
+    }
+
+    pub fn set_sequence(&mut self, table: &TableId, value: u64) -> Result<(), Error> {
+        self.put(
+            &SEQUENCES,
+            table.full_name().as_bytes(),
+            &value.to_be_bytes(),
+        )
+    }
+
+    /// Commits every change at once if no other commit happened since this
+    /// transaction began; [`Error::Conflict`] (nothing written) otherwise.
+    pub fn commit(self) -> Result<(), Error> {
+        let shared = &self.read.shared;
+        let new_tables: Vec<String> = {
+            let known = shared.cataloged.lock().unwrap_or_else(|p| p.into_inner());
+            self.touched
+                .iter()
+                .filter(|t| !known.contains(*t))
+                .cloned()
+                .collect()
+        };
+        if self.changes.is_empty() && new_tables.is_empty() {
+            return Ok(());
+        }
+        let token = shared.layout.token();
+        let id = commit_id();
+        let mut ops: Vec<TxnOp> = Vec::with_capacity(self.changes.len() + new_tables.len() + 1);
+        for (k, v) in &self.changes {
+            ops.push(match v {
+                Some(v) => TxnOp::put(k.clone(), v.clone(), None),
+                None => TxnOp::delete(k.clone(), None),
+            });
+        }
+        for t in &new_tables {
+            ops.push(TxnOp::put(shared.layout.catalog_key(t), Vec::new(), None));
+        }
+        ops.push(TxnOp::put(token.clone(), id.to_vec(), None));
+        let txn = Txn::new()
+            .when([Compare::mod_revision(
+                token.clone(),
+                CompareOp::Equal,
+                self.token_revision,
+            )])
+            .and_then(ops);
+
+        let outcome = match shared.bridge.once(|mut c| async move { c.txn(txn).await }) {
+            Ok(response) if response.succeeded() => Ok(()),
+            Ok(_) => Err(Error::Conflict),
+            Err(e) if is_transient(&e) => self.resolve(&token, &id),
+            Err(e) => Err(to_error(e)),
+        };
+        if outcome.is_ok() {
+            let mut known = shared.cataloged.lock().unwrap_or_else(|p| p.into_inner());
+            known.extend(new_tables);
+        }
+        outcome
+    }
+
+    /// Finds out whether the commit with `id`, whose request failed in
+    /// flight, was applied: `Ok` if it was, [`Error::Conflict`] if it was
+    /// not and never will be, [`Error::CommitUnknown`] if that cannot be
+    /// told.
+    fn resolve(&self, token: &[u8], id: &[u8; 16]) -> Result<(), Error> {
+        let bridge = &self.read.shared.bridge;
+        let mut fence = b"fence:".to_vec();
+        fence.extend_from_slice(id);
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(50);
+        let unknown = |why: String| Error::CommitUnknown(why);
+        loop {
+            // Move the token on, if it is where this transaction left it:
+            // then the lost commit's compare can never succeed.
+            let fenced = Txn::new()
+                .when([Compare::mod_revision(
+                    token.to_vec(),
+                    CompareOp::Equal,
+                    self.token_revision,
+                )])
+                .and_then([TxnOp::put(token.to_vec(), fence.clone(), None)]);
+            let attempt = bridge
+                .once(|mut c| async move { c.txn(fenced).await })
+                .and_then(|r| {
+                    if r.succeeded() {
+                        Ok(None)
+                    } else {
+                        // The token moved: the first change after this
+                        // transaction began tells whose it was.
+                        self.first_token_change(token).map(Some)
+                    }
+                });
+            match attempt {
+                Ok(None) => return Err(Error::Conflict),
+                Ok(Some(Some(value))) => {
+                    return if value == id {
+                        Ok(())
+                    } else {
+                        Err(Error::Conflict)
+                    };
+                }
+                Ok(Some(None)) => {
+                    return Err(unknown(
+                        "the cluster compacted the history that would tell".into(),
+                    ));
+                }
+                Err(e) if is_transient(&e) && start.elapsed() < RESOLVE_FOR => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_secs(1));
+                }
+                Err(e) => return Err(unknown(format!("the cluster did not answer: {e}"))),
+            }
+        }
+    }
+
+    /// The token's value at its first change after this transaction
+    /// began; `None` if that history is compacted.
+    fn first_token_change(&self, token: &[u8]) -> Result<Option<Vec<u8>>, etcd_client::Error> {
+        let options = WatchOptions::new().with_start_revision(self.token_revision + 1);
+        let token = token.to_vec();
+        self.read.shared.bridge.once(|mut c| async move {
+            let mut stream = c.watch(token, Some(options)).await?;
+            while let Some(response) = stream.message().await? {
+                if response.compact_revision() > 0 || response.canceled() {
+                    return Ok(None);
+                }
+                if let Some(kv) = response.events().first().and_then(|e| e.kv()) {
+                    return Ok(Some(kv.value().to_vec()));
+                }
+            }
+            Ok(None)
+        })
+    }
+
+    /// This transaction's changes within `[start, end)`, in key order.
+    fn changes_in(&self, start: &[u8], end: &[u8]) -> Vec<(&[u8], Option<&[u8]>)> {
+        if start >= end {
+            return Vec::new();
+        }
+        self.changes
+            .range::<[u8], _>((Bound::Included(start), Bound::Excluded(end)))
+            .map(|(k, v)| (k.as_slice(), v.as_deref()))
+            .collect()
+    }
+}
+
+/// A commit's id: 16 bytes that no other commit has (time, process,
+/// counter and the standard library's random hash keys).
+fn commit_id() -> [u8; 16] {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(nanos);
+    h.write_u32(std::process::id());
+    h.write_u64(n);
+    let mut id = [0u8; 16];
+    id[..8].copy_from_slice(&h.finish().to_be_bytes());
+    id[8..12].copy_from_slice(&std::process::id().to_be_bytes());
+    id[12..].copy_from_slice(&(n as u32).to_be_bytes());
+    id
+}
+
+impl KvRead for WriteTxn {
+    fn get<R>(
+        &self,
+        table: &TableId,
+        key: &[u8],
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<Option<R>, Error> {
+        match self.changes.get(&self.data_key(table, key)) {
+            Some(change) => Ok(change.as_deref().map(f)),
+            None => self.read.get(table, key, f),
+        }
+    }
+
+    /// The snapshot's entries merged with this transaction's changes.
+    fn scan(
+        &self,
+        table: &TableId,
+        lower: KeyBound,
+        upper: KeyBound,
+        reverse: bool,
+        mut visit: impl FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), Error> {
+        let layout = &self.read.shared.layout;
+        let name = table.full_name();
+        let (start, end) = layout.bounds(name, lower, upper);
+        let mut pending = self.changes_in(&start, &end);
+        if pending.is_empty() {
+            return self.read.scan_in(name, lower, upper, reverse, visit);
+        }
+        if reverse {
+            pending.reverse();
+        }
+        let skip = layout.table_start(name).len();
+        // `ahead(a, b)`: `a` comes before `b` in the walk's direction.
+        let ahead = |a: &[u8], b: &[u8]| if reverse { a > b } else { a < b };
+        let mut next = 0;
+        let mut stopped = false;
+        self.read.scan_raw(start, end, reverse, |k, v| {
+            // Changes that come first in the walk.
+            while let Some(&(ck, cv)) = pending.get(next) {
+                if !ahead(ck, k) {
+                    break;
+                }
+                next += 1;
+                if let Some(cv) = cv
+                    && !visit(&ck[skip..], cv)
+                {
+                    stopped = true;
+                    return false;
+                }
+            }
+            // A change to this very key replaces it.
+            let (key, value) = match pending.get(next) {
+                Some(&(ck, cv)) if ck == k => {
+                    next += 1;
+                    match cv {
+                        Some(cv) => (ck, cv),
+                        None => return true,
+                    }
+                }
+                _ => (k, v),
+            };
+            if !visit(&key[skip..], value) {
+                stopped = true;
+                return false;
+            }
+            true
+        })?;
+        if !stopped {
+            for &(ck, cv) in &pending[next..] {
+                if let Some(cv) = cv
+                    && !visit(&ck[skip..], cv)
+                {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+}
