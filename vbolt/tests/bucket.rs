@@ -1,6 +1,8 @@
 //! Buckets, transactions and iteration: every function, and the edge cases
 //! of the spec (zero keys, missing buckets, resumable scans, rollback).
 
+mod backend;
+
 use std::collections::{BTreeMap, HashMap};
 
 use vbolt::*;
@@ -32,7 +34,7 @@ fn user(name: &str) -> User {
 }
 
 fn filled(n: u32) -> Db {
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     let mut tx = db.write_tx().unwrap();
     for i in 1..=n {
         write(&mut tx, &NUMS, i, &mut (i * 10));
@@ -43,7 +45,7 @@ fn filled(n: u32) -> Db {
 
 #[test]
 fn write_read_delete_has_key() {
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     let mut tx = db.write_tx().unwrap();
     write(&mut tx, &USERS, 1, &mut user("ann"));
     write(&mut tx, &BY_NAME, "ann".to_string(), &mut 1);
@@ -75,7 +77,7 @@ fn write_read_delete_has_key() {
 
 #[test]
 fn missing_bucket_reads_as_empty_in_both_transaction_kinds() {
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     let tx = db.read_tx().unwrap();
     let mut s = String::new();
     assert!(!read(&tx, &NEVER_WRITTEN, 1, &mut s));
@@ -210,7 +212,7 @@ fn scan_list_pages_through_everything() {
 
 #[test]
 fn signed_keys_with_order_preserving_encoding_sort_numerically() {
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     let mut tx = db.write_tx().unwrap();
     for k in [5, -3, -100, 77, i32::MIN, i32::MAX] {
         write(&mut tx, &SIGNED, k, &mut k.to_string());
@@ -226,7 +228,7 @@ fn signed_keys_with_order_preserving_encoding_sort_numerically() {
 
 #[test]
 fn sequences_commit_and_roll_back_with_the_transaction() {
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     let mut tx = db.write_tx().unwrap();
     assert_eq!(next_int_id(&mut tx, &USERS), 1);
     assert_eq!(next_int_id(&mut tx, &USERS), 2);
@@ -245,7 +247,7 @@ fn sequences_commit_and_roll_back_with_the_transaction() {
 
 #[test]
 fn raise_sequence_moves_past_existing_ids() {
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     let mut tx = db.write_tx().unwrap();
     for id in [3i64, 40, 12] {
         write(&mut tx, &USERS, id, &mut user("x"));
@@ -260,7 +262,7 @@ fn raise_sequence_moves_past_existing_ids() {
 
 #[test]
 fn a_failed_write_fails_the_whole_transaction() {
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     let mut tx = db.write_tx().unwrap();
     write(&mut tx, &USERS, 1, &mut user("before"));
     // A string_z key with a NUL cannot be packed.
@@ -286,7 +288,7 @@ fn a_failed_write_fails_the_whole_transaction() {
 
 #[test]
 fn commit_twice_and_write_after_commit() {
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     let mut tx = db.write_tx().unwrap();
     write(&mut tx, &NUMS, 1, &mut 1);
     tx.commit().unwrap();
@@ -304,7 +306,7 @@ fn commit_twice_and_write_after_commit() {
 fn undecodable_values_are_errors_never_absent() {
     static RAW: Bucket<u32, Vec<u8>> = Bucket::new("mixed", vpack::fuint, vpack::bytes);
     static TYPED: Bucket<u32, User> = Bucket::new("mixed", vpack::fuint, pack_user);
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     let mut tx = db.write_tx().unwrap();
     write(&mut tx, &RAW, 7, &mut vec![0xff, 0xff]);
 
@@ -367,7 +369,7 @@ fn undecodable_values_are_errors_never_absent() {
 #[test]
 fn zero_keys_fail_the_transaction_and_read_as_absent() {
     static NAMES: Bucket<String, u32> = Bucket::new("names_by_text", vpack::string_z, vpack::uint);
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     for attempt in 0..3 {
         let mut tx = db.write_tx().unwrap();
         match attempt {
@@ -394,7 +396,7 @@ fn zero_keys_fail_the_transaction_and_read_as_absent() {
 
 #[test]
 fn writes_after_commit_are_recorded_as_finished() {
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     let mut tx = db.write_tx().unwrap();
     tx.commit().unwrap();
     assert!(tx.error().is_none());
@@ -411,7 +413,7 @@ fn writes_after_commit_are_recorded_as_finished() {
 fn borrowed_keys_read_and_write_the_same_entries() {
     static BY_TEXT: Bucket<String, u32> = Bucket::new("by_text", vpack::string_z, vpack::uint);
     static BY_BYTES: Bucket<Vec<u8>, u32> = Bucket::new("by_bytes", vpack::bytes, vpack::uint);
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     db.update(|tx| {
         write(tx, &BY_TEXT, "ann", &mut 1);
         write(tx, &BY_TEXT, "bo".to_string(), &mut 2);
@@ -429,7 +431,7 @@ fn borrowed_keys_read_and_write_the_same_entries() {
 
 #[test]
 fn closure_helpers() {
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     db.update(|tx| {
         write(tx, &NUMS, 1, &mut 11);
         Ok::<_, Error>(())
@@ -479,7 +481,7 @@ fn batches_visit_everything_once() {
 fn info_lists_and_creates_declarations() {
     static TAGS: Index<String, u32> = Index::new("tags", vpack::string_z, vpack::fuint);
     static INFO: Info = Info::new(&[&USERS, &BY_NAME, &TAGS, &NUMS]);
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     ensure_buckets(&db, &INFO).unwrap();
     let tables: Vec<String> = db
         .raw_tables()
@@ -535,7 +537,7 @@ fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
 #[test]
 fn panics_in_application_code_reach_the_caller_unchanged() {
     use std::panic::{AssertUnwindSafe, catch_unwind};
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     let mut tx = db.write_tx().unwrap();
     write(&mut tx, &TOUCHY, 1u32, &mut 10);
     write(&mut tx, &NUMS, 1u32, &mut 10);

@@ -2,6 +2,8 @@
 //! keys (a newtype with an order-preserving encoding), and as priorities;
 //! and schema evolution of stored records through `since`.
 
+mod backend;
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use vbolt::*;
@@ -50,7 +52,7 @@ fn at(secs: i64) -> OrderedTime {
 
 #[test]
 fn derived_keys_iterate_in_time_order_and_old_records_read_as_new_ones() -> Result<(), Error> {
-    let db = Db::in_memory()?;
+    let db = backend::test_db();
     // Written by the version 1 program, before and after 1970.
     db.update(|tx| {
         for s in [300, -20, 7] {
@@ -90,7 +92,7 @@ fn derived_keys_iterate_in_time_order_and_old_records_read_as_new_ones() -> Resu
 
 #[test]
 fn derived_priorities_order_an_index_term() -> Result<(), Error> {
-    let db = Db::in_memory()?;
+    let db = backend::test_db();
     db.update(|tx| {
         for s in [50, -5, 10] {
             set_target_single_term_ext(tx, &ROOM_EVENTS, at(s), "hall".to_string(), at(s));

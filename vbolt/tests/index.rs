@@ -2,6 +2,8 @@
 //! bytes, negative priorities, never-written indexes), hostile cursors, and
 //! a model-based property test against a plain in-memory model.
 
+mod backend;
+
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
@@ -37,7 +39,7 @@ fn fwd(limit: usize) -> Window {
 
 #[test]
 fn set_replace_move_and_delete_terms() {
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     let mut tx = db.write_tx().unwrap();
     set_target_terms(&mut tx, &IDX, 1, [(10u16, 5i32), (20, 5)]);
     set_target_terms(&mut tx, &IDX, 2, &BTreeMap::from([(10u16, 1i32)]));
@@ -73,7 +75,7 @@ fn set_replace_move_and_delete_terms() {
 
 #[test]
 fn duplicate_terms_keep_the_last_priority() {
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     let mut tx = db.write_tx().unwrap();
     set_target_terms(&mut tx, &IDX, 1, vec![(7u16, 3i32), (7, -4), (8, 1)]);
     let mut terms = Vec::new();
@@ -88,7 +90,7 @@ fn duplicate_terms_keep_the_last_priority() {
 
 #[test]
 fn helper_setters() {
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     let mut tx = db.write_tx().unwrap();
     set_target_terms_uniform(&mut tx, &IDX, 1, [3u16, 4], -7);
     set_target_terms_plain(&mut tx, &IDX, 2, [3u16]);
@@ -111,7 +113,7 @@ fn helper_setters() {
 
 #[test]
 fn string_terms_are_isolated_from_their_prefixes() {
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     let mut tx = db.write_tx().unwrap();
     set_target_terms_plain(&mut tx, &WORDS, 1, ["ab".to_string()]);
     set_target_terms_plain(&mut tx, &WORDS, 2, ["abc".to_string()]);
@@ -137,7 +139,7 @@ fn string_terms_are_isolated_from_their_prefixes() {
 
 #[test]
 fn reverse_walks_work_at_0xff_boundaries() {
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     let mut tx = db.write_tx().unwrap();
     // Terms and priorities whose encodings end in (or are all) 0xFF.
     for (target, term, prio) in [
@@ -166,7 +168,7 @@ fn reverse_walks_work_at_0xff_boundaries() {
 
 #[test]
 fn negative_priorities_sort_before_positive_ones() {
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     let mut tx = db.write_tx().unwrap();
     for (target, prio) in [(1u16, 5i32), (2, -5), (3, 0), (4, i32::MIN), (5, -1)] {
         set_target_single_term_ext(&mut tx, &IDX, target, 1, prio);
@@ -177,7 +179,7 @@ fn negative_priorities_sort_before_positive_ones() {
 
 #[test]
 fn an_index_never_written_reads_empty() {
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     let tx = db.read_tx().unwrap();
     let mut v = Vec::new();
     assert_eq!(
@@ -194,7 +196,7 @@ fn an_index_never_written_reads_empty() {
 
 #[test]
 fn windows_offset_limit_and_cursor_precedence() {
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     let mut tx = db.write_tx().unwrap();
     for t in 1..=10u16 {
         set_target_single_term_ext(&mut tx, &IDX, t, 1, t as i32);
@@ -224,7 +226,7 @@ fn windows_offset_limit_and_cursor_precedence() {
 
 #[test]
 fn iterate_term_stops_and_resumes() {
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     let mut tx = db.write_tx().unwrap();
     for t in 1..=6u16 {
         set_target_single_term_ext(&mut tx, &IDX, t, 1, 0);
@@ -253,7 +255,7 @@ fn try_targets(tx: &impl Readable, term: u16, window: &Window) -> Result<Vec<u16
 #[test]
 fn cursors_that_do_not_belong_are_refused_with_a_distinct_error() {
     // On 0.2 each of these read an empty page that looked like the end.
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     let mut tx = db.write_tx().unwrap();
     for t in 1..=5u16 {
         set_target_terms_uniform(&mut tx, &IDX, t, [1u16, 2], 0);
@@ -315,7 +317,7 @@ fn cursors_that_do_not_belong_are_refused_with_a_distinct_error() {
 
 #[test]
 fn a_failed_transaction_leaves_pairs_and_counts_untouched() {
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     let mut tx = db.write_tx().unwrap();
     set_target_terms_plain(&mut tx, &WORDS, 1, ["a".to_string()]);
     tx.commit().unwrap();
@@ -501,7 +503,7 @@ proptest! {
 
     #[test]
     fn index_matches_the_model(ops in prop::collection::vec(op(), 1..25), limit in 0usize..4, offset in 0usize..4) {
-        let db = Db::in_memory().unwrap();
+        let db = backend::test_db();
         let mut model = Model::new();
         let mut tx = db.write_tx().unwrap();
         for (i, op) in ops.iter().enumerate() {
@@ -525,7 +527,7 @@ proptest! {
     fn cursor_walks_survive_concurrent_changes(churn in prop::collection::vec((prop::sample::select(&TARGETS[..]), prop::sample::select(&PRIOS[..]), any::<bool>()), 1..12),
                                               limit in 1usize..3, reverse in any::<bool>()) {
         const TERM: u16 = 256;
-        let db = Db::in_memory().unwrap();
+        let db = backend::test_db();
         let mut tx = db.write_tx().unwrap();
         // Stable targets: 10..20 with fixed priorities.
         for t in 10u16..20 {
@@ -570,7 +572,7 @@ fn priorities_without_default_such_as_times_are_readable() {
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
     static BY_TIME: Index<u8, u32, SystemTime> =
         Index::with_priority("by_time", vpack::byte, vpack::fuint, vpack::unix_time_ord);
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     let mut tx = db.write_tx().unwrap();
     let t = |s: i64| {
         if s >= 0 {

@@ -2,6 +2,8 @@
 //! across chunk boundaries, in read and write transactions; and against the
 //! callback forms they stand beside.
 
+mod backend;
+
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
@@ -12,7 +14,7 @@ static IDX: Index<u16, u32, i32> =
     Index::with_priority("idx", vpack::fuint, vpack::fuint, vpack::fint_ord);
 
 fn filled(keys: &[u32]) -> Db {
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     db.update(|tx| {
         for &k in keys {
             write(tx, &NUMS, k, &mut k.wrapping_mul(3));
@@ -100,7 +102,7 @@ proptest! {
         offset in 0usize..30,
         reverse in any::<bool>(),
     ) {
-        let db = Db::in_memory().unwrap();
+        let db = backend::test_db();
         db.update(|tx| {
             let mut by_target: BTreeMap<u32, BTreeMap<u16, i32>> = BTreeMap::new();
             for (target, term, prio) in &pairs {
@@ -140,7 +142,7 @@ proptest! {
 
 #[test]
 fn a_cursor_continues_where_a_page_ended() {
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     let mut tx = db.write_tx().unwrap();
     for t in 1..=700u32 {
         set_target_single_term_ext(&mut tx, &IDX, t, 1, (t % 7) as i32);

@@ -99,6 +99,8 @@ impl Cluster {
             while kill -0 "$PARENT" 2>/dev/null && kill -0 $pid 2>/dev/null; do sleep 0.2; done
             kill -9 $pid 2>/dev/null
             wait $pid
+            # Once the test process is gone, its member's data goes too.
+            kill -0 "$PARENT" 2>/dev/null || rm -rf "$DATADIR"
         "#;
         let watchdog = Command::new("sh")
             .arg("-c")
@@ -118,6 +120,7 @@ impl Cluster {
             .args(["--max-txn-ops", &MAX_TXN_OPS.to_string()])
             .args(["--heartbeat-interval", "50", "--election-timeout", "500"])
             .env("PIDFILE", &m.pid_file)
+            .env("DATADIR", &m.data_dir)
             .env("PARENT", std::process::id().to_string())
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
