@@ -39,7 +39,10 @@ use crate::engine::{TableId, TableKind};
 use crate::error::Error;
 use crate::key::{AsKey, pack_nonzero};
 use crate::tx::sealed::Access;
-use crate::tx::{Readable, WriteTx, give_back, scan, scratch, sequence, take_from, try_get};
+use crate::tx::{
+    Readable, WriteTx, batches_reads, give_back, scan, scratch, sequence, take_from, try_get,
+    try_get_many,
+};
 use std::ops::Bound;
 use vpack::PackFn;
 
@@ -237,11 +240,49 @@ pub fn read_slice<K, V: Default, A: AsKey<K>>(
     keys: impl IntoIterator<Item = A>,
     list: &mut Vec<V>,
 ) -> Result<usize, Error> {
+    if batches_reads(tx) {
+        return read_slice_batched(tx, bucket, keys, list);
+    }
     let mut found = 0;
     for key in keys {
         found += usize::from(read_append(tx, bucket, key, list)?);
     }
     Ok(found)
+}
+
+/// [`read_slice`] on an engine whose reads are round trips: every key
+/// packed first, then one multi-key read.
+fn read_slice_batched<K, V: Default, A: AsKey<K>>(
+    tx: &impl Readable,
+    bucket: &Bucket<K, V>,
+    keys: impl IntoIterator<Item = A>,
+    list: &mut Vec<V>,
+) -> Result<usize, Error> {
+    let packed: Vec<Vec<u8>> = keys
+        .into_iter()
+        .filter_map(|key| {
+            let mut kb = Vec::new();
+            lookup_key(bucket.key, key, &mut kb).then_some(kb)
+        })
+        .collect();
+    let refs: Vec<&[u8]> = packed.iter().map(Vec::as_slice).collect();
+    let (mut found, mut failed) = (0, None);
+    try_get_many(tx, &bucket.table, &refs, |i, bytes| {
+        if failed.is_some() {
+            return;
+        }
+        match vpack::from_bytes(bytes, bucket.value) {
+            Ok(v) => {
+                list.push(v);
+                found += 1;
+            }
+            Err(e) => failed = Some(bucket.bad_value(&packed[i], e)),
+        }
+    })?;
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(found),
+    }
 }
 
 /// Reads the values of `keys` into `map` as `(key, value)` pairs; returns

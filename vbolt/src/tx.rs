@@ -175,6 +175,26 @@ pub(crate) fn try_get<T: Access + ?Sized, R>(
     }
 }
 
+/// Looks up several keys (see [`KvRead::get_many`]); [`Error::Finished`]
+/// after commit.
+pub(crate) fn try_get_many<T: Access + ?Sized>(
+    tx: &T,
+    table: &TableId,
+    keys: &[&[u8]],
+    f: impl FnMut(usize, &[u8]),
+) -> Result<(), Error> {
+    match tx.kv() {
+        Some(kv) => kv.get_many(table, keys, f),
+        None => Err(Error::Finished),
+    }
+}
+
+/// True when the engine prefers several keys in one read
+/// ([`KvRead::batches_reads`]).
+pub(crate) fn batches_reads<T: Access + ?Sized>(tx: &T) -> bool {
+    tx.kv().is_some_and(|kv| kv.batches_reads())
+}
+
 /// Scans a key range (see [`KvRead::scan`]); [`Error::Finished`] after
 /// commit.
 pub(crate) fn try_scan<T: Access + ?Sized>(

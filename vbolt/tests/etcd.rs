@@ -68,6 +68,7 @@ fn the_engine_contract_holds_on_etcd() {
     }
 
     snapshots_do_not_move(&fresh(&cluster));
+    a_multi_key_read_sees_its_snapshot(&fresh(&cluster));
     a_write_transaction_reads_its_own_writes(&fresh(&cluster));
     databases_under_other_prefixes_are_apart(&cluster);
     too_large_a_transaction_is_refused_whole(&fresh(&cluster));
@@ -93,6 +94,35 @@ fn snapshots_do_not_move(db: &Db) {
     assert_eq!(get(&after, &NAMES, 1).unwrap().as_deref(), Some("uno"));
     let all: Vec<(u64, String)> = entries(&after, &NAMES).collect::<Result<_, _>>().unwrap();
     assert_eq!(all.len(), 2);
+}
+
+/// `read_slice` fetches its keys in one request per hundred: at the
+/// snapshot's revision, with a write transaction's own writes over them.
+fn a_multi_key_read_sees_its_snapshot(db: &Db) {
+    db.update(|tx| {
+        for i in 1..=250u64 {
+            write(tx, &NAMES, i, &mut format!("old {i}"));
+        }
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    let before = db.read_tx().unwrap();
+    db.update(|tx| {
+        write(tx, &NAMES, 7, &mut "new 7".to_string());
+        delete(tx, &NAMES, 8);
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    let keys: Vec<u64> = (0..=260).rev().collect(); // 0 and 251.. are absent
+    let mut old = Vec::new();
+    assert_eq!(read_slice(&before, &NAMES, &keys, &mut old).unwrap(), 250);
+    assert_eq!(old.first().map(String::as_str), Some("old 250"));
+    assert!(old.contains(&"old 7".to_string()) && old.contains(&"old 8".to_string()));
+    let mut tx = db.write_tx().unwrap();
+    write(&mut tx, &NAMES, 9, &mut "mine".to_string());
+    let mut now = Vec::new();
+    assert_eq!(read_slice(&tx, &NAMES, [7u64, 8, 9, 10], &mut now).unwrap(), 3);
+    assert_eq!(now, ["new 7", "mine", "old 10"]);
 }
 
 fn a_write_transaction_reads_its_own_writes(db: &Db) {

@@ -133,6 +133,21 @@ impl ReadTxn {
 
 impl KvRead for ReadTxn {
     #[inline]
+    fn get_many(
+        &self,
+        table: &TableId,
+        keys: &[&[u8]],
+        f: impl FnMut(usize, &[u8]),
+    ) -> Result<(), Error> {
+        forward!(self, t => t.get_many(table, keys, f))
+    }
+
+    #[inline]
+    fn batches_reads(&self) -> bool {
+        forward!(self, t => t.batches_reads())
+    }
+
+    #[inline]
     fn get<R>(
         &self,
         table: &TableId,
@@ -187,6 +202,21 @@ impl WriteTxn {
 }
 
 impl KvRead for WriteTxn {
+    #[inline]
+    fn get_many(
+        &self,
+        table: &TableId,
+        keys: &[&[u8]],
+        f: impl FnMut(usize, &[u8]),
+    ) -> Result<(), Error> {
+        forward!(self, t => t.get_many(table, keys, f))
+    }
+
+    #[inline]
+    fn batches_reads(&self) -> bool {
+        forward!(self, t => t.batches_reads())
+    }
+
     #[inline]
     fn get<R>(
         &self,

@@ -26,7 +26,8 @@
 //!   `commit` returns `Ok` with durable settings, the changes survive a
 //!   crash or power loss.
 //! - **Operations** ([`KvRead`], and the write transaction's own):
-//!   `get(table, key)`; `scan(table, lower, upper, direction)` visits the
+//!   `get(table, key)`; `get_many(table, keys)`, the same for several
+//!   keys at once; `scan(table, lower, upper, direction)` visits the
 //!   entries within the bounds in key order (or reverse) until the visitor
 //!   returns `false`; `put` inserts or replaces; `delete` removes and
 //!   reports whether the key existed; each table has a `u64` sequence
@@ -121,6 +122,27 @@ pub trait KvRead {
         reverse: bool,
         visit: impl FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), Error>;
+
+    /// Looks up each of `keys` and hands `f` the position and value of
+    /// each one found, in the order of `keys`. A backend whose reads are
+    /// round trips fetches them together ([`KvRead::batches_reads`]).
+    fn get_many(
+        &self,
+        table: &TableId,
+        keys: &[&[u8]],
+        mut f: impl FnMut(usize, &[u8]),
+    ) -> Result<(), Error> {
+        for (i, key) in keys.iter().enumerate() {
+            self.get(table, key, |v| f(i, v))?;
+        }
+        Ok(())
+    }
+
+    /// True when [`KvRead::get_many`] costs less than one `get` per key
+    /// (the engine is across a network), so callers gather keys first.
+    fn batches_reads(&self) -> bool {
+        false
+    }
 
     /// The table's sequence (0 if never set).
     fn sequence(&self, table: &TableId) -> Result<u64, Error> {

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::ops::Bound;
 use std::sync::{Arc, Mutex};
 
-use etcd_client::{GetOptions, SortOrder, SortTarget};
+use etcd_client::{GetOptions, SortOrder, SortTarget, Txn, TxnOp, TxnOpResponse};
 
 use super::Layout;
 use super::bridge::{Bridge, EtcdError, is_compacted, to_error};
@@ -18,6 +18,9 @@ use crate::error::Error;
 const FIRST_PAGE: i64 = 64;
 /// The largest page: bounds one response's size.
 const MAX_PAGE: i64 = 2048;
+/// Keys per multi-key read: below etcd's default of 128 operations per
+/// transaction.
+const BATCH: usize = 100;
 
 /// What every transaction of one store shares.
 pub(super) struct Shared {
@@ -79,6 +82,43 @@ impl ReadTxn {
             })
             .map_err(|e| self.failed(e))?;
         Ok(response.take_kvs().pop().map(|kv| kv.into_key_value().1))
+    }
+
+    /// The values of several etcd keys at this snapshot, fetched in one
+    /// request per [`BATCH`] keys; `f` gets the position and value of each
+    /// one found, in order.
+    pub(super) fn get_many_raw(
+        &self,
+        keys: Vec<Vec<u8>>,
+        mut f: impl FnMut(usize, &[u8]),
+    ) -> Result<(), Error> {
+        for (chunk_no, chunk) in keys.chunks(BATCH).enumerate() {
+            let ops: Vec<TxnOp> = chunk
+                .iter()
+                .map(|k| {
+                    TxnOp::get(
+                        k.clone(),
+                        Some(GetOptions::new().with_revision(self.revision)),
+                    )
+                })
+                .collect();
+            let response = self
+                .shared
+                .bridge
+                .retrying(|mut c| {
+                    let txn = Txn::new().and_then(ops.clone());
+                    async move { c.txn(txn).await }
+                })
+                .map_err(|e| self.failed(e))?;
+            for (i, op) in response.op_responses().into_iter().enumerate() {
+                if let TxnOpResponse::Get(mut got) = op
+                    && let Some(kv) = got.take_kvs().pop()
+                {
+                    f(chunk_no * BATCH + i, kv.value());
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Visits the etcd keys in `[start, end)` at this snapshot, in key
@@ -251,6 +291,24 @@ impl Layout {
 }
 
 impl KvRead for ReadTxn {
+    fn get_many(
+        &self,
+        table: &TableId,
+        keys: &[&[u8]],
+        f: impl FnMut(usize, &[u8]),
+    ) -> Result<(), Error> {
+        let layout = &self.shared.layout;
+        let keys = keys
+            .iter()
+            .map(|k| layout.data_key(table.full_name(), k))
+            .collect();
+        self.get_many_raw(keys, f)
+    }
+
+    fn batches_reads(&self) -> bool {
+        true
+    }
+
     fn get<R>(
         &self,
         table: &TableId,

@@ -262,6 +262,42 @@ fn commit_id() -> [u8; 16] {
 }
 
 impl KvRead for WriteTxn {
+    /// This transaction's changes first; the rest from the snapshot, in
+    /// one batch.
+    fn get_many(
+        &self,
+        table: &TableId,
+        keys: &[&[u8]],
+        mut f: impl FnMut(usize, &[u8]),
+    ) -> Result<(), Error> {
+        let mut found: Vec<(usize, Option<Vec<u8>>)> = Vec::new();
+        let mut fetch = Vec::new();
+        let mut fetch_at = Vec::new();
+        for (i, k) in keys.iter().enumerate() {
+            let full = self.data_key(table, k);
+            match self.changes.get(&full) {
+                Some(change) => found.push((i, change.clone())),
+                None => {
+                    fetch.push(full);
+                    fetch_at.push(i);
+                }
+            }
+        }
+        self.read
+            .get_many_raw(fetch, |j, v| found.push((fetch_at[j], Some(v.to_vec()))))?;
+        found.sort_by_key(|(i, _)| *i);
+        for (i, v) in found {
+            if let Some(v) = v {
+                f(i, &v);
+            }
+        }
+        Ok(())
+    }
+
+    fn batches_reads(&self) -> bool {
+        true
+    }
+
     fn get<R>(
         &self,
         table: &TableId,
