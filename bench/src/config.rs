@@ -11,7 +11,12 @@ pub struct Config {
     pub counts: usize,
     pub small_commits: usize,
     pub concurrent_secs: f64,
+    /// How long each writer-thread count of the writers figure writes.
+    pub writer_secs: f64,
 }
+
+/// The writer-thread counts of the writers figure.
+pub const WRITER_THREADS: [usize; 4] = [1, 4, 16, 64];
 
 /// The size chosen on the command line.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -44,6 +49,7 @@ impl Size {
                 counts: 1_000_000,
                 small_commits: 2_000,
                 concurrent_secs: 3.0,
+                writer_secs: 3.0,
             },
             Size::Quick => Config {
                 articles: 20_000,
@@ -54,6 +60,7 @@ impl Size {
                 counts: 100_000,
                 small_commits: 200,
                 concurrent_secs: 1.0,
+                writer_secs: 1.0,
             },
             Size::Tiny => Config {
                 articles: 2_000,
@@ -64,6 +71,7 @@ impl Size {
                 counts: 2_000,
                 small_commits: 10,
                 concurrent_secs: 0.2,
+                writer_secs: 0.1,
             },
         }
     }
@@ -77,10 +85,12 @@ pub struct Args {
     pub systems: Vec<String>,
     /// `Some(name)`: this process is a child running one system.
     pub child: Option<String>,
+    /// Print JSON lines instead of markdown tables.
+    pub json: bool,
 }
 
 pub const USAGE: &str = "\
-usage: vbolt-bench [--quick | --tiny] [--runs N] [--systems a,b,...]
+usage: vbolt-bench [--quick | --tiny] [--runs N] [--systems a,b,...] [--json]
 
 Runs the articles workload on every system, each run in a child process,
 checks that all systems read the same answers, and prints a markdown table
@@ -90,7 +100,9 @@ of medians with each figure's ratio to vbolt.
   --tiny         a few thousand operations: checks every path, times nothing useful
   --runs N       runs per system (default 3, minimum 1)
   --systems L    comma-separated subset of: vbolt, raw-redb, raw-redb-memcmp, sqlite,
-                 sqlite-mmap, native_db, lmdb";
+                 sqlite-mmap, native_db, lmdb
+  --json         one JSON object per line, per system and figure, with the
+                 median and every run's value, instead of the tables";
 
 pub fn parse(args: &[String]) -> Result<Args, String> {
     let mut parsed = Args {
@@ -101,6 +113,7 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
             .map(|s| s.to_string())
             .collect(),
         child: None,
+        json: false,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -133,6 +146,7 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
                 }
                 parsed.child = Some(name.clone());
             }
+            "--json" => parsed.json = true,
             "-h" | "--help" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown argument {other:?}\n\n{USAGE}")),
         }

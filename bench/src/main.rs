@@ -19,7 +19,7 @@ mod workload;
 
 use std::process::{Command, ExitCode, Stdio};
 
-use config::{Args, Size};
+use config::{Args, Size, WRITER_THREADS};
 use run::{FIGURES, Measured};
 
 fn main() -> ExitCode {
@@ -90,6 +90,11 @@ fn compare(args: &Args) -> Result<(), String> {
         }
     }
 
+    if args.json {
+        print_json(args, &runs);
+        return Ok(());
+    }
+
     let medians: Vec<Vec<f64>> = runs
         .iter()
         .map(|r| {
@@ -131,7 +136,97 @@ fn compare(args: &Args) -> Result<(), String> {
         let base = median(runs[s].iter().map(|m| m.baseline_rss).collect());
         println!("- {name}: {w0:.0}, {w1:.0} (harness RSS before opening: {base:.0} MB)");
     }
+    print_writers(args, &runs);
     Ok(())
+}
+
+/// The writers figure: durable commits/s with each count of writer
+/// threads (ratio to the first system), and commit latency.
+fn print_writers(args: &Args, runs: &[Vec<Measured>]) {
+    println!(
+        "\nWriters: durable commits/s, one new article (with its index entries and counts) \
+         per commit, every acknowledged commit read back; median of {} runs \
+         (p50 / p99 commit latency, µs):\n",
+        args.runs
+    );
+    print!("| system |");
+    for t in WRITER_THREADS {
+        print!(" {t} writer{} |", if t == 1 { "" } else { "s" });
+    }
+    println!("\n|---|{}", "---:|".repeat(WRITER_THREADS.len()));
+    let med =
+        |s: usize, i: usize, k: usize| median(runs[s].iter().map(|m| m.writers[i][k]).collect());
+    for (s, name) in args.systems.iter().enumerate() {
+        print!("| {name} |");
+        for i in 0..WRITER_THREADS.len() {
+            let (rate, p50, p99) = (med(s, i, 0), med(s, i, 1), med(s, i, 2));
+            let ratio = if s == 0 {
+                String::new()
+            } else {
+                format!(" ({:.2}×)", rate / med(0, i, 0))
+            };
+            print!(" {rate:.0}{ratio} ({p50:.0} / {p99:.0}) |");
+        }
+        println!();
+    }
+}
+
+/// One JSON object per system and figure: its unit, median and the value
+/// of every run, in run order.
+fn print_json(args: &Args, runs: &[Vec<Measured>]) {
+    let object = |system: &str, figure: &str, unit: &str, values: Vec<f64>| {
+        let list = values
+            .iter()
+            .map(|v| format!("{v}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        println!(
+            "{{\"system\":{},\"figure\":{},\"unit\":{},\"median\":{},\"runs\":[{list}]}}",
+            json_string(system),
+            json_string(figure),
+            json_string(unit),
+            median(values.clone()),
+        );
+    };
+    for (s, name) in args.systems.iter().enumerate() {
+        for (f, (figure, unit, _)) in FIGURES.iter().enumerate() {
+            object(
+                name,
+                figure,
+                unit,
+                runs[s].iter().map(|m| m.figures[f]).collect(),
+            );
+        }
+        for (i, t) in WRITER_THREADS.iter().enumerate() {
+            for (k, (what, unit)) in [("commits", "1/s"), ("p50", "µs"), ("p99", "µs")]
+                .iter()
+                .enumerate()
+            {
+                let figure = format!("writers {t} {what}");
+                object(
+                    name,
+                    &figure,
+                    unit,
+                    runs[s].iter().map(|m| m.writers[i][k]).collect(),
+                );
+            }
+        }
+    }
+}
+
+/// `s` as a JSON string.
+fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// Prints, for each system and figure, the lowest and highest of its

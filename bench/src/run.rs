@@ -4,8 +4,8 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::config::Config;
-use crate::systems::{self, System};
+use crate::config::{Config, WRITER_THREADS};
+use crate::systems::{self, SharedWriter, System, article_sum};
 use crate::workload::{CATEGORIES, Rng, article};
 
 /// The figures, in table order: (name, unit, higher is better).
@@ -31,6 +31,9 @@ pub struct Measured {
     pub writer_commits: [f64; 2],
     /// Peak RSS before the system was opened (the harness's own data), MB.
     pub baseline_rss: f64,
+    /// The writers figure: for each count of [`WRITER_THREADS`], durable
+    /// commits/s and the median and 99th percentile commit latency (µs).
+    pub writers: [[f64; 3]; WRITER_THREADS.len()],
 }
 
 impl Measured {
@@ -47,6 +50,9 @@ impl Measured {
             " {} {} {}",
             self.writer_commits[0], self.writer_commits[1], self.baseline_rss
         );
+        for w in self.writers.iter().flatten() {
+            s += &format!(" {w}");
+        }
         s
     }
 
@@ -62,11 +68,16 @@ impl Measured {
         }
         let writer_commits = [words.next()?.parse().ok()?, words.next()?.parse().ok()?];
         let baseline_rss = words.next()?.parse().ok()?;
+        let mut writers = [[0.0; 3]; WRITER_THREADS.len()];
+        for w in writers.iter_mut().flatten() {
+            *w = words.next()?.parse().ok()?;
+        }
         Some(Measured {
             figures,
             sums,
             writer_commits,
             baseline_rss,
+            writers,
         })
     }
 }
@@ -137,6 +148,8 @@ pub fn run(name: &str, cfg: &Config) -> Measured {
     let next_id = AtomicU64::new((first_new + cfg.small_commits as i64) as u64);
     let (r1, w1) = concurrent_reads(&*sys, 1, cfg.concurrent_secs, &ids, &next_id);
     let (r2, w2) = concurrent_reads(&*sys, 2, cfg.concurrent_secs, &ids, &next_id);
+    let writers =
+        WRITER_THREADS.map(|threads| concurrent_writers(&*sys, threads, cfg.writer_secs, &next_id));
 
     Measured {
         figures: [
@@ -154,6 +167,7 @@ pub fn run(name: &str, cfg: &Config) -> Measured {
         sums: [c1, c2, c3, c4],
         writer_commits: [w1, w2],
         baseline_rss,
+        writers,
     }
 }
 
@@ -219,4 +233,56 @@ fn concurrent_reads(
         );
         (reads as f64 / elapsed, commits / elapsed)
     })
+}
+
+/// The writers figure for one thread count: `threads` threads commit one
+/// new article each per durable transaction for `secs`; returns commits/s
+/// and the median and 99th-percentile latency in µs. Every acknowledged
+/// article is read back afterwards: a lost one fails the run.
+fn concurrent_writers(
+    sys: &dyn System,
+    threads: usize,
+    secs: f64,
+    next_id: &AtomicU64,
+) -> [f64; 3] {
+    let until = Instant::now() + Duration::from_secs_f64(secs);
+    let start = Instant::now();
+    let per_thread: Vec<(Vec<i64>, Vec<f64>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut writer = sys.writer().unwrap_or_else(|| Box::new(SharedWriter(sys)));
+                    let (mut acked, mut latencies) = (Vec::new(), Vec::new());
+                    while Instant::now() < until {
+                        let id = next_id.fetch_add(1, Ordering::Relaxed) as i64;
+                        let a = article(id);
+                        let t = Instant::now();
+                        writer.commit(&a);
+                        latencies.push(t.elapsed().as_secs_f64() * 1e6);
+                        acked.push(id);
+                    }
+                    (acked, latencies)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let elapsed = start.elapsed().as_secs_f64();
+    let acked: Vec<i64> = per_thread
+        .iter()
+        .flat_map(|(a, _)| a.iter().copied())
+        .collect();
+    let mut latencies: Vec<f64> = per_thread.into_iter().flat_map(|(_, l)| l).collect();
+    let expected = acked
+        .iter()
+        .map(|id| article_sum(&article(*id)))
+        .fold(0, u64::wrapping_add);
+    assert_eq!(
+        sys.point_reads(&acked),
+        expected,
+        "an acknowledged write is missing or wrong after {threads} writers"
+    );
+    latencies.sort_by(f64::total_cmp);
+    let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
+    [acked.len() as f64 / elapsed, at(0.5), at(0.99)]
 }

@@ -7,9 +7,11 @@ use std::time::Duration;
 use crate::engine::{EngineOptions, Store};
 use crate::error::Error;
 use crate::gate::Gate;
+use crate::group::{Groups, LeaderGuard, MemberGuard, Outcome, Report, Role, Turn};
 use crate::tx::{ReadTx, WriteTx};
 
 pub use crate::engine::{Durability, Space};
+pub use crate::group::CommitStats;
 
 /// An open vbolt database: a single file (or an in-memory database).
 ///
@@ -27,6 +29,7 @@ pub struct Db {
     store: Store,
     path: Option<PathBuf>,
     writers: Arc<Gate>,
+    groups: Groups,
 }
 
 /// Settings for [`Db::open_with`].
@@ -100,6 +103,7 @@ impl Db {
             store: Store::open(path.as_ref(), &options.engine)?,
             path: Some(path.as_ref().to_path_buf()),
             writers: Arc::default(),
+            groups: Groups::default(),
         })
     }
 
@@ -109,6 +113,7 @@ impl Db {
             store: Store::in_memory()?,
             path: None,
             writers: Arc::default(),
+            groups: Groups::default(),
         })
     }
 
@@ -129,6 +134,7 @@ impl Db {
             store: Store::open_etcd(&endpoints, prefix)?,
             path: None,
             writers: Arc::default(),
+            groups: Groups::default(),
         })
     }
 
@@ -172,13 +178,24 @@ impl Db {
     /// returned. A failure recorded in the transaction (a write that
     /// failed) makes the commit fail: `Ok` means committed.
     ///
+    /// **Group commit.** Calls from several threads at once share one
+    /// engine transaction and one durable commit: the first runs its
+    /// closure, those that arrived meanwhile run theirs after it (each on
+    /// its own thread, each seeing the writes of those before it), and one
+    /// commit makes them all durable; then each caller gets its own result.
+    /// A caller alone commits at once: nobody waits for company. If a
+    /// closure fails (returns `Err`, fails the transaction, or panics),
+    /// only its caller sees that failure; the closures that had run in the
+    /// same group run again without it. So a closure may run more than
+    /// once, and must not do anything outside the transaction that cannot
+    /// be repeated (send a message only after `update` returns `Ok`).
+    /// [`Db::commit_stats`] shows how much grouping happened.
+    ///
     /// On an etcd cluster (`Db::open_etcd`) a commit can lose to another
     /// writer's ([`Error::Conflict`]): then `f` runs again in a new
     /// transaction, on the new state, with a growing, randomized pause (at
     /// least 20 times, and for at least 10 seconds) before the conflict is
-    /// returned. `f` must
-    /// therefore do nothing outside the transaction that cannot be
-    /// repeated. On a file `f` runs exactly once.
+    /// returned.
     ///
     /// `f`'s error type only needs `From<vbolt::Error>`, so one `?` chain
     /// serves vbolt's reads and the application's own checks:
@@ -223,16 +240,152 @@ impl Db {
     where
         E: From<Error>,
     {
-        let mut retry = Retry::new();
+        if self.writers.held_by_me() {
+            return Err(Error::WriteInProgress.into());
+        }
         loop {
-            let mut tx = self.write_tx()?;
-            let value = f(&mut tx)?;
-            match tx.commit() {
-                Ok(()) => return Ok(value),
-                Err(Error::Conflict) if retry.again() => drop(value),
-                Err(e) => return Err(e.into()),
+            let step = match self.groups.join() {
+                Role::Leader => self.lead(&mut f),
+                Role::Member(id) => self.serve(id, &mut f),
+            };
+            if let Some(result) = step {
+                return result;
             }
         }
+    }
+
+    /// Leads a group commit (see [`crate::group`]): runs `f`, then each
+    /// member's closure, then commits for all. `None`: this caller must
+    /// join again (never, for a leader; kept for symmetry with `serve`).
+    fn lead<T, E: From<Error>>(
+        &self,
+        f: &mut impl FnMut(&mut WriteTx) -> Result<T, E>,
+    ) -> Option<Result<T, E>> {
+        let mut guard = LeaderGuard {
+            groups: &self.groups,
+            done: false,
+        };
+        let turn = match self.writers.enter(None) {
+            Ok(turn) => turn,
+            Err(e) => return Some(Err(e.into())), // the guard lets the members rejoin
+        };
+        let mut retry = Retry::new();
+        loop {
+            let txn = match self.store.begin_write() {
+                Ok(txn) => txn,
+                Err(e) => {
+                    self.groups.fail_all(&e);
+                    guard.done = true;
+                    return Some(Err(e.into()));
+                }
+            };
+            // The leader's own closure first.
+            let mut tx = WriteTx::grouped(txn);
+            let result = f(&mut tx);
+            let (kv, recorded) = tx.into_parts();
+            let (value, txn) = match (result, recorded, kv) {
+                (Ok(v), None, Some(kv)) => (v, kv),
+                (Err(e), _, _) => return Some(Err(e)),
+                (Ok(_), Some(e), _) => return Some(Err(e.into())),
+                (Ok(_), None, None) => return Some(Err(Error::Finished.into())),
+            };
+            // Then each member's, on the member's thread.
+            let mut current = Some(txn);
+            while let Some(txn) = current.take() {
+                let Some(member) = self.groups.next_member() else {
+                    current = Some(txn);
+                    break;
+                };
+                self.writers.lend(member.thread.id());
+                let (kv, report) = self.groups.hand(&member, txn);
+                self.writers.reclaim();
+                match (kv, report) {
+                    (Some(kv), Report::Ran) => {
+                        self.groups.ran(member);
+                        current = Some(kv);
+                    }
+                    // The member failed with writes in the transaction:
+                    // start over without it.
+                    _ => self.groups.rerun(),
+                }
+            }
+            let Some(txn) = current else {
+                continue;
+            };
+            match txn.commit() {
+                Ok(()) => {
+                    self.groups.count_commit();
+                    self.groups.finish(|| Outcome::Committed);
+                    guard.done = true;
+                    drop(turn);
+                    return Some(Ok(value));
+                }
+                Err(Error::Conflict) if retry.again() => self.groups.rerun(),
+                Err(e) => {
+                    self.groups.finish(|| Outcome::Failed(e.duplicate()));
+                    guard.done = true;
+                    return Some(Err(e.into()));
+                }
+            }
+        }
+    }
+
+    /// Takes part in a group commit as a member: runs `f` in its turn and
+    /// waits for the group's outcome. `None`: join again (the group was
+    /// abandoned, or must run again without another member).
+    fn serve<T, E: From<Error>>(
+        &self,
+        id: u64,
+        f: &mut impl FnMut(&mut WriteTx) -> Result<T, E>,
+    ) -> Option<Result<T, E>> {
+        let txn = match self.groups.wait_turn(id) {
+            Turn::Run(txn) => txn,
+            Turn::Word(Outcome::Again) => return None,
+            Turn::Word(Outcome::Failed(e)) => return Some(Err(e.into())),
+            Turn::Word(Outcome::Committed) => return Some(Err(Error::Finished.into())),
+        };
+        let mut guard = MemberGuard {
+            groups: &self.groups,
+            armed: true,
+        };
+        let mut tx = WriteTx::grouped(txn);
+        let result = f(&mut tx);
+        let (kv, recorded) = tx.into_parts();
+        guard.armed = false;
+        let value = match (result, recorded, kv) {
+            (Ok(v), None, Some(kv)) => {
+                self.groups.give_back(Some(kv), Report::Ran);
+                v
+            }
+            (result, recorded, kv) => {
+                self.groups.give_back(kv, Report::Failed);
+                return Some(match (result, recorded) {
+                    (Err(e), _) => Err(e),
+                    (Ok(_), Some(e)) => Err(e.into()),
+                    (Ok(_), None) => Err(Error::Finished.into()),
+                });
+            }
+        };
+        match self.groups.wait_outcome(id) {
+            Outcome::Committed => Some(Ok(value)),
+            Outcome::Failed(e) => Some(Err(e.into())),
+            Outcome::Again => None,
+        }
+    }
+
+    /// How many [`Db::update`] calls committed since this handle was
+    /// opened, and in how many engine commits: concurrent updates share
+    /// commits (see [`Db::update`]).
+    ///
+    /// ```
+    /// # use vbolt::*;
+    /// let db = Db::in_memory()?;
+    /// db.update(|_| Ok::<_, Error>(()))?;
+    /// assert_eq!(db.commit_stats(), CommitStats { updates: 1, commits: 1 });
+    /// # Ok::<(), vbolt::Error>(())
+    /// ```
+    pub fn commit_stats(&self) -> CommitStats {
+        self.groups.stats()
     }
 
     /// Runs `f` in a read transaction (a snapshot) and returns what it

@@ -245,6 +245,51 @@ fn write_hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
 }
 
 impl Error {
+    /// The same error again, for each caller of a group commit that failed
+    /// (an I/O error is rebuilt from its kind and message).
+    pub(crate) fn duplicate(&self) -> Error {
+        match self {
+            Error::Io(e) => Error::Io(std::io::Error::new(e.kind(), e.to_string())),
+            Error::InUse => Error::InUse,
+            Error::Corrupted(s) => Error::Corrupted(s.clone()),
+            Error::UpgradeRequired(v) => Error::UpgradeRequired(*v),
+            Error::NeedsRecovery => Error::NeedsRecovery,
+            Error::Incompatible(s) => Error::Incompatible(s.clone()),
+            Error::ReadOnly => Error::ReadOnly,
+            Error::Encode { table, source } => Error::Encode {
+                table,
+                source: source.clone(),
+            },
+            Error::Decode {
+                table,
+                part,
+                key,
+                source,
+            } => Error::Decode {
+                table,
+                part,
+                key: key.clone(),
+                source: source.clone(),
+            },
+            Error::ZeroKey { table } => Error::ZeroKey { table },
+            Error::InvalidCursor { index } => Error::InvalidCursor { index },
+            Error::WriteInProgress => Error::WriteInProgress,
+            Error::Timeout => Error::Timeout,
+            Error::SequenceOverflow { bucket } => Error::SequenceOverflow { bucket },
+            Error::Finished => Error::Finished,
+            Error::Engine(s) => Error::Engine(s.clone()),
+            Error::Backup(s) => Error::Backup(s.clone()),
+            Error::NoSuchTable(s) => Error::NoSuchTable(s.clone()),
+            Error::Conflict => Error::Conflict,
+            Error::SnapshotExpired { revision } => Error::SnapshotExpired {
+                revision: *revision,
+            },
+            Error::CommitUnknown(s) => Error::CommitUnknown(s.clone()),
+            Error::LimitExceeded(s) => Error::LimitExceeded(s.clone()),
+            Error::Unsupported(s) => Error::Unsupported(s),
+        }
+    }
+
     /// True for the errors a caller's input causes rather than the
     /// database: [`Error::InvalidCursor`] (a web handler answers 400).
     pub fn is_invalid_input(&self) -> bool {

@@ -66,6 +66,25 @@ impl Gate {
     }
 }
 
+impl Gate {
+    /// True if this thread holds the write turn (or has it on loan).
+    pub(crate) fn held_by_me(&self) -> bool {
+        *self.holder() == Some(thread::current().id())
+    }
+
+    /// Lends the turn to `thread` while it runs its part of a group commit
+    /// (so that thread, not the lender, is refused a second write
+    /// transaction); [`Gate::reclaim`] takes it back.
+    pub(crate) fn lend(&self, thread: ThreadId) {
+        *self.holder() = Some(thread);
+    }
+
+    /// Takes a lent turn back to this thread.
+    pub(crate) fn reclaim(&self) {
+        *self.holder() = Some(thread::current().id());
+    }
+}
+
 /// The write turn; given back when dropped.
 pub(crate) struct WriterTurn {
     gate: Arc<Gate>,

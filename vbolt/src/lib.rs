@@ -185,6 +185,7 @@ mod engine;
 mod error;
 mod files;
 mod gate;
+mod group;
 mod index;
 mod iter;
 mod key;
@@ -200,7 +201,7 @@ pub use bucket::{
     Bucket, delete, get, has_key, next_int_id, raise_sequence, read, read_append, read_slice,
     read_slice_to_map, read_to_map, write,
 };
-pub use db::{Db, Durability, Options, Space};
+pub use db::{CommitStats, Db, Durability, Options, Space};
 pub use engine::TreeShape;
 pub use error::Error;
 pub use index::{

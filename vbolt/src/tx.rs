@@ -359,6 +359,9 @@ pub struct WriteTx {
     pool: Pool,
     pub(crate) term_diff: TermDiff,
     turn: Option<WriterTurn>,
+    /// A part of a group commit ([`Db::update`](crate::Db::update)): the
+    /// group commits, not this handle.
+    grouped: bool,
     _one_thread: PhantomData<*const ()>,
 }
 
@@ -370,8 +373,29 @@ impl WriteTx {
             pool: Pool::default(),
             term_diff: TermDiff::default(),
             turn: Some(turn),
+            grouped: false,
             _one_thread: PhantomData,
         }
+    }
+
+    /// A handle on the group's engine transaction for one closure of a
+    /// group commit.
+    pub(crate) fn grouped(kv: WriteTxn) -> WriteTx {
+        WriteTx {
+            kv: Some(kv),
+            error: OnceCell::new(),
+            pool: Pool::default(),
+            term_diff: TermDiff::default(),
+            turn: None,
+            grouped: true,
+            _one_thread: PhantomData,
+        }
+    }
+
+    /// Ends a grouped handle: the engine transaction (`None` if it was
+    /// lost) and the failure the closure recorded, if any.
+    pub(crate) fn into_parts(mut self) -> (Option<WriteTxn>, Option<Error>) {
+        (self.kv.take(), self.error.take())
     }
 
     /// The failure recorded in this transaction, if any. Once set, later
@@ -469,6 +493,15 @@ impl WriteTx {
     /// After `commit` the transaction is finished: writes record
     /// [`Error::Finished`] and reads find nothing.
     pub fn commit(&mut self) -> Result<(), Error> {
+        if self.grouped {
+            let e = || {
+                Error::Unsupported(
+                    "commit inside Db::update (update commits when its closure returns Ok)",
+                )
+            };
+            let _ = self.error.set(e());
+            return Err(e());
+        }
         let kv = self.kv.take();
         let result = match (self.error.take(), kv) {
             (Some(e), kv) => {

@@ -121,7 +121,10 @@ fn a_multi_key_read_sees_its_snapshot(db: &Db) {
     let mut tx = db.write_tx().unwrap();
     write(&mut tx, &NAMES, 9, &mut "mine".to_string());
     let mut now = Vec::new();
-    assert_eq!(read_slice(&tx, &NAMES, [7u64, 8, 9, 10], &mut now).unwrap(), 3);
+    assert_eq!(
+        read_slice(&tx, &NAMES, [7u64, 8, 9, 10], &mut now).unwrap(),
+        3
+    );
     assert_eq!(now, ["new 7", "mine", "old 10"]);
 }
 

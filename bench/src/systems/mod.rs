@@ -59,6 +59,29 @@ pub trait System: Sync {
     fn counts(&self, categories: &[i64]) -> u64;
     /// A reader another thread can use while this system is being written.
     fn reader(&self) -> Box<dyn Reader + '_>;
+    /// A writer for one of many threads that write at once, when the
+    /// system has its own way to take concurrent writers (a connection per
+    /// thread, a group commit); `None`: the threads share [`System::write`].
+    fn writer(&self) -> Option<Box<dyn Writer + '_>> {
+        None
+    }
+}
+
+/// A writing handle for one thread of the writers figure.
+pub trait Writer: Send {
+    /// Writes one article with its index entries and counts in one durable
+    /// transaction.
+    fn commit(&mut self, article: &Article);
+}
+
+/// The writer of a system without its own: [`System::write`], called from
+/// every thread (the system serializes the writers itself).
+pub struct SharedWriter<'a>(pub &'a dyn System);
+
+impl Writer for SharedWriter<'_> {
+    fn commit(&mut self, article: &Article) {
+        self.0.write(std::slice::from_ref(article));
+    }
 }
 
 /// A reading handle for one thread.

@@ -20,7 +20,7 @@ use std::sync::Mutex;
 
 use rusqlite::{Connection, Row, params};
 
-use super::{Reader, System, article_sum};
+use super::{Reader, System, Writer, article_sum};
 use crate::workload::Article;
 
 const SCHEMA: &str = "
@@ -127,39 +127,42 @@ impl Sqlite {
     }
 }
 
+/// Inserts `articles` with their index rows and counts in `tx`.
+fn insert_articles(tx: &rusqlite::Transaction, articles: &[Article]) {
+    let mut insert = tx
+        .prepare_cached("INSERT INTO articles VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        .unwrap();
+    let mut link = tx
+        .prepare_cached("INSERT INTO cat_art VALUES (?1, ?2, ?3)")
+        .unwrap();
+    let mut count = tx
+        .prepare_cached(
+            "INSERT INTO cat_count VALUES (?1, 1) ON CONFLICT(cat) DO UPDATE SET n = n + 1",
+        )
+        .unwrap();
+    for a in articles {
+        insert
+            .execute(params![
+                a.id,
+                a.author_id,
+                a.published,
+                categories_blob(&a.category_ids),
+                a.title,
+                a.body
+            ])
+            .unwrap();
+        for cat in &a.category_ids {
+            link.execute(params![cat, a.published, a.id]).unwrap();
+            count.execute([cat]).unwrap();
+        }
+    }
+}
+
 impl System for Sqlite {
     fn write(&self, articles: &[Article]) {
         let mut conn = self.conn.lock().unwrap();
         let tx = conn.transaction().unwrap();
-        {
-            let mut insert = tx
-                .prepare_cached("INSERT INTO articles VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-                .unwrap();
-            let mut link = tx
-                .prepare_cached("INSERT INTO cat_art VALUES (?1, ?2, ?3)")
-                .unwrap();
-            let mut count = tx
-                .prepare_cached(
-                    "INSERT INTO cat_count VALUES (?1, 1) ON CONFLICT(cat) DO UPDATE SET n = n + 1",
-                )
-                .unwrap();
-            for a in articles {
-                insert
-                    .execute(params![
-                        a.id,
-                        a.author_id,
-                        a.published,
-                        categories_blob(&a.category_ids),
-                        a.title,
-                        a.body
-                    ])
-                    .unwrap();
-                for cat in &a.category_ids {
-                    link.execute(params![cat, a.published, a.id]).unwrap();
-                    count.execute([cat]).unwrap();
-                }
-            }
-        }
+        insert_articles(&tx, articles);
         tx.commit().unwrap();
     }
     fn point_reads(&self, ids: &[i64]) -> u64 {
@@ -214,6 +217,15 @@ impl System for Sqlite {
         tx.commit().unwrap();
         sum
     }
+    /// A connection per writer thread, waiting for the write lock (busy
+    /// timeout) and taking it at `BEGIN` (`IMMEDIATE`), so a writer never
+    /// fails on a lock it would have to upgrade.
+    fn writer(&self) -> Option<Box<dyn Writer + '_>> {
+        let conn = connect(&self.path, self.mapped);
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .unwrap();
+        Some(Box::new(SqliteWriter { conn }))
+    }
     fn reader(&self) -> Box<dyn Reader + '_> {
         Box::new(SqliteReader {
             conn: connect(&self.path, self.mapped),
@@ -241,5 +253,20 @@ impl Reader for SqliteReader {
         };
         tx.commit().unwrap();
         found
+    }
+}
+
+struct SqliteWriter {
+    conn: Connection,
+}
+
+impl Writer for SqliteWriter {
+    fn commit(&mut self, article: &Article) {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .unwrap();
+        insert_articles(&tx, std::slice::from_ref(article));
+        tx.commit().unwrap();
     }
 }

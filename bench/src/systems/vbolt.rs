@@ -4,7 +4,7 @@ use std::path::Path;
 
 use vbolt::{Bucket, Db, Index, Window};
 
-use super::{Reader, System, article_sum};
+use super::{Reader, System, Writer, article_sum};
 use crate::workload::{Article, pack_article};
 
 static ARTICLES: Bucket<i64, Article> = Bucket::new("articles", vpack::fint, pack_article);
@@ -76,6 +76,9 @@ impl System for Vbolt {
             .map(|c| vbolt::read_term_count(&tx, &CAT_ART, c).unwrap() as u64)
             .sum()
     }
+    fn writer(&self) -> Option<Box<dyn Writer + '_>> {
+        Some(Box::new(VboltWriter { db: &self.db }))
+    }
     fn reader(&self) -> Box<dyn Reader + '_> {
         Box::new(VboltReader {
             db: &self.db,
@@ -97,5 +100,23 @@ impl Reader for VboltReader<'_> {
                 vbolt::read(&tx, &ARTICLES, *id, &mut self.article) && self.article.id == **id
             })
             .count()
+    }
+}
+
+/// Concurrent writers through `Db::update`, which groups their commits.
+struct VboltWriter<'a> {
+    db: &'a Db,
+}
+
+impl Writer for VboltWriter<'_> {
+    fn commit(&mut self, article: &Article) {
+        self.db
+            .update(|tx| {
+                let mut a = article.clone();
+                vbolt::write(tx, &ARTICLES, a.id, &mut a);
+                vbolt::set_target_terms_uniform(tx, &CAT_ART, a.id, &a.category_ids, a.published);
+                Ok::<_, vbolt::Error>(())
+            })
+            .unwrap();
     }
 }

@@ -1,0 +1,268 @@
+//! Group commit: concurrent `Db::update` calls share engine commits, each
+//! caller gets its own outcome, and one closure's failure (an `Err`, a
+//! failed transaction, a panic) reaches only its caller.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use vbolt::*;
+
+static COUNTERS: Bucket<String, u64> = Bucket::new("counters", vpack::string_z, vpack::uint);
+static MARKS: Bucket<String, String> = Bucket::new("marks", vpack::string_z, vpack::string);
+
+fn file_db() -> (tempfile::TempDir, Arc<Db>) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path().join("group.vbolt")).unwrap();
+    (dir, Arc::new(db))
+}
+
+fn mark(db: &Db, name: &str) -> Option<String> {
+    db.view(|tx| get(tx, &MARKS, name)).unwrap()
+}
+
+#[test]
+fn many_threads_lose_no_update_and_share_commits() {
+    let (_dir, db) = file_db();
+    let (threads, rounds) = (16, 40);
+    let start = Arc::new(Barrier::new(threads));
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let (db, start) = (Arc::clone(&db), Arc::clone(&start));
+            thread::spawn(move || {
+                start.wait();
+                for _ in 0..rounds {
+                    db.update(|tx| {
+                        for name in ["total".to_string(), format!("thread-{t}")] {
+                            let mut n = get(tx, &COUNTERS, &name)?.unwrap_or(0) + 1;
+                            write(tx, &COUNTERS, &name, &mut n);
+                        }
+                        Ok::<_, Error>(())
+                    })
+                    .unwrap();
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    db.view(|tx| {
+        assert_eq!(
+            get(tx, &COUNTERS, "total")?,
+            Some((threads * rounds) as u64)
+        );
+        for t in 0..threads {
+            assert_eq!(
+                get(tx, &COUNTERS, format!("thread-{t}"))?,
+                Some(rounds as u64)
+            );
+        }
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    let stats = db.commit_stats();
+    assert_eq!(stats.updates, (threads * rounds) as u64);
+    // Sixteen writers on durable commits always overlap: each commit's
+    // fsync gathers the next group.
+    assert!(
+        stats.commits < stats.updates,
+        "no update shared a commit: {stats:?}"
+    );
+}
+
+/// What a member's closure does after writing its mark.
+type Body = fn(&mut WriteTx) -> Result<(), Error>;
+
+/// Holds the leader in its closure until the members `run` have joined
+/// its group, then lets it finish; returns what each member's `update`
+/// returned, by name, and how many times each closure ran.
+fn group_of(
+    db: &Arc<Db>,
+    members: Vec<(&'static str, Body)>,
+) -> Vec<(&'static str, Result<(), String>, usize)> {
+    let (entered, entered_rx) = mpsc::channel();
+    let (go, go_rx) = mpsc::channel::<()>();
+    let leader = {
+        let db = Arc::clone(db);
+        thread::spawn(move || {
+            let mut first = true;
+            db.update(|tx| {
+                write(tx, &MARKS, "leader", &mut "here".to_string());
+                // The closure runs again when a member fails: wait only
+                // the first time.
+                if std::mem::take(&mut first) {
+                    let _ = entered.send(());
+                    let _ = go_rx.recv_timeout(Duration::from_secs(10));
+                }
+                Ok::<_, Error>(())
+            })
+        })
+    };
+    entered_rx.recv().unwrap();
+    let before = db.commit_stats();
+    let runners: Vec<_> = members
+        .into_iter()
+        .map(|(name, body)| {
+            let db = Arc::clone(db);
+            let handle = thread::spawn(move || {
+                let runs = AtomicUsize::new(0);
+                let result = db.update(|tx| {
+                    runs.fetch_add(1, Ordering::Relaxed);
+                    write(tx, &MARKS, name, &mut name.to_string());
+                    body(tx)
+                });
+                (result.map_err(|e| e.to_string()), runs.into_inner())
+            });
+            (name, handle)
+        })
+        .collect();
+    // Give every member time to join the leader's group.
+    thread::sleep(Duration::from_millis(300));
+    go.send(()).unwrap();
+    leader.join().unwrap().unwrap();
+    let out = runners
+        .into_iter()
+        .map(|(name, r)| match r.join() {
+            Ok((result, runs)) => (name, result, runs),
+            Err(_) => (name, Err("panicked".to_string()), 0),
+        })
+        .collect();
+    let after = db.commit_stats();
+    assert_eq!(
+        after.commits - before.commits,
+        1,
+        "one commit for the whole group"
+    );
+    out
+}
+
+fn succeed(_: &mut WriteTx) -> Result<(), Error> {
+    Ok(())
+}
+
+fn refuse(_: &mut WriteTx) -> Result<(), Error> {
+    Err(Error::Engine("refused by the application".into()))
+}
+
+fn zero_key(tx: &mut WriteTx) -> Result<(), Error> {
+    write(tx, &MARKS, "", &mut String::new()); // fails the transaction
+    Ok(())
+}
+
+#[test]
+fn a_failing_closure_fails_only_its_caller() {
+    let (_dir, db) = file_db();
+    let results = group_of(
+        &db,
+        vec![
+            ("a", succeed),
+            ("refuses", refuse),
+            ("b", succeed),
+            ("zero", zero_key),
+            ("c", succeed),
+        ],
+    );
+    for (name, result, runs) in &results {
+        match *name {
+            "refuses" => assert_eq!(
+                result.as_ref().unwrap_err(),
+                "storage engine error: refused by the application"
+            ),
+            "zero" => assert!(
+                result.as_ref().unwrap_err().contains("zero key"),
+                "{result:?}"
+            ),
+            _ => {
+                assert_eq!(result, &Ok(()), "{name}");
+                assert!(*runs >= 1);
+            }
+        }
+        let stored = mark(&db, name);
+        let expect_stored = !matches!(*name, "refuses" | "zero");
+        assert_eq!(stored.is_some(), expect_stored, "{name}: {stored:?}");
+    }
+    assert_eq!(mark(&db, "leader").as_deref(), Some("here"));
+}
+
+#[test]
+fn a_panicking_closure_unwinds_only_its_caller() {
+    let (_dir, db) = file_db();
+    let results = group_of(
+        &db,
+        vec![
+            ("a", succeed),
+            ("panics", |_| panic!("the application's bug")),
+            ("b", succeed),
+        ],
+    );
+    for (name, result, _) in &results {
+        let expected = if *name == "panics" {
+            Err("panicked".to_string())
+        } else {
+            Ok(())
+        };
+        assert_eq!(result, &expected, "{name}");
+    }
+    assert_eq!(mark(&db, "a").as_deref(), Some("a"));
+    assert_eq!(mark(&db, "b").as_deref(), Some("b"));
+    assert_eq!(mark(&db, "panics"), None);
+}
+
+#[test]
+fn a_member_that_asks_for_another_write_transaction_is_refused_not_hung() {
+    let (_dir, db) = file_db();
+    static NESTED: std::sync::OnceLock<Arc<Db>> = std::sync::OnceLock::new();
+    NESTED.set(Arc::clone(&db)).ok();
+    let results = group_of(
+        &db,
+        vec![
+            ("nested", |_| match NESTED.get().unwrap().write_tx() {
+                Err(Error::WriteInProgress) => Err(Error::WriteInProgress),
+                other => panic!("expected WriteInProgress, got {:?}", other.map(drop)),
+            }),
+            ("nested_update", |_| {
+                NESTED.get().unwrap().update(|_| Ok::<_, Error>(()))
+            }),
+            ("a", succeed),
+        ],
+    );
+    for (name, result, _) in results {
+        match name {
+            "a" => assert_eq!(result, Ok(())),
+            _ => assert!(
+                result
+                    .unwrap_err()
+                    .contains("already holds the write transaction"),
+                "{name}"
+            ),
+        }
+    }
+}
+
+#[test]
+fn a_caller_alone_does_not_wait_for_company() {
+    let (_dir, db) = file_db();
+    // Warm up, then time single updates: each is one durable commit, with
+    // no wait for others to join.
+    db.update(|tx| {
+        write(tx, &MARKS, "warm", &mut String::from("up"));
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    let start = Instant::now();
+    for i in 0..20u64 {
+        db.update(|tx| {
+            write(tx, &COUNTERS, "alone", &mut i.clone());
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+    }
+    let per_update = start.elapsed() / 20;
+    assert_eq!(db.commit_stats().commits, 21);
+    // A durable commit here takes well under 50 ms; a timer-based batch
+    // window would show up as a floor.
+    assert!(per_update < Duration::from_millis(50), "{per_update:?}");
+}
