@@ -30,6 +30,7 @@ pub struct Db {
     path: Option<PathBuf>,
     writers: Arc<Gate>,
     groups: Groups,
+    group_commit: bool,
 }
 
 /// Settings for [`Db::open_with`].
@@ -43,13 +44,24 @@ pub struct Db {
 /// assert!(db.write_tx().is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Options {
     engine: EngineOptions,
+    group_commit: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            engine: EngineOptions::default(),
+            group_commit: true,
+        }
+    }
 }
 
 impl Options {
-    /// Defaults: durable commits, the engine's default cache, read-write.
+    /// Defaults: durable commits, the engine's default cache, read-write,
+    /// group commit on.
     pub fn new() -> Options {
         Options::default()
     }
@@ -84,6 +96,17 @@ impl Options {
         self.engine.verify_on_open = yes;
         self
     }
+
+    /// Whether concurrent [`Db::update`] calls share commits (default:
+    /// yes). Off, each `update` is its own transaction and pays its own
+    /// durable commit, as [`Db::write_tx`] does. Turn it off when an
+    /// update's closure may wait for something (a lock, a channel) that
+    /// another thread holds across its own `update` call: in a group, the
+    /// callers whose closures ran first wait for the later closures.
+    pub fn group_commit(mut self, yes: bool) -> Options {
+        self.group_commit = yes;
+        self
+    }
 }
 
 impl Db {
@@ -104,6 +127,7 @@ impl Db {
             path: Some(path.as_ref().to_path_buf()),
             writers: Arc::default(),
             groups: Groups::default(),
+            group_commit: options.group_commit,
         })
     }
 
@@ -114,6 +138,7 @@ impl Db {
             path: None,
             writers: Arc::default(),
             groups: Groups::default(),
+            group_commit: true,
         })
     }
 
@@ -135,6 +160,7 @@ impl Db {
             path: None,
             writers: Arc::default(),
             groups: Groups::default(),
+            group_commit: true,
         })
     }
 
@@ -188,7 +214,11 @@ impl Db {
     /// only its caller sees that failure; the closures that had run in the
     /// same group run again without it. So a closure may run more than
     /// once, and must not do anything outside the transaction that cannot
-    /// be repeated (send a message only after `update` returns `Ok`).
+    /// be repeated (send a message only after `update` returns `Ok`). And
+    /// while a closure runs, the callers whose closures ran before it in
+    /// its group wait for it: a closure that waits for a lock another
+    /// thread holds across its own `update` call would wait forever (turn
+    /// grouping off with [`Options::group_commit`] for such code).
     /// [`Db::commit_stats`] shows how much grouping happened.
     ///
     /// On an etcd cluster (`Db::open_etcd`) a commit can lose to another
@@ -243,6 +273,9 @@ impl Db {
         if self.writers.held_by_me() {
             return Err(Error::WriteInProgress.into());
         }
+        if !self.group_commit {
+            return self.update_alone(&mut f);
+        }
         loop {
             let step = match self.groups.join() {
                 Role::Leader => self.lead(&mut f),
@@ -250,6 +283,27 @@ impl Db {
             };
             if let Some(result) = step {
                 return result;
+            }
+        }
+    }
+
+    /// [`Db::update`] without group commit: its own transaction, retried
+    /// on a conflict.
+    fn update_alone<T, E: From<Error>>(
+        &self,
+        f: &mut impl FnMut(&mut WriteTx) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut retry = Retry::new();
+        loop {
+            let mut tx = self.write_tx()?;
+            let value = f(&mut tx)?;
+            match tx.commit() {
+                Ok(()) => {
+                    self.groups.count_commit();
+                    return Ok(value);
+                }
+                Err(Error::Conflict) if retry.again() => drop(value),
+                Err(e) => return Err(e.into()),
             }
         }
     }

@@ -266,3 +266,43 @@ fn a_caller_alone_does_not_wait_for_company() {
     // window would show up as a floor.
     assert!(per_update < Duration::from_millis(50), "{per_update:?}");
 }
+
+#[test]
+fn without_group_commit_every_update_is_its_own_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Arc::new(
+        Db::open_with(
+            dir.path().join("alone.vbolt"),
+            Options::new().group_commit(false),
+        )
+        .unwrap(),
+    );
+    let handles: Vec<_> = (0..8)
+        .map(|t| {
+            let db = Arc::clone(&db);
+            thread::spawn(move || {
+                for i in 0..10u64 {
+                    db.update(|tx| {
+                        write(tx, &COUNTERS, format!("{t}-{i}"), &mut 1);
+                        Ok::<_, Error>(())
+                    })
+                    .unwrap();
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(
+        db.commit_stats(),
+        CommitStats {
+            updates: 80,
+            commits: 80
+        }
+    );
+    let stored = db
+        .view(|tx| Ok::<_, Error>(entries(tx, &COUNTERS).count()))
+        .unwrap();
+    assert_eq!(stored, 80);
+}
