@@ -131,44 +131,52 @@ impl ReadTxn {
     }
 }
 
-impl KvRead for ReadTxn {
-    #[inline]
-    fn get_many(
-        &self,
-        table: &TableId,
-        keys: &[&[u8]],
-        f: impl FnMut(usize, &[u8]),
-    ) -> Result<(), Error> {
-        forward!(self, t => t.get_many(table, keys, f))
-    }
+/// The read half of the contract, forwarded for both transaction kinds.
+macro_rules! forward_kv_read {
+    ($t:ident) => {
+        impl KvRead for $t {
+            #[inline]
+            fn get_many(
+                &self,
+                table: &TableId,
+                keys: &[&[u8]],
+                f: impl FnMut(usize, &[u8]),
+            ) -> Result<(), Error> {
+                forward!(self, t => t.get_many(table, keys, f))
+            }
 
-    #[inline]
-    fn batches_reads(&self) -> bool {
-        forward!(self, t => t.batches_reads())
-    }
+            #[inline]
+            fn batches_reads(&self) -> bool {
+                forward!(self, t => t.batches_reads())
+            }
 
-    #[inline]
-    fn get<R>(
-        &self,
-        table: &TableId,
-        key: &[u8],
-        f: impl FnOnce(&[u8]) -> R,
-    ) -> Result<Option<R>, Error> {
-        forward!(self, t => t.get(table, key, f))
-    }
+            #[inline]
+            fn get<R>(
+                &self,
+                table: &TableId,
+                key: &[u8],
+                f: impl FnOnce(&[u8]) -> R,
+            ) -> Result<Option<R>, Error> {
+                forward!(self, t => t.get(table, key, f))
+            }
 
-    #[inline]
-    fn scan(
-        &self,
-        table: &TableId,
-        lower: KeyBound,
-        upper: KeyBound,
-        reverse: bool,
-        visit: impl FnMut(&[u8], &[u8]) -> bool,
-    ) -> Result<(), Error> {
-        forward!(self, t => t.scan(table, lower, upper, reverse, visit))
-    }
+            #[inline]
+            fn scan(
+                &self,
+                table: &TableId,
+                lower: KeyBound,
+                upper: KeyBound,
+                reverse: bool,
+                visit: impl FnMut(&[u8], &[u8]) -> bool,
+            ) -> Result<(), Error> {
+                forward!(self, t => t.scan(table, lower, upper, reverse, visit))
+            }
+        }
+    };
 }
+
+forward_kv_read!(ReadTxn);
+forward_kv_read!(WriteTxn);
 
 impl WriteTxn {
     #[inline]
@@ -198,45 +206,6 @@ impl WriteTxn {
     /// Makes every change of this transaction durable and visible, or none.
     pub fn commit(self) -> Result<(), Error> {
         forward!(self, t => t.commit())
-    }
-}
-
-impl KvRead for WriteTxn {
-    #[inline]
-    fn get_many(
-        &self,
-        table: &TableId,
-        keys: &[&[u8]],
-        f: impl FnMut(usize, &[u8]),
-    ) -> Result<(), Error> {
-        forward!(self, t => t.get_many(table, keys, f))
-    }
-
-    #[inline]
-    fn batches_reads(&self) -> bool {
-        forward!(self, t => t.batches_reads())
-    }
-
-    #[inline]
-    fn get<R>(
-        &self,
-        table: &TableId,
-        key: &[u8],
-        f: impl FnOnce(&[u8]) -> R,
-    ) -> Result<Option<R>, Error> {
-        forward!(self, t => t.get(table, key, f))
-    }
-
-    #[inline]
-    fn scan(
-        &self,
-        table: &TableId,
-        lower: KeyBound,
-        upper: KeyBound,
-        reverse: bool,
-        visit: impl FnMut(&[u8], &[u8]) -> bool,
-    ) -> Result<(), Error> {
-        forward!(self, t => t.scan(table, lower, upper, reverse, visit))
     }
 }
 
