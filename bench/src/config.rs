@@ -87,6 +87,22 @@ pub struct Args {
     pub child: Option<String>,
     /// Print JSON lines instead of markdown tables.
     pub json: bool,
+    /// `--articles N`: the number of articles, instead of the size's.
+    pub articles: Option<i64>,
+    /// `--commit-io NAME`: measure what one small commit of that system
+    /// writes (run it under `strace -c` to count syncs).
+    pub commit_io: Option<String>,
+}
+
+impl Args {
+    /// The workload: the size's, with `--articles` applied.
+    pub fn config(&self) -> Config {
+        let mut cfg = self.size.config();
+        if let Some(n) = self.articles {
+            cfg.articles = n;
+        }
+        cfg
+    }
 }
 
 pub const USAGE: &str = "\
@@ -101,6 +117,10 @@ of medians with each figure's ratio to vbolt.
   --runs N       runs per system (default 3, minimum 1)
   --systems L    comma-separated subset of: vbolt, raw-redb, raw-redb-memcmp, sqlite,
                  sqlite-mmap, native_db, lmdb
+  --articles N   load N articles instead of the size's number (the other counts stay)
+  --commit-io S  what one small durable commit of system S writes: bytes and
+                 write calls (from /proc/self/io); run under strace -f -c -e
+                 trace=fsync,fdatasync,msync to count syncs
   --json         one JSON object per line, per system and figure, with the
                  median and every run's value, instead of the tables";
 
@@ -114,6 +134,8 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
             .collect(),
         child: None,
         json: false,
+        articles: None,
+        commit_io: None,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -136,6 +158,10 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
                     .map(|s| system_name(s).map(str::to_string))
                     .collect::<Result<_, _>>()?;
             }
+            "--commit-io" => {
+                let name = it.next().ok_or("--commit-io needs a system")?;
+                parsed.commit_io = Some(system_name(name)?.to_string());
+            }
             "--child" => {
                 let name = it.next().ok_or("--child needs a name")?;
                 if !crate::systems::NAMES.contains(&name.as_str()) {
@@ -147,6 +173,15 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
                 parsed.child = Some(name.clone());
             }
             "--json" => parsed.json = true,
+            "--articles" => {
+                let n = it.next().ok_or("--articles needs a number")?;
+                parsed.articles = Some(
+                    n.parse()
+                        .ok()
+                        .filter(|n: &i64| *n >= 100)
+                        .ok_or(format!("--articles: not a count of at least 100: {n:?}"))?,
+                );
+            }
             "-h" | "--help" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown argument {other:?}\n\n{USAGE}")),
         }

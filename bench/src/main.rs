@@ -19,7 +19,7 @@ mod workload;
 
 use std::process::{Command, ExitCode, Stdio};
 
-use config::{Args, Size, WRITER_THREADS};
+use config::{Args, WRITER_THREADS};
 use run::{FIGURES, Measured};
 
 fn main() -> ExitCode {
@@ -31,8 +31,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(name) = &args.commit_io {
+        println!("{}", run::commit_io(name, &args.config()));
+        return ExitCode::SUCCESS;
+    }
     if let Some(name) = &args.child {
-        println!("{}", run::run(name, &args.size.config()).to_line());
+        println!("{}", run::run(name, &args.config()).to_line());
         return ExitCode::SUCCESS;
     }
     match compare(&args) {
@@ -45,10 +49,14 @@ fn main() -> ExitCode {
 }
 
 /// Runs one system in a child process and reads back what it measured.
-fn run_child(name: &str, size: Size) -> Result<Measured, String> {
+fn run_child(name: &str, args: &Args) -> Result<Measured, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let out = Command::new(exe)
-        .args(["--child", name, size.flag()])
+    let mut command = Command::new(exe);
+    command.args(["--child", name, args.size.flag()]);
+    if let Some(n) = args.articles {
+        command.args(["--articles", &n.to_string()]);
+    }
+    let out = command
         .stderr(Stdio::inherit())
         .output()
         .map_err(|e| format!("cannot start the {name} run: {e}"))?;
@@ -63,7 +71,7 @@ fn run_child(name: &str, size: Size) -> Result<Measured, String> {
 }
 
 fn compare(args: &Args) -> Result<(), String> {
-    let cfg = args.size.config();
+    let cfg = args.config();
     let n = args.systems.len();
     let mut runs: Vec<Vec<Measured>> = (0..n).map(|_| Vec::new()).collect();
     for run in 0..args.runs {
@@ -71,7 +79,7 @@ fn compare(args: &Args) -> Result<(), String> {
         for k in 0..n {
             let s = (k + run) % n;
             let name = &args.systems[s];
-            let m = run_child(name, args.size)?;
+            let m = run_child(name, args)?;
             eprintln!("run {}/{}: {name} done", run + 1, args.runs);
             runs[s].push(m);
         }

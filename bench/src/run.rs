@@ -286,3 +286,37 @@ fn concurrent_writers(
     let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
     [acked.len() as f64 / elapsed, at(0.5), at(0.99)]
 }
+
+/// `wchar` and `syscw` of `/proc/self/io`: bytes handed to write calls,
+/// and write calls made, by this process so far (Linux).
+fn io_counters() -> (u64, u64) {
+    let text = std::fs::read_to_string("/proc/self/io").unwrap_or_default();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    (field("wchar:"), field("syscw:"))
+}
+
+/// What one small durable commit of `name` writes: loads `cfg.batch`
+/// articles (one commit), then makes 200 commits of one new article each
+/// (with its index entries and counts) and reports bytes and write calls
+/// per commit. The syncs are counted from outside: 201 commits in all.
+pub fn commit_io(name: &str, cfg: &Config) -> String {
+    let temp = tempfile::tempdir_in(".").unwrap();
+    let sys = systems::open(name, temp.path());
+    let batch: Vec<_> = (1..=cfg.batch as i64).map(article).collect();
+    sys.write(&batch);
+    const COMMITS: u64 = 200;
+    let (bytes0, calls0) = io_counters();
+    for id in 0..COMMITS {
+        sys.write(&[article(cfg.batch as i64 + 1 + id as i64)]);
+    }
+    let (bytes1, calls1) = io_counters();
+    format!(
+        "{name}: {} bytes and {:.1} write calls per small commit ({COMMITS} commits after one load commit)",
+        (bytes1 - bytes0) / COMMITS,
+        (calls1 - calls0) as f64 / COMMITS as f64
+    )
+}
