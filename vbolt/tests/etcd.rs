@@ -81,7 +81,9 @@ fn snapshots_do_not_move(db: &Db) {
         Ok::<_, Error>(())
     })
     .unwrap();
+    // On etcd a snapshot is pinned by its first read.
     let before = db.read_tx().unwrap();
+    assert_eq!(get(&before, &NAMES, 1).unwrap().as_deref(), Some("one"));
     db.update(|tx| {
         write(tx, &NAMES, 1, &mut "uno".to_string());
         write(tx, &NAMES, 2, &mut "dos".to_string());
@@ -107,6 +109,7 @@ fn a_multi_key_read_sees_its_snapshot(db: &Db) {
     })
     .unwrap();
     let before = db.read_tx().unwrap();
+    assert!(has_key(&before, &NAMES, 1).unwrap()); // pins the snapshot
     db.update(|tx| {
         write(tx, &NAMES, 7, &mut "new 7".to_string());
         delete(tx, &NAMES, 8);
@@ -342,8 +345,10 @@ fn killing_the_leader_loses_no_acknowledged_commit() {
         Ok::<_, Error>(())
     })
     .unwrap();
-    // A snapshot pinned before the writers start must never change.
+    // A snapshot pinned (by a read) before the writers start must never
+    // change.
     let pinned = db.read_tx().unwrap();
+    assert_eq!(get(&pinned, &NAMES, 1).unwrap().as_deref(), Some("before"));
 
     let workers = 3u32;
     let children: Vec<_> = (1..=workers)

@@ -1,6 +1,8 @@
 //! The systems compared. Each does the same logical work on its own storage,
 //! the way a competent user of that system would write it.
 
+#[cfg(feature = "etcd")]
+mod etcd;
 mod hand_keys;
 mod lmdb;
 mod native_db;
@@ -18,8 +20,9 @@ pub use self::raw_redb::{RawRedb, SliceKeys, WordKeys};
 pub use self::sqlite::{Mapped, Sqlite};
 pub use self::vbolt::Vbolt;
 
-/// Every system, in table order (vbolt first: ratios are taken against it).
-pub const NAMES: [&str; 7] = [
+/// The systems run by default, in table order (vbolt first: ratios are
+/// taken against it).
+pub const DEFAULT: [&str; 7] = [
     "vbolt",
     "raw redb",
     "raw redb (memcmp)",
@@ -27,6 +30,24 @@ pub const NAMES: [&str; 7] = [
     "SQLite (mmap)",
     "native_db",
     "LMDB",
+];
+
+/// Every system this build knows: the default ones, and with feature
+/// `etcd` the two that run on an etcd cluster (chosen with `--systems
+/// vbolt-etcd,raw-etcd`; use `--network`: a round trip per read).
+#[cfg(not(feature = "etcd"))]
+pub const NAMES: &[&str] = &DEFAULT;
+#[cfg(feature = "etcd")]
+pub const NAMES: &[&str] = &[
+    "vbolt",
+    "raw redb",
+    "raw redb (memcmp)",
+    "SQLite",
+    "SQLite (mmap)",
+    "native_db",
+    "LMDB",
+    "vbolt (etcd)",
+    "raw etcd",
 ];
 
 /// Opens the system called `name` with its files in `dir`.
@@ -39,6 +60,10 @@ pub fn open(name: &str, dir: &Path) -> Box<dyn System> {
         "SQLite (mmap)" => Box::new(Sqlite::open(dir, Mapped::Yes)),
         "native_db" => Box::new(NativeDb::open(dir)),
         "LMDB" => Box::new(Lmdb::open(dir)),
+        #[cfg(feature = "etcd")]
+        "vbolt (etcd)" => Box::new(Vbolt::on_etcd()),
+        #[cfg(feature = "etcd")]
+        "raw etcd" => Box::new(etcd::RawEtcd::open()),
         other => panic!("unknown system {other:?}; known: {NAMES:?}"),
     }
 }

@@ -13,12 +13,26 @@ static CAT_ART: Index<i64, i64, i64> =
 
 pub struct Vbolt {
     db: Db,
+    /// What must outlive the database (the etcd cluster of a run).
+    _keep: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 impl Vbolt {
     pub fn open(dir: &Path) -> Vbolt {
         Vbolt {
             db: Db::open(dir.join("vbolt.db")).unwrap(),
+            _keep: None,
+        }
+    }
+
+    /// The same code on an etcd cluster (see `systems/etcd.rs`).
+    #[cfg(feature = "etcd")]
+    pub fn on_etcd() -> Vbolt {
+        let cluster = super::etcd::Cluster::get();
+        let prefix = super::etcd::fresh_prefix("vbolt");
+        Vbolt {
+            db: Db::open_etcd(cluster.endpoints(), &prefix).unwrap(),
+            _keep: Some(Box::new(cluster)),
         }
     }
 }

@@ -17,7 +17,8 @@
 //!   a shorter key sorts before any longer key it is a prefix of. A table
 //!   that was never written reads as empty (it is not an error).
 //! - **Snapshots.** A [`ReadTxn`] sees one consistent committed state for its
-//!   whole life, whatever commits happen meanwhile. Any number may be open
+//!   whole life, whatever commits happen meanwhile: the state when it began
+//!   (redb), or when it first read (etcd, which saves a round trip). Any number may be open
 //!   at once, from any threads.
 //! - **The writer.** At most one [`WriteTxn`] exists at a time (`begin_write`
 //!   waits for the previous one to end). It reads its own uncommitted writes.

@@ -19,15 +19,19 @@
 //!
 //! # Transactions
 //!
-//! - A **read transaction** pins the cluster revision current when it
-//!   begins; every read asks for that revision, so it sees one committed
-//!   state for its whole life. When the cluster has compacted that
-//!   revision away, reads fail with [`Error::SnapshotExpired`].
-//! - A **write transaction** reads at its start revision, keeps its writes
-//!   in memory (reads see them), and commits them as one etcd `Txn`
-//!   guarded by a compare on the commit token's modification revision:
-//!   the commit applies only if no other commit happened since the
-//!   transaction began, and then all of it applies at once. Otherwise it
+//! - A **read transaction** is pinned by its first read: that read asks
+//!   for the newest state and learns its revision from the response, and
+//!   every later read asks for that revision, so the transaction sees one
+//!   committed state for its whole life. (The state is the one of its first
+//!   read, not of `begin`, as PostgreSQL takes a snapshot at a
+//!   transaction's first statement: this saves a request per
+//!   transaction.) When the cluster has compacted that revision away,
+//!   reads fail with [`Error::SnapshotExpired`].
+//! - A **write transaction** reads the same way, keeps its writes in
+//!   memory (reads see them), and commits them as one etcd `Txn` guarded
+//!   by "the commit token has not changed since the revision I read at":
+//!   the commit applies only if no other commit happened since, and then
+//!   all of it applies at once. Otherwise it
 //!   is [`Error::Conflict`], with nothing written, and
 //!   [`Db::update`](crate::Db::update) runs the closure again. Commits are
 //!   thus serializable, across every process and machine.

@@ -1,7 +1,13 @@
-//! Read transactions: every read at the revision pinned when the
-//! transaction began; range reads in pages that grow as the visitor keeps
-//! asking.
+//! Read transactions: every read at one revision, pinned by the
+//! transaction's first read (which asks for the newest, and learns which
+//! revision that was from the response); range reads in pages that grow
+//! as the visitor keeps asking.
+//!
+//! Pinning at the first read rather than at `begin` (as PostgreSQL takes a
+//! transaction's snapshot at its first statement) saves a round trip per
+//! transaction: a one-read transaction is one request.
 
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::ops::Bound;
 use std::sync::{Arc, Mutex};
@@ -35,35 +41,56 @@ pub(super) struct Shared {
 #[derive(Clone)]
 pub struct ReadTxn {
     pub(super) shared: Arc<Shared>,
-    pub(super) revision: i64,
+    /// The revision every read uses; 0 until the first read pins it.
+    revision: Cell<i64>,
 }
 
 impl ReadTxn {
-    /// Begins a snapshot at the current revision; also returns the commit
-    /// token's modification revision (0 if no commit was ever made), which
-    /// a write transaction's commit compares against.
-    pub(super) fn begin(shared: Arc<Shared>) -> Result<(ReadTxn, i64), Error> {
-        let token = shared.layout.token();
-        let response = shared
-            .bridge
-            .retrying(|mut c| {
-                let token = token.clone();
-                async move { c.get(token, None).await }
-            })
-            .map_err(to_error)?;
-        let revision = response
-            .header()
-            .map(|h| h.revision())
-            .ok_or_else(|| Error::Engine("etcd: a response without a header".into()))?;
-        let token_revision = response.kvs().first().map_or(0, |kv| kv.mod_revision());
-        Ok((ReadTxn { shared, revision }, token_revision))
+    /// A snapshot, pinned by its first read.
+    pub(super) fn begin(shared: Arc<Shared>) -> ReadTxn {
+        ReadTxn {
+            shared,
+            revision: Cell::new(0),
+        }
+    }
+
+    /// The pinned revision, if a read has pinned it.
+    pub(super) fn pinned(&self) -> Option<i64> {
+        Some(self.revision.get()).filter(|r| *r > 0)
+    }
+
+    /// Pins the snapshot now, if no read has (one request).
+    pub(super) fn pin(&self) -> Result<i64, Error> {
+        if let Some(r) = self.pinned() {
+            return Ok(r);
+        }
+        self.get_raw(self.shared.layout.token())?;
+        self.pinned()
+            .ok_or_else(|| Error::Engine("etcd: a response without a header".into()))
+    }
+
+    /// Read options at the pinned revision (the newest when none is).
+    fn at(&self, options: GetOptions) -> GetOptions {
+        match self.pinned() {
+            Some(r) => options.with_revision(r),
+            None => options,
+        }
+    }
+
+    /// Pins the revision a response was read at, if none is pinned yet.
+    fn saw(&self, header: Option<&etcd_client::ResponseHeader>) {
+        if self.revision.get() == 0
+            && let Some(h) = header
+        {
+            self.revision.set(h.revision());
+        }
     }
 
     /// Maps a read failure: a compacted revision is an expired snapshot.
     fn failed(&self, e: EtcdError) -> Error {
         if is_compacted(&e) {
             Error::SnapshotExpired {
-                revision: self.revision,
+                revision: self.revision.get(),
             }
         } else {
             to_error(e)
@@ -72,7 +99,7 @@ impl ReadTxn {
 
     /// The value of one etcd key at this snapshot.
     pub(super) fn get_raw(&self, key: Vec<u8>) -> Result<Option<Vec<u8>>, Error> {
-        let options = GetOptions::new().with_revision(self.revision);
+        let options = self.at(GetOptions::new());
         let mut response = self
             .shared
             .bridge
@@ -81,6 +108,7 @@ impl ReadTxn {
                 async move { c.get(key, Some(options)).await }
             })
             .map_err(|e| self.failed(e))?;
+        self.saw(response.header());
         Ok(response.take_kvs().pop().map(|kv| kv.into_key_value().1))
     }
 
@@ -95,12 +123,7 @@ impl ReadTxn {
         for (chunk_no, chunk) in keys.chunks(BATCH).enumerate() {
             let ops: Vec<TxnOp> = chunk
                 .iter()
-                .map(|k| {
-                    TxnOp::get(
-                        k.clone(),
-                        Some(GetOptions::new().with_revision(self.revision)),
-                    )
-                })
+                .map(|k| TxnOp::get(k.clone(), Some(self.at(GetOptions::new()))))
                 .collect();
             let response = self
                 .shared
@@ -110,6 +133,7 @@ impl ReadTxn {
                     async move { c.txn(txn).await }
                 })
                 .map_err(|e| self.failed(e))?;
+            self.saw(response.header());
             for (i, op) in response.op_responses().into_iter().enumerate() {
                 if let TxnOpResponse::Get(mut got) = op
                     && let Some(kv) = got.take_kvs().pop()
@@ -132,10 +156,7 @@ impl ReadTxn {
     ) -> Result<(), Error> {
         let mut page = FIRST_PAGE;
         while start < end {
-            let mut options = GetOptions::new()
-                .with_range(end.clone())
-                .with_revision(self.revision)
-                .with_limit(page);
+            let mut options = self.at(GetOptions::new().with_range(end.clone()).with_limit(page));
             if reverse {
                 options = options.with_sort(SortTarget::Key, SortOrder::Descend);
             }
@@ -147,6 +168,7 @@ impl ReadTxn {
                     async move { c.get(start, Some(options)).await }
                 })
                 .map_err(|e| self.failed(e))?;
+            self.saw(response.header());
             let more = response.more();
             let kvs = response.take_kvs();
             for kv in &kvs {
@@ -173,10 +195,7 @@ impl ReadTxn {
 
     /// The number of etcd keys in `[start, end)` at this snapshot.
     fn count_raw(&self, start: Vec<u8>, end: Vec<u8>) -> Result<u64, Error> {
-        let options = GetOptions::new()
-            .with_range(end)
-            .with_revision(self.revision)
-            .with_count_only();
+        let options = self.at(GetOptions::new().with_range(end).with_count_only());
         let response = self
             .shared
             .bridge
@@ -185,6 +204,7 @@ impl ReadTxn {
                 async move { c.get(start, Some(options)).await }
             })
             .map_err(|e| self.failed(e))?;
+        self.saw(response.header());
         Ok(response.count().max(0) as u64)
     }
 

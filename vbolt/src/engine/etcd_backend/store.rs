@@ -38,17 +38,16 @@ impl Store {
         };
         // Fail at open, not at the first read, when the cluster is not
         // there.
-        store.begin_read()?;
+        store.begin_read()?.pin()?;
         Ok(store)
     }
 
     pub fn begin_read(&self) -> Result<ReadTxn, Error> {
-        Ok(ReadTxn::begin(self.shared.clone())?.0)
+        Ok(ReadTxn::begin(self.shared.clone()))
     }
 
     pub fn begin_write(&self) -> Result<WriteTxn, Error> {
-        let (read, token_revision) = ReadTxn::begin(self.shared.clone())?;
-        Ok(WriteTxn::new(read, token_revision))
+        Ok(WriteTxn::new(ReadTxn::begin(self.shared.clone())))
     }
 
     /// etcd checks its own data (`etcdctl check`, `etcdutl`); there is no

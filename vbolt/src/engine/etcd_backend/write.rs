@@ -20,8 +20,6 @@ const RESOLVE_FOR: Duration = Duration::from_secs(30);
 /// The write transaction.
 pub struct WriteTxn {
     read: ReadTxn,
-    /// The token's modification revision when the transaction began.
-    token_revision: i64,
     /// etcd key -> new value (`None`: deleted), in key order.
     changes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     /// Tables written or created (for the catalog).
@@ -29,10 +27,9 @@ pub struct WriteTxn {
 }
 
 impl WriteTxn {
-    pub(super) fn new(read: ReadTxn, token_revision: i64) -> WriteTxn {
+    pub(super) fn new(read: ReadTxn) -> WriteTxn {
         WriteTxn {
             read,
-            token_revision,
             changes: BTreeMap::new(),
             touched: BTreeSet::new(),
         }
@@ -120,6 +117,9 @@ impl WriteTxn {
         if self.changes.is_empty() && new_tables.is_empty() {
             return Ok(());
         }
+        // The revision this transaction read at (pinned now, for a
+        // transaction that wrote without reading).
+        let start = self.read.pin()?;
         let token = shared.layout.token();
         let id = commit_id();
         let mut ops: Vec<TxnOp> = Vec::with_capacity(self.changes.len() + new_tables.len() + 1);
@@ -134,17 +134,13 @@ impl WriteTxn {
         }
         ops.push(TxnOp::put(token.clone(), id.to_vec(), None));
         let txn = Txn::new()
-            .when([Compare::mod_revision(
-                token.clone(),
-                CompareOp::Equal,
-                self.token_revision,
-            )])
+            .when([unmoved_since(&token, start)])
             .and_then(ops);
 
         let outcome = match shared.bridge.once(|mut c| async move { c.txn(txn).await }) {
             Ok(response) if response.succeeded() => Ok(()),
             Ok(_) => Err(Error::Conflict),
-            Err(e) if is_transient(&e) => self.resolve(&token, &id),
+            Err(e) if is_transient(&e) => self.resolve(&token, &id, start),
             Err(e) => Err(to_error(e)),
         };
         if outcome.is_ok() {
@@ -158,22 +154,18 @@ impl WriteTxn {
     /// flight, was applied: `Ok` if it was, [`Error::Conflict`] if it was
     /// not and never will be, [`Error::CommitUnknown`] if that cannot be
     /// told.
-    fn resolve(&self, token: &[u8], id: &[u8; 16]) -> Result<(), Error> {
+    fn resolve(&self, token: &[u8], id: &[u8; 16], start: i64) -> Result<(), Error> {
         let bridge = &self.read.shared.bridge;
         let mut fence = b"fence:".to_vec();
         fence.extend_from_slice(id);
-        let start = Instant::now();
+        let began = Instant::now();
         let mut pause = Duration::from_millis(50);
         let unknown = |why: String| Error::CommitUnknown(why);
         loop {
             // Move the token on, if it is where this transaction left it:
             // then the lost commit's compare can never succeed.
             let fenced = Txn::new()
-                .when([Compare::mod_revision(
-                    token.to_vec(),
-                    CompareOp::Equal,
-                    self.token_revision,
-                )])
+                .when([unmoved_since(token, start)])
                 .and_then([TxnOp::put(token.to_vec(), fence.clone(), None)]);
             let attempt = bridge
                 .once(|mut c| async move { c.txn(fenced).await })
@@ -183,7 +175,7 @@ impl WriteTxn {
                     } else {
                         // The token moved: the first change after this
                         // transaction began tells whose it was.
-                        self.first_token_change(token).map(Some)
+                        self.first_token_change(token, start).map(Some)
                     }
                 });
             match attempt {
@@ -200,7 +192,7 @@ impl WriteTxn {
                         "the cluster compacted the history that would tell".into(),
                     ));
                 }
-                Err(e) if is_transient(&e) && start.elapsed() < RESOLVE_FOR => {
+                Err(e) if is_transient(&e) && began.elapsed() < RESOLVE_FOR => {
                     std::thread::sleep(pause);
                     pause = (pause * 2).min(Duration::from_secs(1));
                 }
@@ -211,8 +203,12 @@ impl WriteTxn {
 
     /// The token's value at its first change after this transaction
     /// began; `None` if that history is compacted.
-    fn first_token_change(&self, token: &[u8]) -> Result<Option<Vec<u8>>, etcd_client::Error> {
-        let options = WatchOptions::new().with_start_revision(self.token_revision + 1);
+    fn first_token_change(
+        &self,
+        token: &[u8],
+        start: i64,
+    ) -> Result<Option<Vec<u8>>, etcd_client::Error> {
+        let options = WatchOptions::new().with_start_revision(start + 1);
         let token = token.to_vec();
         self.read.shared.bridge.once(|mut c| async move {
             let mut stream = c.watch(token, Some(options)).await?;
@@ -238,6 +234,12 @@ impl WriteTxn {
             .map(|(k, v)| (k.as_slice(), v.as_deref()))
             .collect()
     }
+}
+
+/// "No commit since revision `start`": the token was last changed at or
+/// before it.
+fn unmoved_since(token: &[u8], start: i64) -> Compare {
+    Compare::mod_revision(token.to_vec(), CompareOp::Less, start + 1)
 }
 
 /// A commit's id: 16 bytes that no other commit has (time, process,
