@@ -39,6 +39,10 @@ Exit codes:
   vbolt get app.vbolt users u64:42 --json
   vbolt check app.vbolt
   vbolt backup app.vbolt app.backup && vbolt restore app.backup copy.vbolt
+  vbolt info etcd://10.0.0.1:2379,10.0.0.2:2379/app/   (built with --features etcd)
+
+In place of a file, the read commands and `backup` take a database kept on
+an etcd cluster: etcd://HOST:PORT[,HOST:PORT...]/PREFIX.
 
 A running application holds its database file for itself: no command works
 on it meanwhile (exit code 3, \"in use\"). Stop the application first, or
@@ -211,8 +215,80 @@ fn open_failure(path: &Path, e: Error) -> Failure {
     }
 }
 
-/// Opens an existing file; `write` only for the commands that say so.
+/// The scheme of a database on an etcd cluster, in place of a file:
+/// `etcd://HOST:PORT[,HOST:PORT...]/PREFIX`.
+const ETCD_SCHEME: &str = "etcd://";
+
+/// The endpoints and key prefix named by an `etcd://` argument; `None` for
+/// a file path.
+fn etcd_target(path: &Path) -> Option<Result<(Vec<String>, String), Failure>> {
+    let rest = path.to_str()?.strip_prefix(ETCD_SCHEME)?;
+    let Some((hosts, prefix)) = rest.split_once('/') else {
+        return Some(Err(fail(
+            2,
+            format!(
+                "{}: expected etcd://HOST:PORT[,HOST:PORT...]/PREFIX",
+                path.display()
+            ),
+        )));
+    };
+    let endpoints = hosts
+        .split(',')
+        .filter(|h| !h.is_empty())
+        .map(|h| format!("http://{h}"))
+        .collect::<Vec<_>>();
+    if endpoints.is_empty() || prefix.is_empty() {
+        return Some(Err(fail(
+            2,
+            format!(
+                "{}: name at least one HOST:PORT and a PREFIX",
+                path.display()
+            ),
+        )));
+    }
+    Some(Ok((endpoints, prefix.to_string())))
+}
+
+/// True if `path` names a database on an etcd cluster.
+fn is_etcd(path: &Path) -> bool {
+    etcd_target(path).is_some()
+}
+
+/// Refuses a command that works on files only, for an etcd target.
+fn file_only(path: &Path, what: &str) -> Result<(), Failure> {
+    if is_etcd(path) {
+        return Err(fail(
+            2,
+            format!("{what} works on a database file; an etcd cluster has its own tools (etcdctl)"),
+        ));
+    }
+    Ok(())
+}
+
+/// Opens a database kept on an etcd cluster.
+#[cfg(feature = "etcd")]
+fn open_etcd(path: &Path, endpoints: &[String], prefix: &str) -> Result<Db, Failure> {
+    Db::open_etcd(endpoints, prefix).map_err(|e| fail(3, format!("{}: {e}", path.display())))
+}
+
+#[cfg(not(feature = "etcd"))]
+fn open_etcd(path: &Path, _: &[String], _: &str) -> Result<Db, Failure> {
+    Err(fail(
+        3,
+        format!(
+            "{}: this vbolt was built without etcd support (cargo install --path cli --features etcd)",
+            path.display()
+        ),
+    ))
+}
+
+/// Opens an existing file (or an etcd database); `write` only for the
+/// commands that say so.
 fn open(path: &Path, write: bool) -> Result<Db, Failure> {
+    if let Some(target) = etcd_target(path) {
+        let (endpoints, prefix) = target?;
+        return open_etcd(path, &endpoints, &prefix);
+    }
     if !path.is_file() {
         let why = if path.exists() {
             "not a file"
@@ -298,10 +374,18 @@ fn role_name(role: Role) -> &'static str {
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Info { file, space, json } => {
+            if space {
+                file_only(&file, "info --space")?;
+            }
             let db = open(&file, space)?;
-            let size = std::fs::metadata(&file)
-                .map_err(|e| fail(4, e.to_string()))?
-                .len();
+            let engine = if is_etcd(&file) { "etcd" } else { "redb 4" };
+            let size = if is_etcd(&file) {
+                0
+            } else {
+                std::fs::metadata(&file)
+                    .map_err(|e| fail(4, e.to_string()))?
+                    .len()
+            };
             let tables = vbolt::tables(&db).map_err(operation)?;
             let space = if space {
                 Some(db.space().map_err(operation)?)
@@ -312,7 +396,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 print_json(&json!({
                     "file": file.display().to_string(),
                     "size_bytes": size,
-                    "engine": "redb 4",
+                    "engine": engine,
                     "free_bytes": space.map(|s| s.fragmented_bytes),
                     "stored_bytes": space.map(|s| s.stored_bytes),
                     "tables": tables.iter().map(|t| json!({
@@ -325,8 +409,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 return Ok(());
             }
             println!("file:    {}", file.display());
-            println!("size:    {size} bytes");
-            println!("engine:  redb 4 (vbolt layout: buckets, indexes as three tables)");
+            if !is_etcd(&file) {
+                println!("size:    {size} bytes");
+            }
+            println!("engine:  {engine} (vbolt layout: buckets, indexes as three tables)");
             match space {
                 Some(s) => println!(
                     "space:   {} bytes stored, {} metadata, {} free (reclaimable by `vbolt compact`)",
@@ -481,7 +567,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             engine,
             json,
         } => {
-            let engine = engine || !quick;
+            // An etcd cluster has no pages to verify: its members check
+            // their own data.
+            let engine = (engine || !quick) && !is_etcd(&file);
             let db = open(&file, false)?;
             // Copied while `db` holds the file open read-only.
             let engine_verdict = if engine {
@@ -538,6 +626,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     counted(problems, "problem"),
                     if engine_verdict.is_some() {
                         "; page checksums verified"
+                    } else if is_etcd(&file) {
+                        " (on etcd: no page checksums to verify)"
                     } else {
                         " (page checksums not verified: --quick)"
                     }
@@ -572,6 +662,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             );
         }
         Command::Restore { backup, file } => {
+            file_only(&file, "restore")?;
             let bar = progress_bar("restoring");
             let summary = if backup.as_os_str() == "-" {
                 vbolt::restore(std::io::stdin().lock(), &file, report(&bar))
@@ -590,6 +681,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             );
         }
         Command::Compact { file, out } => {
+            file_only(&file, "compact")?;
             let bar = progress_bar("compacting");
             let sizes = match &out {
                 Some(out) => {
@@ -616,6 +708,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             );
         }
         Command::Recover { file } => {
+            file_only(&file, "recover")?;
             // A read-write open recovers the file; closing it leaves it clean.
             drop(open(&file, true)?);
             println!("{}: recovered; it opens read-only now", file.display());
