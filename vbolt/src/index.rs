@@ -96,7 +96,9 @@ use crate::error::Error;
 use crate::key::AsKey;
 use crate::range::prefix_upper;
 use crate::term_diff::{Pair, TermDiff};
-use crate::tx::{Readable, WriteTx, get, scan, scratch, try_get, try_scan};
+use crate::tx::{
+    Readable, WriteTx, batches_reads, get, scan, scratch, try_get, try_prefetch, try_scan,
+};
 use crate::window::{Cursor, Direction, Window};
 use vpack::PackFn;
 
@@ -292,6 +294,7 @@ pub fn set_target_terms<T, K, P: Clone>(
         tx.fail(e);
     } else {
         collect_old(tx, index, &mut s);
+        prefetch_counts(tx, index, &s);
         apply_changes(tx, index, &mut s);
     }
     tx.term_diff = s;
@@ -358,6 +361,23 @@ fn collect_old<K, T, P>(tx: &WriteTx, index: &Index<T, K, P>, s: &mut TermDiff) 
     );
     s.key = prefix;
     s.end = end;
+}
+
+/// On an engine across a network, fetches the counts of every term the
+/// change touches in one request, instead of one request per term.
+fn prefetch_counts<K, T, P>(tx: &mut WriteTx, index: &Index<T, K, P>, s: &TermDiff) {
+    if !batches_reads(tx) {
+        return;
+    }
+    let terms: Vec<&[u8]> = s
+        .old
+        .iter()
+        .chain(&s.new)
+        .map(|p| s.bytes(p.term))
+        .collect();
+    if let Err(e) = try_prefetch(tx, index.counts(), &terms) {
+        tx.fail(e);
+    }
 }
 
 /// Writes the difference between the old and new pairs.

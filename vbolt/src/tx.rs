@@ -189,6 +189,19 @@ pub(crate) fn try_get_many<T: Access + ?Sized>(
     }
 }
 
+/// Fetches keys about to be read (see [`KvRead::prefetch`]);
+/// [`Error::Finished`] after commit.
+pub(crate) fn try_prefetch<T: Access + ?Sized>(
+    tx: &T,
+    table: &TableId,
+    keys: &[&[u8]],
+) -> Result<(), Error> {
+    match tx.kv() {
+        Some(kv) => kv.prefetch(table, keys),
+        None => Err(Error::Finished),
+    }
+}
+
 /// True when the engine prefers several keys in one read
 /// ([`KvRead::batches_reads`]).
 pub(crate) fn batches_reads<T: Access + ?Sized>(tx: &T) -> bool {

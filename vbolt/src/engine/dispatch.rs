@@ -151,6 +151,11 @@ macro_rules! forward_kv_read {
             }
 
             #[inline]
+            fn prefetch(&self, table: &TableId, keys: &[&[u8]]) -> Result<(), Error> {
+                forward!(self, t => t.prefetch(table, keys))
+            }
+
+            #[inline]
             fn get<R>(
                 &self,
                 table: &TableId,

@@ -139,6 +139,13 @@ pub trait KvRead {
         Ok(())
     }
 
+    /// Tells the engine that `keys` are about to be read one by one, so
+    /// an engine across a network fetches them in one request first.
+    /// Nothing to do for a local engine.
+    fn prefetch(&self, _table: &TableId, _keys: &[&[u8]]) -> Result<(), Error> {
+        Ok(())
+    }
+
     /// True when [`KvRead::get_many`] costs less than one `get` per key
     /// (the engine is across a network), so callers gather keys first.
     fn batches_reads(&self) -> bool {

@@ -7,8 +7,8 @@
 //! transaction's snapshot at its first statement) saves a round trip per
 //! transaction: a one-read transaction is one request.
 
-use std::cell::Cell;
-use std::collections::HashSet;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
 use std::sync::{Arc, Mutex};
 
@@ -43,7 +43,17 @@ pub struct ReadTxn {
     pub(super) shared: Arc<Shared>,
     /// The revision every read uses; 0 until the first read pins it.
     revision: Cell<i64>,
+    /// Values already read at the pinned revision (`None`: absent). A
+    /// snapshot never changes, so they stay right for the transaction's
+    /// life; point reads look here first. At most [`SEEN_BYTES`] of keys
+    /// and values are kept.
+    seen: RefCell<HashMap<Vec<u8>, Option<Vec<u8>>>>,
+    seen_bytes: Cell<usize>,
 }
+
+/// The most bytes of keys and values one transaction keeps from its point
+/// reads (a long transaction that reads many keys stops caching there).
+const SEEN_BYTES: usize = 4 << 20;
 
 impl ReadTxn {
     /// A snapshot, pinned by its first read.
@@ -51,6 +61,8 @@ impl ReadTxn {
         ReadTxn {
             shared,
             revision: Cell::new(0),
+            seen: RefCell::new(HashMap::new()),
+            seen_bytes: Cell::new(0),
         }
     }
 
@@ -99,6 +111,44 @@ impl ReadTxn {
 
     /// The value of one etcd key at this snapshot.
     pub(super) fn get_raw(&self, key: Vec<u8>) -> Result<Option<Vec<u8>>, Error> {
+        if let Some(known) = self.seen.borrow().get(&key) {
+            return Ok(known.clone());
+        }
+        let value = self.fetch(key.clone())?;
+        self.remember(key, value.clone());
+        Ok(value)
+    }
+
+    /// Keeps a value read at the pinned revision, within [`SEEN_BYTES`].
+    fn remember(&self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        let size = key.len() + value.as_ref().map_or(0, Vec::len);
+        let total = self.seen_bytes.get() + size;
+        if total <= SEEN_BYTES {
+            self.seen_bytes.set(total);
+            self.seen.borrow_mut().insert(key, value);
+        }
+    }
+
+    /// Reads `keys` not read yet in one request per [`BATCH`], for the
+    /// point reads that follow.
+    pub(super) fn prefetch_raw(&self, keys: Vec<Vec<u8>>) -> Result<(), Error> {
+        let missing: Vec<Vec<u8>> = {
+            let seen = self.seen.borrow();
+            keys.into_iter().filter(|k| !seen.contains_key(k)).collect()
+        };
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let mut found: Vec<Option<Vec<u8>>> = vec![None; missing.len()];
+        self.get_many_raw(missing.clone(), |i, v| found[i] = Some(v.to_vec()))?;
+        for (k, v) in missing.into_iter().zip(found) {
+            self.remember(k, v);
+        }
+        Ok(())
+    }
+
+    /// Reads one etcd key at this snapshot from the cluster.
+    fn fetch(&self, key: Vec<u8>) -> Result<Option<Vec<u8>>, Error> {
         let options = self.at(GetOptions::new());
         let mut response = self
             .shared
@@ -327,6 +377,15 @@ impl KvRead for ReadTxn {
 
     fn batches_reads(&self) -> bool {
         true
+    }
+
+    fn prefetch(&self, table: &TableId, keys: &[&[u8]]) -> Result<(), Error> {
+        let layout = &self.shared.layout;
+        self.prefetch_raw(
+            keys.iter()
+                .map(|k| layout.data_key(table.full_name(), k))
+                .collect(),
+        )
     }
 
     fn get<R>(

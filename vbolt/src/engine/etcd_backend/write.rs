@@ -300,6 +300,17 @@ impl KvRead for WriteTxn {
         true
     }
 
+    /// The keys this transaction has not changed, fetched from the
+    /// snapshot.
+    fn prefetch(&self, table: &TableId, keys: &[&[u8]]) -> Result<(), Error> {
+        let wanted = keys
+            .iter()
+            .map(|k| self.data_key(table, k))
+            .filter(|k| !self.changes.contains_key(k))
+            .collect();
+        self.read.prefetch_raw(wanted)
+    }
+
     fn get<R>(
         &self,
         table: &TableId,
