@@ -183,10 +183,10 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
             }
             "--child" => {
                 let name = it.next().ok_or("--child needs a name")?;
-                if !crate::systems::NAMES.contains(&name.as_str()) {
+                if !crate::systems::names().any(|n| n == name) {
                     return Err(format!(
                         "--child: unknown system {name:?}; known: {:?}",
-                        crate::systems::NAMES
+                        crate::systems::names().collect::<Vec<_>>()
                     ));
                 }
                 parsed.child = Some(name.clone());
@@ -218,9 +218,7 @@ fn system_name(arg: &str) -> Result<&'static str, String> {
             .collect()
     };
     let wanted = letters(arg);
-    crate::systems::NAMES
-        .iter()
-        .copied()
+    crate::systems::names()
         .find(|n| letters(n) == wanted)
         .ok_or(format!("unknown system {arg:?}"))
 }

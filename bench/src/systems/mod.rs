@@ -32,23 +32,17 @@ pub const DEFAULT: [&str; 7] = [
     "LMDB",
 ];
 
-/// Every system this build knows: the default ones, and with feature
-/// `etcd` the two that run on an etcd cluster (chosen with `--systems
-/// vbolt-etcd,raw-etcd`; use `--network`: a round trip per read).
-#[cfg(not(feature = "etcd"))]
-pub const NAMES: &[&str] = &DEFAULT;
+/// The systems on an etcd cluster (feature `etcd`), chosen with
+/// `--systems vbolt-etcd,raw-etcd`; use `--network`: a round trip per read.
 #[cfg(feature = "etcd")]
-pub const NAMES: &[&str] = &[
-    "vbolt",
-    "raw redb",
-    "raw redb (memcmp)",
-    "SQLite",
-    "SQLite (mmap)",
-    "native_db",
-    "LMDB",
-    "vbolt (etcd)",
-    "raw etcd",
-];
+pub const ON_ETCD: [&str; 2] = ["vbolt (etcd)", "raw etcd"];
+#[cfg(not(feature = "etcd"))]
+pub const ON_ETCD: [&str; 0] = [];
+
+/// Every system this build knows: the default ones, then [`ON_ETCD`].
+pub fn names() -> impl Iterator<Item = &'static str> {
+    DEFAULT.into_iter().chain(ON_ETCD)
+}
 
 /// Opens the system called `name` with its files in `dir`.
 pub fn open(name: &str, dir: &Path) -> Box<dyn System> {
@@ -64,7 +58,10 @@ pub fn open(name: &str, dir: &Path) -> Box<dyn System> {
         "vbolt (etcd)" => Box::new(Vbolt::on_etcd()),
         #[cfg(feature = "etcd")]
         "raw etcd" => Box::new(etcd::RawEtcd::open()),
-        other => panic!("unknown system {other:?}; known: {NAMES:?}"),
+        other => panic!(
+            "unknown system {other:?}; known: {:?}",
+            names().collect::<Vec<_>>()
+        ),
     }
 }
 

@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
 use std::sync::{Arc, Mutex};
 
-use etcd_client::{GetOptions, SortOrder, SortTarget, Txn, TxnOp, TxnOpResponse};
+use etcd_client::{GetOptions, GetResponse, SortOrder, SortTarget, Txn, TxnOp, TxnOpResponse};
 
 use super::Layout;
 use super::bridge::{Bridge, EtcdError, is_compacted, to_error};
@@ -147,18 +147,25 @@ impl ReadTxn {
         Ok(())
     }
 
-    /// Reads one etcd key at this snapshot from the cluster.
-    fn fetch(&self, key: Vec<u8>) -> Result<Option<Vec<u8>>, Error> {
-        let options = self.at(GetOptions::new());
-        let mut response = self
+    /// One `Get` request from `key` with `options`, at this snapshot (its
+    /// first request pins it), retried while the cluster is unavailable.
+    fn range(&self, key: &[u8], options: GetOptions) -> Result<GetResponse, Error> {
+        let options = self.at(options);
+        let response = self
             .shared
             .bridge
             .retrying(|mut c| {
-                let (key, options) = (key.clone(), options.clone());
+                let (key, options) = (key.to_vec(), options.clone());
                 async move { c.get(key, Some(options)).await }
             })
             .map_err(|e| self.failed(e))?;
         self.saw(response.header());
+        Ok(response)
+    }
+
+    /// Reads one etcd key at this snapshot from the cluster.
+    fn fetch(&self, key: Vec<u8>) -> Result<Option<Vec<u8>>, Error> {
+        let mut response = self.range(&key, GetOptions::new())?;
         Ok(response.take_kvs().pop().map(|kv| kv.into_key_value().1))
     }
 
@@ -206,19 +213,11 @@ impl ReadTxn {
     ) -> Result<(), Error> {
         let mut page = FIRST_PAGE;
         while start < end {
-            let mut options = self.at(GetOptions::new().with_range(end.clone()).with_limit(page));
+            let mut options = GetOptions::new().with_range(end.clone()).with_limit(page);
             if reverse {
                 options = options.with_sort(SortTarget::Key, SortOrder::Descend);
             }
-            let mut response = self
-                .shared
-                .bridge
-                .retrying(|mut c| {
-                    let (start, options) = (start.clone(), options.clone());
-                    async move { c.get(start, Some(options)).await }
-                })
-                .map_err(|e| self.failed(e))?;
-            self.saw(response.header());
+            let mut response = self.range(&start, options)?;
             let more = response.more();
             let kvs = response.take_kvs();
             for kv in &kvs {
@@ -245,16 +244,7 @@ impl ReadTxn {
 
     /// The number of etcd keys in `[start, end)` at this snapshot.
     fn count_raw(&self, start: Vec<u8>, end: Vec<u8>) -> Result<u64, Error> {
-        let options = self.at(GetOptions::new().with_range(end).with_count_only());
-        let response = self
-            .shared
-            .bridge
-            .retrying(|mut c| {
-                let (start, options) = (start.clone(), options.clone());
-                async move { c.get(start, Some(options)).await }
-            })
-            .map_err(|e| self.failed(e))?;
-        self.saw(response.header());
+        let response = self.range(&start, GetOptions::new().with_range(end).with_count_only())?;
         Ok(response.count().max(0) as u64)
     }
 
