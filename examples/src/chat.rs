@@ -241,6 +241,9 @@ pub fn post_message(
     if !thread.participants.contains(&sender) {
         return Err(ChatError::NotAParticipant);
     }
+    // Two posts in the same millisecond must still list in the order they
+    // were made: each message comes at least a millisecond after the last.
+    let now = now.max(thread.active_at + Duration::from_millis(1));
     let mut message = Message {
         id: Uuid::new_v4(),
         sender_id: sender,

@@ -166,3 +166,29 @@ fn the_derived_thread_function_is_the_one_the_tutorial_shows() {
     assert_eq!(chat::Thread::from_bytes(&by_hand).unwrap(), t);
     assert_eq!(chat::Thread::default().started_at, UNIX_EPOCH);
 }
+
+#[test]
+fn posts_in_the_same_millisecond_list_in_posting_order() {
+    let db = vbolt::Db::in_memory().unwrap();
+    vbolt::ensure_buckets(&db, &chat::INFO).unwrap();
+    let now = Clock::new().tick();
+    let mut tx = db.write_tx().unwrap();
+    let ann = chat::create_user(&mut tx, "ann", "Ann").unwrap();
+    let thread = chat::start_thread(&mut tx, &[ann.id], now).unwrap();
+    // Forty posts stamped with one instant: the ids are random, so without
+    // a tie-break the history would come back shuffled.
+    let posted: Vec<_> = (0..40)
+        .map(|i| {
+            chat::post_message(&mut tx, ann.id, thread.id, &i.to_string(), now)
+                .unwrap()
+                .id
+        })
+        .collect();
+    tx.commit().unwrap();
+    let tx = db.read_tx().unwrap();
+    let (page, _) = chat::read_messages(&tx, thread.id, 100, None).unwrap();
+    let newest_first: Vec<_> = page.iter().map(|m| m.id).collect();
+    let mut expected = posted;
+    expected.reverse();
+    assert_eq!(newest_first, expected);
+}

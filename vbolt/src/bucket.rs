@@ -37,6 +37,7 @@
 //! the key. Keys follow the [zero-key rule](crate#keys).
 use crate::engine::{TableId, TableKind};
 use crate::error::Error;
+use crate::hub::Space;
 use crate::key::{AsKey, pack_nonzero};
 use crate::tx::sealed::Access;
 use crate::tx::{
@@ -344,7 +345,10 @@ fn with_encoded<K, V>(
 /// commit fail the transaction (see the [error model](crate#errors)).
 pub fn write<K, V>(tx: &mut WriteTx, bucket: &Bucket<K, V>, key: impl AsKey<K>, value: &mut V) {
     let table = &bucket.table;
-    with_encoded(tx, bucket, key, Some(value), |tx, k, v| tx.put(table, k, v));
+    with_encoded(tx, bucket, key, Some(value), |tx, k, v| {
+        tx.put(table, k, v);
+        tx.touched(Space::BucketKey, bucket.name(), k);
+    });
 }
 
 /// Removes `key` and its value (nothing happens if it is absent; the zero
@@ -353,6 +357,7 @@ pub fn delete<K, V>(tx: &mut WriteTx, bucket: &Bucket<K, V>, key: impl AsKey<K>)
     let table = &bucket.table;
     with_encoded(tx, bucket, key, None, |tx, k, _| {
         tx.delete(table, k);
+        tx.touched(Space::BucketKey, bucket.name(), k);
     });
 }
 

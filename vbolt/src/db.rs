@@ -8,6 +8,8 @@ use crate::engine::{EngineOptions, Store};
 use crate::error::Error;
 use crate::gate::Gate;
 use crate::group::{Groups, LeaderGuard, MemberGuard, Outcome, Report, Role, Turn};
+use crate::hub::Hub;
+use crate::notify::{Subscription, Topic};
 use crate::tx::{ReadTx, WriteTx};
 
 pub use crate::engine::{Durability, Space};
@@ -31,6 +33,7 @@ pub struct Db {
     writers: Arc<Gate>,
     groups: Groups,
     group_commit: bool,
+    hub: Arc<Hub>,
 }
 
 /// Settings for [`Db::open_with`].
@@ -128,6 +131,7 @@ impl Db {
             writers: Arc::default(),
             groups: Groups::default(),
             group_commit: options.group_commit,
+            hub: Arc::default(),
         })
     }
 
@@ -139,6 +143,7 @@ impl Db {
             writers: Arc::default(),
             groups: Groups::default(),
             group_commit: true,
+            hub: Arc::default(),
         })
     }
 
@@ -161,6 +166,7 @@ impl Db {
             writers: Arc::default(),
             groups: Groups::default(),
             group_commit: true,
+            hub: Arc::default(),
         })
     }
 
@@ -196,7 +202,7 @@ impl Db {
 
     fn begin_write(&self, timeout: Option<Duration>) -> Result<WriteTx, Error> {
         let turn = self.writers.enter(timeout)?;
-        Ok(WriteTx::new(self.store.begin_write()?, turn))
+        Ok(WriteTx::new(self.store.begin_write()?, turn, &self.hub))
     }
 
     /// Runs `f` in a write transaction and commits it if `f` returns `Ok`;
@@ -325,6 +331,7 @@ impl Db {
         };
         let mut retry = Retry::new();
         loop {
+            self.hub.discard_staged();
             let txn = match self.store.begin_write() {
                 Ok(txn) => txn,
                 Err(e) => {
@@ -334,11 +341,14 @@ impl Db {
                 }
             };
             // The leader's own closure first.
-            let mut tx = WriteTx::grouped(txn);
+            let mut tx = WriteTx::grouped(txn, &self.hub);
             let result = f(&mut tx);
-            let (kv, recorded) = tx.into_parts();
+            let (kv, recorded, changes) = tx.into_parts();
             let (value, txn) = match (result, recorded, kv) {
-                (Ok(v), None, Some(kv)) => (v, kv),
+                (Ok(v), None, Some(kv)) => {
+                    self.hub.stage(changes);
+                    (v, kv)
+                }
                 (Err(e), _, _) => return Some(Err(e)),
                 (Ok(_), Some(e), _) => return Some(Err(e.into())),
                 (Ok(_), None, None) => return Some(Err(Error::Finished.into())),
@@ -369,6 +379,7 @@ impl Db {
             match txn.commit() {
                 Ok(()) => {
                     self.groups.count_commit();
+                    self.hub.publish_staged();
                     self.groups.finish(|| Outcome::Committed);
                     guard.done = true;
                     drop(turn);
@@ -402,12 +413,13 @@ impl Db {
             groups: &self.groups,
             armed: true,
         };
-        let mut tx = WriteTx::grouped(txn);
+        let mut tx = WriteTx::grouped(txn, &self.hub);
         let result = f(&mut tx);
-        let (kv, recorded) = tx.into_parts();
+        let (kv, recorded, changes) = tx.into_parts();
         guard.armed = false;
         let value = match (result, recorded, kv) {
             (Ok(v), None, Some(kv)) => {
+                self.hub.stage(changes);
                 self.groups.give_back(Some(kv), Report::Ran);
                 v
             }
@@ -440,6 +452,28 @@ impl Db {
     /// ```
     pub fn commit_stats(&self) -> CommitStats {
         self.groups.stats()
+    }
+
+    /// Watches `topics`: the returned [`Subscription`] wakes after each
+    /// commit that changed one of them (see [`notify`](crate::notify) for
+    /// what is delivered, and the example there). Subscribe *before*
+    /// reading the state you follow, so that no commit falls between.
+    ///
+    /// ```
+    /// # use vbolt::*;
+    /// static NAMES: Bucket<u64, String> = Bucket::new("names", vpack::fuint, vpack::string);
+    /// let db = Db::in_memory()?;
+    /// let sub = db.subscribe([Topic::key(&NAMES, 1)?]);
+    /// db.update(|tx| {
+    ///     write(tx, &NAMES, 1, &mut "ann".to_string());
+    ///     Ok::<_, Error>(())
+    /// })?;
+    /// assert_eq!(sub.try_recv().unwrap().map(|c| c.commits()), Some(1));
+    /// assert_eq!(sub.try_recv().unwrap(), None); // taken
+    /// # Ok::<(), vbolt::Error>(())
+    /// ```
+    pub fn subscribe(&self, topics: impl IntoIterator<Item = Topic>) -> Subscription {
+        Subscription::new(self.hub.clone(), topics.into_iter().collect())
     }
 
     /// Runs `f` in a read transaction (a snapshot) and returns what it
@@ -501,6 +535,13 @@ impl Db {
     /// Engine-level table names and entry counts, for inspection tools.
     pub fn raw_tables(&self) -> Result<Vec<(String, u64)>, Error> {
         self.store.list_tables()
+    }
+}
+
+impl Drop for Db {
+    /// Wakes every subscription with [`Closed`](crate::notify::Closed).
+    fn drop(&mut self) {
+        self.hub.close();
     }
 }
 

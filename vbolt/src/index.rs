@@ -93,6 +93,7 @@ use std::ops::Bound;
 
 use crate::engine::{TableId, TableKind, fnv1a};
 use crate::error::Error;
+use crate::hub::Space;
 use crate::key::AsKey;
 use crate::range::prefix_upper;
 use crate::term_diff::{Pair, TermDiff};
@@ -389,6 +390,17 @@ fn apply_changes<K, T, P>(tx: &mut WriteTx, index: &Index<T, K, P>, s: &mut Term
             (Some(_), None) => std::cmp::Ordering::Less,
             _ => std::cmp::Ordering::Greater,
         };
+        let term = match order {
+            std::cmp::Ordering::Less => s.old[i].term,
+            _ => s.new[j].term,
+        };
+        let changed = match order {
+            std::cmp::Ordering::Equal => s.bytes(s.old[i].prio) != s.bytes(s.new[j].prio),
+            _ => true,
+        };
+        if changed {
+            tx.touched(Space::IndexTerm, index.name(), s.bytes(term));
+        }
         match order {
             std::cmp::Ordering::Less => {
                 let o = s.old[i];

@@ -119,6 +119,12 @@
 //! single-threaded runtime a second task asking for it gets
 //! [`Error::WriteInProgress`] rather than a hang.
 //!
+//! To push changes to clients (a chat's new messages, a dashboard), a
+//! [`Subscription`] from [`Db::subscribe`] wakes after each commit that
+//! touched a bucket key or index term it watches; its
+//! [`changed`](Subscription::changed) future runs on any executor (see
+//! [`notify`]).
+//!
 //! # On an etcd cluster
 //!
 //! With the `etcd` feature, `Db::open_etcd` opens a database kept under a
@@ -167,6 +173,7 @@
 //!   iterators over a term's targets, a target's terms and all terms
 //!   ([`term_targets`], [`target_terms`], [`terms`]).
 //! - [`Info`]: the list of declarations, for setup and introspection.
+//! - [`notify`]: commit notifications, [`Topic`] and [`Subscription`].
 //! - Operations: run-once processes, [`backup`] and [`restore`], [`check`],
 //!   [`rebuild_index`], [`compact`], inspection ([`tables`],
 //!   [`raw_entries`], [`debug_entries`]).
@@ -186,9 +193,11 @@ mod error;
 mod files;
 mod gate;
 mod group;
+mod hub;
 mod index;
 mod iter;
 mod key;
+pub mod notify;
 mod ops;
 mod range;
 mod scan;
@@ -214,6 +223,7 @@ pub use iter::{
     target_terms, term_targets, terms,
 };
 pub use key::AsKey;
+pub use notify::{Changes, Closed, Subscription, Topic};
 pub use ops::{
     BackupOptions, BackupSummary, CheckReport, Compacted, Problem, Progress, Role, TableInfo,
     apply_db_process, apply_db_process_batched, backup, backup_to_path, check, compact,

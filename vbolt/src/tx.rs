@@ -16,10 +16,12 @@
 use std::cell::{OnceCell, RefCell, RefMut};
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
 
-use crate::engine::{KeyBound, KvRead, ReadTxn, TableId, WriteTxn};
+use crate::engine::{KeyBound, KvRead, ReadTxn, TableId, TableKind, WriteTxn};
 use crate::error::Error;
 use crate::gate::WriterTurn;
+use crate::hub::{ChangeSet, Hub, Space};
 use crate::term_diff::TermDiff;
 
 /// A transaction that functions can read from: [`ReadTx`] or [`WriteTx`].
@@ -374,11 +376,15 @@ pub struct WriteTx {
     /// A part of a group commit ([`Db::update`](crate::Db::update)): the
     /// group commits, not this handle.
     grouped: bool,
+    /// The database's subscriptions, told about the changes after commit.
+    hub: Arc<Hub>,
+    /// What this transaction changed, for the subscriptions.
+    changes: ChangeSet,
     _one_thread: PhantomData<*const ()>,
 }
 
 impl WriteTx {
-    pub(crate) fn new(kv: WriteTxn, turn: WriterTurn) -> WriteTx {
+    pub(crate) fn new(kv: WriteTxn, turn: WriterTurn, hub: &Arc<Hub>) -> WriteTx {
         WriteTx {
             kv: Some(kv),
             error: OnceCell::new(),
@@ -386,13 +392,15 @@ impl WriteTx {
             term_diff: TermDiff::default(),
             turn: Some(turn),
             grouped: false,
+            changes: ChangeSet::new(hub.watched()),
+            hub: hub.clone(),
             _one_thread: PhantomData,
         }
     }
 
     /// A handle on the group's engine transaction for one closure of a
     /// group commit.
-    pub(crate) fn grouped(kv: WriteTxn) -> WriteTx {
+    pub(crate) fn grouped(kv: WriteTxn, hub: &Arc<Hub>) -> WriteTx {
         WriteTx {
             kv: Some(kv),
             error: OnceCell::new(),
@@ -400,14 +408,24 @@ impl WriteTx {
             term_diff: TermDiff::default(),
             turn: None,
             grouped: true,
+            changes: ChangeSet::new(hub.watched()),
+            hub: hub.clone(),
             _one_thread: PhantomData,
         }
     }
 
     /// Ends a grouped handle: the engine transaction (`None` if it was
-    /// lost) and the failure the closure recorded, if any.
-    pub(crate) fn into_parts(mut self) -> (Option<WriteTxn>, Option<Error>) {
-        (self.kv.take(), self.error.take())
+    /// lost), the failure the closure recorded, if any, and its changes.
+    pub(crate) fn into_parts(mut self) -> (Option<WriteTxn>, Option<Error>, ChangeSet) {
+        let changes = std::mem::take(&mut self.changes);
+        (self.kv.take(), self.error.take(), changes)
+    }
+
+    /// Records, for the subscriptions, that `key` of a bucket (or a term of
+    /// an index) changed.
+    #[inline]
+    pub(crate) fn touched(&mut self, space: Space, name: &'static str, key: &[u8]) {
+        self.changes.key(space, name, key);
     }
 
     /// The failure recorded in this transaction, if any. Once set, later
@@ -468,6 +486,11 @@ impl WriteTx {
         {
             self.fail(e);
         }
+        match table.kind() {
+            TableKind::Bucket => self.changes.table(Space::BucketKey, table.name()),
+            TableKind::IndexTerms => self.changes.table(Space::IndexTerm, table.name()),
+            _ => {}
+        }
     }
 
     /// True once committed (or after a failed commit).
@@ -525,6 +548,10 @@ impl WriteTx {
         };
         // The engine transaction is gone: let the next writer in.
         self.turn = None;
+        let changes = std::mem::take(&mut self.changes);
+        if result.is_ok() {
+            self.hub.publish(&changes);
+        }
         result
     }
 }

@@ -39,15 +39,22 @@ pub const ON_ETCD: [&str; 2] = ["vbolt (etcd)", "raw etcd"];
 #[cfg(not(feature = "etcd"))]
 pub const ON_ETCD: [&str; 0] = [];
 
-/// Every system this build knows: the default ones, then [`ON_ETCD`].
+/// Variants run only when asked for with `--systems`: vbolt with 1,000
+/// live commit subscriptions (`--systems vbolt,vbolt-1k-subscribers`), for
+/// what commit notifications cost.
+pub const OPTIONAL: [&str; 1] = ["vbolt (1k subscribers)"];
+
+/// Every system this build knows: the default ones, [`OPTIONAL`], then
+/// [`ON_ETCD`].
 pub fn names() -> impl Iterator<Item = &'static str> {
-    DEFAULT.into_iter().chain(ON_ETCD)
+    DEFAULT.into_iter().chain(OPTIONAL).chain(ON_ETCD)
 }
 
 /// Opens the system called `name` with its files in `dir`.
 pub fn open(name: &str, dir: &Path) -> Box<dyn System> {
     match name {
         "vbolt" => Box::new(Vbolt::open(dir)),
+        "vbolt (1k subscribers)" => Box::new(Vbolt::with_subscribers(dir, 1000)),
         "raw redb" => Box::new(RawRedb::<WordKeys>::open(dir)),
         "raw redb (memcmp)" => Box::new(RawRedb::<SliceKeys>::open(dir)),
         "SQLite" => Box::new(Sqlite::open(dir, Mapped::No)),

@@ -2,10 +2,10 @@
 
 use std::path::Path;
 
-use vbolt::{Bucket, Db, Index, Window};
+use vbolt::{Bucket, Db, Index, Subscription, Topic, Window};
 
 use super::{Reader, System, Writer, article_sum};
-use crate::workload::{Article, pack_article};
+use crate::workload::{Article, CATEGORIES, pack_article};
 
 static ARTICLES: Bucket<i64, Article> = Bucket::new("articles", vpack::fint, pack_article);
 static CAT_ART: Index<i64, i64, i64> =
@@ -15,6 +15,8 @@ pub struct Vbolt {
     db: Db,
     /// What must outlive the database (the etcd cluster of a run).
     _keep: Option<Box<dyn std::any::Any + Send + Sync>>,
+    /// Commit notifications kept live during the run.
+    _subscriptions: Vec<Subscription>,
 }
 
 impl Vbolt {
@@ -22,6 +24,29 @@ impl Vbolt {
         Vbolt {
             db: Db::open(dir.join("vbolt.db")).unwrap(),
             _keep: None,
+            _subscriptions: Vec::new(),
+        }
+    }
+
+    /// vbolt with `n` live subscriptions, as a server with `n` connected
+    /// clients would have: subscription `i` watches category `1 + i % 100`
+    /// (so every commit wakes about 3% of them) and an article that is
+    /// never written. Nobody drains them: their changes coalesce, which is
+    /// the most a commit can be asked to do for them.
+    pub fn with_subscribers(dir: &Path, n: usize) -> Vbolt {
+        let db = Db::open(dir.join("vbolt.db")).unwrap();
+        let subscriptions = (0..n as i64)
+            .map(|i| {
+                db.subscribe([
+                    Topic::term(&CAT_ART, 1 + i % CATEGORIES).unwrap(),
+                    Topic::key(&ARTICLES, 1_000_000_000 + i).unwrap(),
+                ])
+            })
+            .collect();
+        Vbolt {
+            db,
+            _keep: None,
+            _subscriptions: subscriptions,
         }
     }
 
@@ -33,6 +58,7 @@ impl Vbolt {
         Vbolt {
             db: Db::open_etcd(cluster.endpoints(), &prefix).unwrap(),
             _keep: Some(Box::new(cluster)),
+            _subscriptions: Vec::new(),
         }
     }
 }

@@ -78,6 +78,11 @@ impl TableId {
         self.name
     }
 
+    /// What the table holds.
+    pub fn kind(&self) -> TableKind {
+        self.kind
+    }
+
     #[inline]
     fn resolved(&self) -> &Resolved {
         match self.resolved.get() {

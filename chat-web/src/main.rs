@@ -1,0 +1,64 @@
+//! `chat-web [--addr 127.0.0.1:8080] [--db chat.vbolt]`: serves the group
+//! chat and prints the address to open.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+const USAGE: &str = "usage: chat-web [--addr 127.0.0.1:8080] [--db chat.vbolt]";
+
+fn parse() -> Result<(SocketAddr, PathBuf), String> {
+    let mut addr: SocketAddr = "127.0.0.1:8080".parse().expect("a valid address");
+    let mut db = PathBuf::from("chat.vbolt");
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let value = args.next().ok_or(format!("{arg} needs a value\n{USAGE}"));
+        match arg.as_str() {
+            "--addr" => {
+                let v = value?;
+                addr = v.parse().map_err(|e| format!("--addr {v:?}: {e}"))?;
+            }
+            "--db" => db = PathBuf::from(value?),
+            _ => return Err(format!("unknown argument {arg:?}\n{USAGE}")),
+        }
+    }
+    Ok((addr, db))
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let (addr, path) = match parse() {
+        Ok(v) => v,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return ExitCode::from(2);
+        }
+    };
+    let db = match chat_web::open_db(&path) {
+        Ok(db) => Arc::new(db),
+        Err(e) => {
+            eprintln!("chat-web: cannot open {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("chat-web: cannot listen on {addr}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let shown = listener.local_addr().map_or(addr, |a| a);
+    println!("chat-web: serving {} on http://{shown}/", path.display());
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    match chat_web::serve(listener, db, stop).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("chat-web: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
