@@ -562,3 +562,52 @@ fn panics_in_application_code_reach_the_caller_unchanged() {
     assert!(read(&tx, &NUMS, 2u32, &mut n));
     assert_eq!(n, 20);
 }
+
+fn pack_user_checked(u: &mut User, buf: &mut vpack::Buffer) {
+    vpack::checked(u, buf, pack_user);
+}
+
+/// The user's bytes with a wrong checksum: what damage at rest looks like.
+fn pack_user_damaged(u: &mut User, buf: &mut vpack::Buffer) {
+    pack_user(u, buf);
+    vpack::fuint(&mut 0xDEAD_BEEFu32, buf);
+}
+
+static CHECKED_USERS: Bucket<i64, User> = Bucket::new("checked", vpack::fint, pack_user_checked);
+static DAMAGING_USERS: Bucket<i64, User> = Bucket::new("checked", vpack::fint, pack_user_damaged);
+
+#[test]
+fn a_checked_value_that_changed_at_rest_is_an_error_on_every_read_path() {
+    let db = backend::test_db();
+    db.update(|tx| {
+        for id in 1..=3 {
+            write(tx, &CHECKED_USERS, id, &mut user(&format!("u{id}")));
+        }
+        write(tx, &DAMAGING_USERS, 2, &mut user("u2"));
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    let tx = db.read_tx().unwrap();
+    assert_eq!(get(&tx, &CHECKED_USERS, 1).unwrap(), Some(user("u1")));
+    let key_2 = vpack::to_bytes(&mut 2i64, vpack::fint).unwrap();
+    let damaged = |e: &Error| {
+        matches!(e, Error::Decode { table: "checked", part: "value", key, source }
+            if *key == key_2
+            && matches!(source.kind(), vpack::ErrorKind::ChecksumMismatch { .. }))
+    };
+    let e = get(&tx, &CHECKED_USERS, 2).unwrap_err();
+    assert!(damaged(&e), "{e}");
+    assert!(e.to_string().contains("checksum mismatch"), "{e}");
+    // Walking the bucket (an online check: a read transaction, no copy)
+    // stops at the damaged entry, naming it; the walk resumes after it.
+    let results: Vec<_> = entries(&tx, &CHECKED_USERS).collect();
+    assert_eq!(results.len(), 2);
+    assert!(results[0].is_ok());
+    assert!(results[1].as_ref().is_err_and(damaged));
+    let rest: Vec<_> = entries_in(&tx, &CHECKED_USERS, 3i64..)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rest, [(3, user("u3"))]);
+    let mut slice = Vec::new();
+    assert!(read_slice(&tx, &CHECKED_USERS, [1i64, 2], &mut slice).is_err());
+}

@@ -55,6 +55,14 @@ pub struct Buffer<'a> {
     error: Option<Error>,
 }
 
+/// A position in a buffer's output or input ([`Buffer::mark`]).
+pub(crate) enum Mark<'a> {
+    /// A writer's output length.
+    Write(usize),
+    /// A reader's unread input.
+    Read(&'a [u8]),
+}
+
 /// The deepest nesting of collections a buffer packs or unpacks: a
 /// recursive type (a tree of `Vec<Node>`) read from hostile bytes cannot
 /// exhaust the stack, it fails with [`ErrorKind::TooDeep`].
@@ -192,6 +200,27 @@ impl<'a> Buffer<'a> {
     #[cold]
     pub fn fail_unknown_tag(&mut self, type_name: &'static str, tag: u32, at: usize) {
         self.fail_at(ErrorKind::UnknownTag { type_name, tag }, at);
+    }
+
+    /// Where this buffer is now, for [`Buffer::since`].
+    #[inline]
+    pub(crate) fn mark(&self) -> Mark<'a> {
+        match &self.out {
+            Some(out) => Mark::Write(out.len()),
+            None => Mark::Read(self.rest),
+        }
+    }
+
+    /// The bytes written or read since `mark` (empty after a failure).
+    #[inline]
+    pub(crate) fn since(&self, mark: &Mark<'a>) -> &[u8] {
+        match (mark, &self.out) {
+            (Mark::Write(start), Some(out)) => out.get(*start..).unwrap_or(&[]),
+            (Mark::Read(before), None) if self.error.is_none() => {
+                &before[..before.len() - self.rest.len()]
+            }
+            _ => &[],
+        }
     }
 
     #[cold]

@@ -60,6 +60,14 @@ pub enum ErrorKind {
         /// The newest version this code knows.
         current: u32,
     },
+    /// A [`checked`](crate::checked) value's bytes do not match the
+    /// checksum stored after them: they changed since they were written.
+    ChecksumMismatch {
+        /// The checksum stored after the value.
+        stored: u32,
+        /// The checksum of the value's bytes as read.
+        computed: u32,
+    },
     /// A map contained the same key twice.
     DuplicateKey,
     /// A map's keys are not in ascending order (each map has one byte form:
@@ -117,6 +125,11 @@ impl fmt::Display for ErrorKind {
             ErrorKind::NewerVersion { stored, current } => write!(
                 f,
                 "data has version {stored}, newer than the supported version {current}"
+            ),
+            ErrorKind::ChecksumMismatch { stored, computed } => write!(
+                f,
+                "checksum mismatch (stored {stored:08x}, computed {computed:08x}): the bytes \
+                 changed since they were written"
             ),
             ErrorKind::DuplicateKey => f.write_str("duplicate map key"),
             ErrorKind::KeysOutOfOrder => f.write_str("map keys out of ascending order"),

@@ -220,6 +220,14 @@
 //! fixed-width encodings, kept byte-for-byte: they sort correctly only for
 //! non-negative values (times from 1970 on).
 //!
+//! ## Damage at rest
+//!
+//! [`checked`] wraps any pack function: the value's bytes are followed by
+//! their CRC-32, and bytes that changed since they were written fail to
+//! unpack ([`ErrorKind::ChecksumMismatch`]) instead of reading as another
+//! value. It is part of the encoding (4 bytes per value), so choose it per
+//! type.
+//!
 //! ## Compatibility
 //!
 //! Every function that the Go vpack also has writes exactly the bytes Go
@@ -229,11 +237,12 @@
 //! writes them sorted by key and reads only that form
 //! ([`ErrorKind::KeysOutOfOrder`]), so equal maps are equal bytes. A
 //! Go-written map of two or more entries reads only if its entries happen
-//! to be sorted.
+//! to be sorted. [`checked`] has no Go counterpart.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod buffer;
+mod checksum;
 mod collections;
 mod error;
 mod fixed;
@@ -245,6 +254,7 @@ mod varint;
 mod version;
 
 pub use buffer::{Buffer, MAX_DEPTH, PackFn, append_bytes, from_bytes, from_bytes_into, to_bytes};
+pub use checksum::checked;
 pub use collections::{btree_map, hash_map, option, uuid, vec};
 pub use error::{Error, ErrorKind};
 pub use pack::Pack;

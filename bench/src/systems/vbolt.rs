@@ -8,10 +8,28 @@ use super::{Reader, System, Writer, article_sum};
 use crate::workload::{Article, CATEGORIES, pack_article};
 
 static ARTICLES: Bucket<i64, Article> = Bucket::new("articles", vpack::fint, pack_article);
+/// The same articles with a CRC-32 after each value (`vpack::checked`).
+static ARTICLES_CHECKED: Bucket<i64, Article> =
+    Bucket::new("articles", vpack::fint, pack_article_checked);
+
+fn pack_article_checked(a: &mut Article, buf: &mut vpack::Buffer) {
+    vpack::checked(a, buf, pack_article);
+}
+
+/// The articles bucket: checksummed values when `CHECKED`. A constant, so
+/// each variant compiles to a direct reference to its `static`.
+const fn bucket<const CHECKED: bool>() -> &'static Bucket<i64, Article> {
+    if CHECKED {
+        &ARTICLES_CHECKED
+    } else {
+        &ARTICLES
+    }
+}
 static CAT_ART: Index<i64, i64, i64> =
     Index::with_priority("cat_art", vpack::fint, vpack::fint, vpack::fint_ord);
 
-pub struct Vbolt {
+/// vbolt; `CHECKED`: every article stored with a checksum.
+pub struct Vbolt<const CHECKED: bool = false> {
     db: Db,
     /// What must outlive the database (the etcd cluster of a run).
     _keep: Option<Box<dyn std::any::Any + Send + Sync>>,
@@ -19,8 +37,8 @@ pub struct Vbolt {
     _subscriptions: Vec<Subscription>,
 }
 
-impl Vbolt {
-    pub fn open(dir: &Path) -> Vbolt {
+impl<const CHECKED: bool> Vbolt<CHECKED> {
+    pub fn open(dir: &Path) -> Vbolt<CHECKED> {
         Vbolt {
             db: Db::open(dir.join("vbolt.db")).unwrap(),
             _keep: None,
@@ -33,13 +51,13 @@ impl Vbolt {
     /// (so every commit wakes about 3% of them) and an article that is
     /// never written. Nobody drains them: their changes coalesce, which is
     /// the most a commit can be asked to do for them.
-    pub fn with_subscribers(dir: &Path, n: usize) -> Vbolt {
+    pub fn with_subscribers(dir: &Path, n: usize) -> Vbolt<CHECKED> {
         let db = Db::open(dir.join("vbolt.db")).unwrap();
         let subscriptions = (0..n as i64)
             .map(|i| {
                 db.subscribe([
                     Topic::term(&CAT_ART, 1 + i % CATEGORIES).unwrap(),
-                    Topic::key(&ARTICLES, 1_000_000_000 + i).unwrap(),
+                    Topic::key(bucket::<CHECKED>(), 1_000_000_000 + i).unwrap(),
                 ])
             })
             .collect();
@@ -52,7 +70,7 @@ impl Vbolt {
 
     /// The same code on an etcd cluster (see `systems/etcd.rs`).
     #[cfg(feature = "etcd")]
-    pub fn on_etcd() -> Vbolt {
+    pub fn on_etcd() -> Vbolt<CHECKED> {
         let cluster = super::etcd::Cluster::get();
         let prefix = super::etcd::fresh_prefix("vbolt");
         Vbolt {
@@ -63,20 +81,20 @@ impl Vbolt {
     }
 }
 
-fn read_sum(tx: &vbolt::ReadTx, id: i64, a: &mut Article) -> u64 {
-    if vbolt::read(tx, &ARTICLES, id, a) {
+fn read_sum<const CHECKED: bool>(tx: &vbolt::ReadTx, id: i64, a: &mut Article) -> u64 {
+    if vbolt::read(tx, bucket::<CHECKED>(), id, a) {
         article_sum(a)
     } else {
         0
     }
 }
 
-impl System for Vbolt {
+impl<const CHECKED: bool> System for Vbolt<CHECKED> {
     fn write(&self, articles: &[Article]) {
         let mut tx = self.db.write_tx().unwrap();
         for a in articles {
             let mut a = a.clone();
-            vbolt::write(&mut tx, &ARTICLES, a.id, &mut a);
+            vbolt::write(&mut tx, bucket::<CHECKED>(), a.id, &mut a);
             vbolt::set_target_terms_uniform(&mut tx, &CAT_ART, a.id, &a.category_ids, a.published);
         }
         tx.commit().unwrap();
@@ -85,13 +103,13 @@ impl System for Vbolt {
         let tx = self.db.read_tx().unwrap();
         let mut a = Article::default();
         ids.iter()
-            .map(|id| read_sum(&tx, *id, &mut a))
+            .map(|id| read_sum::<CHECKED>(&tx, *id, &mut a))
             .fold(0, u64::wrapping_add)
     }
     fn point_reads_tx(&self, ids: &[i64]) -> u64 {
         let mut a = Article::default();
         ids.iter()
-            .map(|id| read_sum(&self.db.read_tx().unwrap(), *id, &mut a))
+            .map(|id| read_sum::<CHECKED>(&self.db.read_tx().unwrap(), *id, &mut a))
             .fold(0, u64::wrapping_add)
     }
     fn page_queries(&self, categories: &[i64]) -> u64 {
@@ -104,7 +122,7 @@ impl System for Vbolt {
             ids.clear();
             page.clear();
             vbolt::read_term_targets(&tx, &CAT_ART, cat, &mut ids, &window).unwrap();
-            vbolt::read_slice(&tx, &ARTICLES, &ids, &mut page).unwrap();
+            vbolt::read_slice(&tx, bucket::<CHECKED>(), &ids, &mut page).unwrap();
             sum = page.iter().map(article_sum).fold(sum, u64::wrapping_add);
         }
         sum
@@ -117,43 +135,44 @@ impl System for Vbolt {
             .sum()
     }
     fn writer(&self) -> Option<Box<dyn Writer + '_>> {
-        Some(Box::new(VboltWriter { db: &self.db }))
+        Some(Box::new(VboltWriter::<CHECKED> { db: &self.db }))
     }
     fn reader(&self) -> Box<dyn Reader + '_> {
-        Box::new(VboltReader {
+        Box::new(VboltReader::<CHECKED> {
             db: &self.db,
             article: Article::default(),
         })
     }
 }
 
-struct VboltReader<'a> {
+struct VboltReader<'a, const CHECKED: bool> {
     db: &'a Db,
     article: Article,
 }
 
-impl Reader for VboltReader<'_> {
+impl<const CHECKED: bool> Reader for VboltReader<'_, CHECKED> {
     fn read_batch(&mut self, ids: &[i64]) -> usize {
         let tx = self.db.read_tx().unwrap();
         ids.iter()
             .filter(|id| {
-                vbolt::read(&tx, &ARTICLES, *id, &mut self.article) && self.article.id == **id
+                vbolt::read(&tx, bucket::<CHECKED>(), *id, &mut self.article)
+                    && self.article.id == **id
             })
             .count()
     }
 }
 
 /// Concurrent writers through `Db::update`, which groups their commits.
-struct VboltWriter<'a> {
+struct VboltWriter<'a, const CHECKED: bool> {
     db: &'a Db,
 }
 
-impl Writer for VboltWriter<'_> {
+impl<const CHECKED: bool> Writer for VboltWriter<'_, CHECKED> {
     fn commit(&mut self, article: &Article) {
         self.db
             .update(|tx| {
                 let mut a = article.clone();
-                vbolt::write(tx, &ARTICLES, a.id, &mut a);
+                vbolt::write(tx, bucket::<CHECKED>(), a.id, &mut a);
                 vbolt::set_target_terms_uniform(tx, &CAT_ART, a.id, &a.category_ids, a.published);
                 Ok::<_, vbolt::Error>(())
             })
