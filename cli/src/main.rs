@@ -157,7 +157,9 @@ enum Command {
     /// Writes a consistent, checksummed backup of FILE to OUT (`-`: stdout).
     Backup { file: PathBuf, out: PathBuf },
     /// Restores BACKUP (`-`: stdin) into the new database file FILE
-    /// (writes FILE; never overwrites an existing one).
+    /// (writes FILE; never overwrites an existing one), or into an empty
+    /// database on an etcd cluster (in batches: not atomic; start over
+    /// under a new prefix if it fails).
     Restore { backup: PathBuf, file: PathBuf },
     /// Compacts FILE in place (writes FILE), or into the new file OUT.
     Compact { file: PathBuf, out: Option<PathBuf> },
@@ -662,14 +664,19 @@ fn run(cli: Cli) -> Result<(), Failure> {
             );
         }
         Command::Restore { backup, file } => {
-            file_only(&file, "restore")?;
-            let bar = progress_bar("restoring");
-            let summary = if backup.as_os_str() == "-" {
-                vbolt::restore(std::io::stdin().lock(), &file, report(&bar))
+            let input: Box<dyn std::io::Read> = if backup.as_os_str() == "-" {
+                Box::new(std::io::stdin().lock())
             } else {
                 let f = std::fs::File::open(&backup)
                     .map_err(|e| fail(3, format!("{}: {e}", backup.display())))?;
-                vbolt::restore(std::io::BufReader::new(f), &file, report(&bar))
+                Box::new(std::io::BufReader::new(f))
+            };
+            let bar = progress_bar("restoring");
+            let summary = if is_etcd(&file) {
+                let db = open(&file, true)?;
+                vbolt::restore_into(&db, input, report(&bar))
+            } else {
+                vbolt::restore(input, &file, report(&bar))
             }
             .map_err(operation)?;
             bar.finish_and_clear();

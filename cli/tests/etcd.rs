@@ -73,11 +73,24 @@ fn the_command_reads_checks_and_backs_up_a_database_on_etcd() {
     assert!(ok(&["keys", copy.to_str().unwrap(), "handles"]).contains("bo"));
     assert!(ok(&["check", copy.to_str().unwrap()]).starts_with("ok:"));
 
+    // A backup restores into an empty prefix of the cluster, not into a
+    // database that holds data.
+    let empty = format!("etcd://{}/{prefix}-restored", hosts.join(","));
+    let restored = vbolt(&["restore", backup.to_str().unwrap(), &empty]);
+    assert!(restored.status.success(), "{restored:?}");
+    assert!(ok(&["keys", &empty, "handles"]).contains("bo"));
+    assert!(ok(&["check", &empty]).starts_with("ok:"));
+    let refused = vbolt(&["restore", backup.to_str().unwrap(), &target]);
+    assert_ne!(refused.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("not empty"),
+        "{refused:?}"
+    );
+
     for args in [
         vec!["compact", target.as_str()],
         vec!["recover", target.as_str()],
         vec!["info", target.as_str(), "--space"],
-        vec!["restore", backup.to_str().unwrap(), target.as_str()],
     ] {
         let out = vbolt(&args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");

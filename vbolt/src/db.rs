@@ -507,6 +507,21 @@ impl Db {
         &mut self.store
     }
 
+    /// Runs `load` on the engine while holding the write turn (no write
+    /// transaction of this handle runs meanwhile), then wakes every
+    /// subscription: what `load` wrote bypassed the typed layer that
+    /// records changes.
+    pub(crate) fn load_directly<T>(
+        &self,
+        load: impl FnOnce(&Store) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let turn = self.writers.enter(None)?;
+        let result = load(&self.store);
+        drop(turn);
+        self.hub.publish_everything();
+        result
+    }
+
     /// Runs the storage engine's own check of the whole file: every page's
     /// checksum and the trees' structure. Returns `Ok(true)` if the file is
     /// clean, `Ok(false)` if damage was found **and repaired** (the engine

@@ -350,6 +350,12 @@ impl Hub {
         }
     }
 
+    /// Wakes every subscription with every topic: a change made below
+    /// the typed layer (a restore into a live database).
+    pub(crate) fn publish_everything(&self) {
+        self.publish(&ChangeSet::new(false));
+    }
+
     /// Adds a group member's changes to the group's.
     pub(crate) fn stage(&self, changes: ChangeSet) {
         self.staged().absorb(changes);

@@ -98,7 +98,8 @@ use crate::key::AsKey;
 use crate::range::prefix_upper;
 use crate::term_diff::{Pair, TermDiff};
 use crate::tx::{
-    Readable, WriteTx, batches_reads, get, scan, scratch, try_get, try_prefetch, try_scan,
+    Readable, WriteTx, batches_reads, get, scan, scratch, try_get, try_prefetch,
+    try_prefetch_ranges, try_scan,
 };
 use crate::window::{Cursor, Direction, Window};
 use vpack::PackFn;
@@ -513,6 +514,115 @@ fn adjust_count<K, T, P>(
         tx.put(index.counts(), &key, &next.to_be_bytes());
     }
     s.key = key;
+}
+
+/// Fetches the current terms of `targets` ahead of setting them, for a
+/// bulk load or a batch of updates: on an engine across a network (etcd)
+/// it reads every target's entries in one request, where each
+/// [`set_target_terms`] would otherwise make one round trip of its own.
+/// On the embedded engine it does nothing. A target that cannot be packed
+/// fails the transaction, as setting its terms would. The counts of the
+/// terms the updates will touch are the other read: [`prefetch_terms`].
+///
+/// ```
+/// # use vbolt::*;
+/// static TAGS: Index<String, u64> = Index::new("tags", vpack::string_z, vpack::fuint);
+/// let db = Db::in_memory()?;
+/// let posts = [(1u64, ["rust", "db"]), (2, ["db", "etcd"])];
+/// db.update(|tx| {
+///     prefetch_targets(tx, &TAGS, posts.iter().map(|(id, _)| id));
+///     for (id, tags) in &posts {
+///         set_target_terms_plain(tx, &TAGS, id, tags);
+///     }
+///     Ok::<_, Error>(())
+/// })?;
+/// assert_eq!(read_term_count(&db.read_tx()?, &TAGS, "db")?, 2);
+/// # Ok::<(), vbolt::Error>(())
+/// ```
+pub fn prefetch_targets<T, K, P>(
+    tx: &mut WriteTx,
+    index: &Index<T, K, P>,
+    targets: impl IntoIterator<Item = impl AsKey<K>>,
+) {
+    if !batches_reads(tx) || !tx.can_write() {
+        return;
+    }
+    let mut prefixes = Vec::new();
+    for target in targets {
+        if target.is_zero() {
+            continue;
+        }
+        let mut packed = Vec::new();
+        if let Err(source) = target.pack_into(index.target, &mut packed) {
+            return tx.fail(Error::Encode {
+                table: index.name(),
+                source,
+            });
+        }
+        prefixes.push(packed);
+    }
+    let mut ends = vec![Vec::new(); prefixes.len()];
+    let ranges: Vec<_> = prefixes
+        .iter()
+        .zip(&mut ends)
+        .map(|(prefix, end)| (Bound::Included(&prefix[..]), prefix_upper(prefix, end)))
+        .collect();
+    if let Err(e) = try_prefetch_ranges(tx, index.targets(), &ranges) {
+        tx.fail(e);
+    }
+}
+
+/// Fetches the counts of `terms` ahead of the index updates that will
+/// change them: the other half of a bulk load's reads (with
+/// [`prefetch_targets`]). Every update that adds a target to a term or
+/// removes one reads the term's count; on an engine across a network
+/// (etcd) this reads them all in one request instead of one per update
+/// that meets a term first. On the embedded engine it does nothing.
+///
+/// ```
+/// # use vbolt::*;
+/// static TAGS: Index<String, u64> = Index::new("tags", vpack::string_z, vpack::fuint);
+/// let db = Db::in_memory()?;
+/// let posts = [(1u64, ["rust", "db"]), (2, ["db", "etcd"])];
+/// db.update(|tx| {
+///     prefetch_targets(tx, &TAGS, posts.iter().map(|(id, _)| id));
+///     prefetch_terms(tx, &TAGS, posts.iter().flat_map(|(_, tags)| tags));
+///     for (id, tags) in &posts {
+///         set_target_terms_plain(tx, &TAGS, id, tags);
+///     }
+///     Ok::<_, Error>(())
+/// })?;
+/// assert_eq!(read_term_count(&db.read_tx()?, &TAGS, "db")?, 2);
+/// # Ok::<(), vbolt::Error>(())
+/// ```
+pub fn prefetch_terms<T, K, P>(
+    tx: &mut WriteTx,
+    index: &Index<T, K, P>,
+    terms: impl IntoIterator<Item = impl AsKey<T>>,
+) {
+    if !batches_reads(tx) || !tx.can_write() {
+        return;
+    }
+    let mut packed: Vec<Vec<u8>> = Vec::new();
+    for term in terms {
+        if term.is_zero() {
+            continue;
+        }
+        let mut bytes = Vec::new();
+        if let Err(source) = term.pack_into(index.term, &mut bytes) {
+            return tx.fail(Error::Encode {
+                table: index.name(),
+                source,
+            });
+        }
+        packed.push(bytes);
+    }
+    packed.sort_unstable();
+    packed.dedup();
+    let keys: Vec<&[u8]> = packed.iter().map(Vec::as_slice).collect();
+    if let Err(e) = try_prefetch(tx, index.counts(), &keys) {
+        tx.fail(e);
+    }
 }
 
 /// Sets the target's terms, all with the same `priority`.

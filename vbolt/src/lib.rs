@@ -130,8 +130,9 @@
 //! With the `etcd` feature, `Db::open_etcd` opens a database kept under a
 //! prefix of an etcd cluster (the `etcd` crate feature needs `protoc` to
 //! build). Everything above the engine is the same code: buckets, indexes,
-//! windows and cursors, counts, sequences, iterators, processes, backup
-//! and check. What differs:
+//! windows and cursors, counts, sequences, iterators, processes, backup,
+//! restore ([`restore_into`] an empty prefix, in batches: not atomic) and
+//! check. What differs:
 //!
 //! - **Many writers.** Processes on any number of machines open the same
 //!   database. A write transaction reads a snapshot and commits only if no
@@ -142,6 +143,10 @@
 //!   database (e-mails, channel sends) out of its closure.
 //! - **Round trips.** Each read is a request to the cluster (about 0.1 to
 //!   1 ms); a window is one range read, and a commit is one request.
+//!   Setting the terms of many targets in one transaction (a bulk load)
+//!   reads each target's current terms and each term's count first:
+//!   [`prefetch_targets`] and [`prefetch_terms`] read them all in one
+//!   request each.
 //! - **Failures are errors.** A snapshot the cluster has compacted away is
 //!   [`Error::SnapshotExpired`]; a transaction past the cluster's size
 //!   limits is [`Error::LimitExceeded`]; a commit whose connection broke is
@@ -215,8 +220,8 @@ pub use engine::TreeShape;
 pub use error::Error;
 pub use index::{
     Index, delete_target_terms, first_target, iterate_all_terms, iterate_target, iterate_term,
-    read_term_count, read_term_targets, set_target_single_term, set_target_single_term_ext,
-    set_target_terms, set_target_terms_plain, set_target_terms_uniform,
+    prefetch_targets, prefetch_terms, read_term_count, read_term_targets, set_target_single_term,
+    set_target_single_term_ext, set_target_terms, set_target_terms_plain, set_target_terms_uniform,
 };
 pub use iter::{
     Entries, TargetTerms, TermTargets, Terms, entries, entries_in, entries_with_prefix,
@@ -227,7 +232,8 @@ pub use notify::{Changes, Closed, Subscription, Topic};
 pub use ops::{
     BackupOptions, BackupSummary, CheckReport, Compacted, Problem, Progress, Role, TableInfo,
     apply_db_process, apply_db_process_batched, backup, backup_to_path, check, compact,
-    compact_into, debug_entries, process_applied, raw_entries, rebuild_index, restore, tables,
+    compact_into, debug_entries, process_applied, raw_entries, rebuild_index, restore,
+    restore_into, tables,
 };
 pub use scan::{
     iterate_all, iterate_all_reverse, iterate_bucket_from, iterate_in_batches, scan_list,

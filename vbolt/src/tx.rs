@@ -206,6 +206,16 @@ pub(crate) fn try_prefetch<T: Access + ?Sized>(
     live(tx)?.prefetch(table, keys)
 }
 
+/// Fetches key ranges about to be scanned (see
+/// [`KvRead::prefetch_ranges`]); [`Error::Finished`] after commit.
+pub(crate) fn try_prefetch_ranges<T: Access + ?Sized>(
+    tx: &T,
+    table: &TableId,
+    ranges: &[(KeyBound, KeyBound)],
+) -> Result<(), Error> {
+    live(tx)?.prefetch_ranges(table, ranges)
+}
+
 /// True when the engine prefers several keys in one read
 /// ([`KvRead::batches_reads`]).
 pub(crate) fn batches_reads<T: Access + ?Sized>(tx: &T) -> bool {

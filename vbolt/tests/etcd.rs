@@ -73,6 +73,7 @@ fn the_engine_contract_holds_on_etcd() {
     databases_under_other_prefixes_are_apart(&cluster);
     too_large_a_transaction_is_refused_whole(&fresh(&cluster));
     a_backup_of_a_cluster_restores_into_a_file(&fresh(&cluster));
+    a_file_backup_restores_into_a_cluster(&fresh(&cluster), &fresh(&cluster));
 }
 
 fn snapshots_do_not_move(db: &Db) {
@@ -222,6 +223,62 @@ fn a_backup_of_a_cluster_restores_into_a_file(db: &Db) {
         Ok::<_, Error>(())
     })
     .unwrap();
+}
+
+fn a_file_backup_restores_into_a_cluster(target: &Db, other: &Db) {
+    // 3,000 entries per table: more than one etcd transaction holds, so
+    // the restore commits in several batches.
+    let dir = tempfile::tempdir().unwrap();
+    let source = Db::open(dir.path().join("source.vbolt")).unwrap();
+    source
+        .update(|tx| {
+            for i in 1..=3000u64 {
+                write(tx, &EVENTS, i, &mut format!("event {i}"));
+                set_target_single_term(tx, &BY_WORKER, i, (i % 3) as u32);
+            }
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+    let mut bytes = Vec::new();
+    let wrote = backup(&source, &mut bytes, &BackupOptions::default(), |_| {}).unwrap();
+
+    let sub = target.subscribe([Topic::key(&EVENTS, 1).unwrap()]);
+    let read = restore_into(target, bytes.as_slice(), |_| {}).unwrap();
+    assert_eq!(read, wrote);
+    assert!(
+        sub.try_recv().unwrap().is_some(),
+        "subscribers learn of the restore"
+    );
+    let report = check(target, |_| {}).unwrap();
+    assert!(report.is_ok(), "{:?}", report.problems);
+    target
+        .view(|tx| {
+            assert_eq!(get(tx, &EVENTS, 3000)?.as_deref(), Some("event 3000"));
+            assert_eq!(read_term_count(tx, &BY_WORKER, 1)?, 1000);
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+    // Sequences came along: the next id follows the restored ones.
+    assert_eq!(
+        target
+            .update(|tx| Ok::<_, Error>(next_int_id(tx, &EVENTS)))
+            .unwrap(),
+        source
+            .update(|tx| Ok::<_, Error>(next_int_id(tx, &EVENTS)))
+            .unwrap()
+    );
+
+    // Only into an empty database; a damaged stream is refused.
+    let again = restore_into(target, bytes.as_slice(), |_| {});
+    assert!(
+        matches!(again, Err(Error::Backup(ref why)) if why.contains("not empty")),
+        "{again:?}"
+    );
+    let mut damaged = bytes.clone();
+    let middle = damaged.len() / 2;
+    damaged[middle] ^= 0x40;
+    let refused = restore_into(other, damaged.as_slice(), |_| {});
+    assert!(matches!(refused, Err(Error::Backup(_))), "{refused:?}");
 }
 
 // ---- several writer processes -------------------------------------------------

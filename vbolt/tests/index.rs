@@ -589,3 +589,66 @@ fn priorities_without_default_such_as_times_are_readable() {
     assert_eq!(v, [4, 2, 3, 1], "pre-1970 times sort first");
     assert_eq!(first_target(&tx, &BY_TIME, 7).unwrap(), Some(4));
 }
+
+static PREFETCHED: Index<String, u64> = Index::new("prefetched", vpack::string_z, vpack::fuint);
+
+fn terms_of(tx: &ReadTx, target: u64) -> Vec<String> {
+    target_terms(tx, &PREFETCHED, target)
+        .map(|r| r.map(|(term, _)| term))
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn prefetched_targets_and_terms_set_exactly_what_unprefetched_ones_do() {
+    let db = backend::test_db();
+    db.update(|tx| {
+        for t in 1..=20u64 {
+            set_target_terms_plain(
+                tx,
+                &PREFETCHED,
+                t,
+                [format!("a{}", t % 3), format!("b{}", t % 5)],
+            );
+        }
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    db.update(|tx| {
+        // Stored targets, new ones, a target changed twice after the
+        // prefetch (its scans merge this transaction's changes over the
+        // prefetched snapshot), and the zero target (skipped).
+        prefetch_targets(tx, &PREFETCHED, (0..=30u64).rev());
+        prefetch_terms(tx, &PREFETCHED, ["c0", "c1", "a0", "", "x", "c1"]);
+        set_target_terms_plain(tx, &PREFETCHED, 5, ["x"]);
+        set_target_terms_plain(tx, &PREFETCHED, 5, ["x", "y"]);
+        for t in (1..=30u64).filter(|t| *t != 5) {
+            set_target_terms_plain(tx, &PREFETCHED, t, [format!("c{}", t % 4)]);
+        }
+        delete_target_terms(tx, &PREFETCHED, 7);
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    let tx = db.read_tx().unwrap();
+    assert_eq!(terms_of(&tx, 5), ["x", "y"]);
+    assert_eq!(terms_of(&tx, 7), [] as [String; 0]);
+    for t in (1..=30u64).filter(|t| ![5, 7].contains(t)) {
+        assert_eq!(terms_of(&tx, t), [format!("c{}", t % 4)], "target {t}");
+    }
+    for (term, n) in [
+        ("c0", 7),
+        ("c1", 7),
+        ("c2", 8),
+        ("c3", 6),
+        ("a0", 0),
+        ("x", 1),
+    ] {
+        assert_eq!(
+            read_term_count(&tx, &PREFETCHED, term).unwrap(),
+            n,
+            "{term}"
+        );
+    }
+    drop(tx);
+    assert!(vbolt::check(&db, |_| {}).unwrap().is_ok());
+}

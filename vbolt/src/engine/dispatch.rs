@@ -156,6 +156,15 @@ macro_rules! forward_kv_read {
             }
 
             #[inline]
+            fn prefetch_ranges(
+                &self,
+                table: &TableId,
+                ranges: &[(KeyBound, KeyBound)],
+            ) -> Result<(), Error> {
+                forward!(self, t => t.prefetch_ranges(table, ranges))
+            }
+
+            #[inline]
             fn get<R>(
                 &self,
                 table: &TableId,

@@ -146,6 +146,19 @@ pub trait KvRead {
         Ok(())
     }
 
+    /// Tells the engine that each of `ranges` (bounds on table keys, as
+    /// [`KvRead::scan`] takes them) is about to be scanned, so an engine
+    /// across a network fetches their first entries in one request. Each
+    /// prefetched range serves the next scan of exactly those bounds.
+    /// Nothing to do for a local engine.
+    fn prefetch_ranges(
+        &self,
+        _table: &TableId,
+        _ranges: &[(KeyBound, KeyBound)],
+    ) -> Result<(), Error> {
+        Ok(())
+    }
+
     /// True when [`KvRead::get_many`] costs less than one `get` per key
     /// (the engine is across a network), so callers gather keys first.
     fn batches_reads(&self) -> bool {

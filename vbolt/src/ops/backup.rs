@@ -1,5 +1,6 @@
 //! Backup and restore: a consistent copy of the database as one checksummed
-//! stream, and an atomic restore of such a stream into a new file.
+//! stream, an atomic restore of such a stream into a new file, and a
+//! batched one into an open, empty database (an etcd cluster's).
 //!
 //! # Format (version 1)
 //!
@@ -331,7 +332,7 @@ pub fn restore(
         )));
     }
     let scratch = Scratch::beside(path, "restoring", Mode::Private)?;
-    let summary = restore_into(&mut input, scratch.path(), progress)?;
+    let summary = restore_into_file(&mut input, scratch.path(), progress)?;
     // No-clobber publish: fails if `path` appeared meanwhile.
     scratch.publish(path, false)?;
     Ok(summary)
@@ -379,9 +380,66 @@ pub fn backup_to_path(
     Ok(summary)
 }
 
-fn restore_into(
+/// Restores a [`backup`] stream into `db`, an open database that holds
+/// no data yet: a new file, or a new prefix on an etcd cluster (where
+/// [`restore`], which makes a file, cannot go).
+///
+/// The stream is verified as it is read, as [`restore`] does, but this is
+/// **not atomic**: entries are committed in batches as they arrive (on
+/// etcd, within the cluster's limits on one transaction), so readers may
+/// see a partial restore while it runs, and a failure (a damaged stream, a
+/// lost connection) leaves the entries committed so far: start over in a
+/// new, empty database. Write transactions of this `Db` wait while it
+/// runs; its subscriptions are woken when it ends. A database that
+/// already holds entries is refused with [`Error::Backup`], before
+/// anything is written.
+///
+/// ```
+/// use vbolt::*;
+/// static NOTES: Bucket<u64, String> = Bucket::new("notes", vpack::fuint, vpack::string);
+/// let db = Db::in_memory()?;
+/// db.update(|tx| { write(tx, &NOTES, 1, &mut "hello".into()); Ok::<_, Error>(()) })?;
+/// let mut stream = Vec::new();
+/// backup(&db, &mut stream, &BackupOptions::all(), |_| {})?;
+///
+/// let target = Db::in_memory()?; // or Db::open_etcd(&endpoints, "app/")
+/// restore_into(&target, &stream[..], |_| {})?;
+/// assert_eq!(get(&target.read_tx()?, &NOTES, 1)?.as_deref(), Some("hello"));
+/// assert!(matches!(restore_into(&target, &stream[..], |_| {}), Err(Error::Backup(_))));
+/// # Ok::<(), vbolt::Error>(())
+/// ```
+pub fn restore_into(
+    db: &Db,
+    mut input: impl Read,
+    progress: impl FnMut(Progress),
+) -> Result<BackupSummary, Error> {
+    db.load_directly(|store| {
+        if let Some((name, n)) = store.list_tables()?.into_iter().find(|(_, n)| *n > 0) {
+            return Err(bad(format!(
+                "the database is not empty (table {name:?} holds {n} entries): restore \
+                 into an empty one"
+            )));
+        }
+        load_stream(&mut input, store, progress)
+    })
+}
+
+/// Restores into a new file at `tmp`, synced: [`restore`]'s work.
+fn restore_into_file(
     input: &mut impl Read,
     tmp: &Path,
+    progress: impl FnMut(Progress),
+) -> Result<BackupSummary, Error> {
+    let store = Store::open(tmp, &EngineOptions::default())?;
+    let summary = load_stream(input, &store, progress)?;
+    store.sync()?;
+    Ok(summary)
+}
+
+/// Reads, verifies and loads a backup stream into `store`, in batches.
+fn load_stream(
+    input: &mut impl Read,
+    store: &Store,
     progress: impl FnMut(Progress),
 ) -> Result<BackupSummary, Error> {
     let mut header = [0u8; HEADER_LEN];
@@ -401,7 +459,6 @@ fn restore_into(
     }
     let total = u64::from_be_bytes(header[12..20].try_into().unwrap_or_default());
 
-    let store = Store::open(tmp, &EngineOptions::default())?;
     let mut reporter = Reporter::new(total, progress);
     let mut bytes = HEADER_LEN as u64;
     let mut table: Option<String> = None;
@@ -437,7 +494,7 @@ fn restore_into(
         while !records.done() {
             match records.byte()? {
                 TABLE => {
-                    flush(&store, table.as_deref(), &mut batch, &mut batch_bytes)?;
+                    flush(store, table.as_deref(), &mut batch, &mut batch_bytes)?;
                     let n = records.uvarint()?;
                     let name = std::str::from_utf8(records.take(n)?)
                         .map_err(|_| bad("a table name is not UTF-8"))?;
@@ -466,7 +523,7 @@ fn restore_into(
                     batch.push((k, v));
                     reporter.add(1);
                     if batch.len() >= BATCH_ENTRIES || batch_bytes >= BATCH_BYTES {
-                        flush(&store, table.as_deref(), &mut batch, &mut batch_bytes)?;
+                        flush(store, table.as_deref(), &mut batch, &mut batch_bytes)?;
                     }
                 }
                 END => {
@@ -480,7 +537,7 @@ fn restore_into(
             }
         }
     }
-    flush(&store, table.as_deref(), &mut batch, &mut batch_bytes)?;
+    flush(store, table.as_deref(), &mut batch, &mut batch_bytes)?;
     let entries = reporter.finish();
     if input.read(&mut [0u8; 1])? != 0 {
         return Err(bad("bytes follow the end of the backup"));
@@ -492,7 +549,6 @@ fn restore_into(
             (tables, entries)
         )));
     }
-    store.sync()?;
     Ok(BackupSummary {
         tables,
         entries,

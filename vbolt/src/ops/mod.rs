@@ -4,7 +4,9 @@
 //! - [`apply_db_process`] / [`apply_db_process_batched`]: run-once
 //!   migrations, recorded in the database.
 //! - [`backup`] / [`restore`]: an online, consistent, checksummed backup
-//!   stream, and an atomic restore of it into a new file.
+//!   stream, and an atomic restore of it into a new file;
+//!   [`restore_into`] loads one into an open, empty database instead (an
+//!   etcd cluster's), in batches.
 //! - [`check`]: the engine's structure plus vbolt's own invariants (every
 //!   index's term entries, target entries and counts agree).
 //! - [`rebuild_index`]: an index is derived data; rebuild it from its bucket.
@@ -22,7 +24,7 @@ mod inspect;
 mod process;
 mod rebuild;
 
-pub use backup::{BackupOptions, BackupSummary, backup, backup_to_path, restore};
+pub use backup::{BackupOptions, BackupSummary, backup, backup_to_path, restore, restore_into};
 pub use check::{CheckReport, Problem, check};
 pub use compact::{Compacted, compact, compact_into};
 pub use inspect::{Role, TableInfo, debug_entries, raw_entries, tables};

@@ -48,7 +48,21 @@ pub struct ReadTxn {
     /// life; point reads look here first. At most [`SEEN_BYTES`] of keys
     /// and values are kept.
     seen: RefCell<HashMap<Vec<u8>, Option<Vec<u8>>>>,
+    /// Whole ranges fetched ahead ([`KvRead::prefetch_ranges`]): start ->
+    /// (end, every entry in between). Taken by the first scan of exactly
+    /// that range; counted in the same [`SEEN_BYTES`].
+    ranges: RefCell<HashMap<Vec<u8>, Fetched>>,
     seen_bytes: Cell<usize>,
+}
+
+/// Key-value pairs of a range, in key order.
+type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// A range fetched ahead: its end, and every entry from its start.
+#[derive(Clone)]
+struct Fetched {
+    end: Vec<u8>,
+    entries: Entries,
 }
 
 /// The most bytes of keys and values one transaction keeps from its point
@@ -62,6 +76,7 @@ impl ReadTxn {
             shared,
             revision: Cell::new(0),
             seen: RefCell::new(HashMap::new()),
+            ranges: RefCell::default(),
             seen_bytes: Cell::new(0),
         }
     }
@@ -147,6 +162,78 @@ impl ReadTxn {
         Ok(())
     }
 
+    /// Fetches the etcd ranges `[start, end)` not fetched yet, up to
+    /// [`FIRST_PAGE`] entries each, in one request per [`BATCH`] ranges;
+    /// a range that holds more is left to its scan.
+    pub(super) fn prefetch_ranges_raw(&self, ranges: Vec<(Vec<u8>, Vec<u8>)>) -> Result<(), Error> {
+        let missing: Vec<(Vec<u8>, Vec<u8>)> = {
+            let known = self.ranges.borrow();
+            ranges
+                .into_iter()
+                .filter(|(start, end)| start < end && !known.contains_key(start))
+                .collect()
+        };
+        for chunk in missing.chunks(BATCH) {
+            let ops: Vec<TxnOp> = chunk
+                .iter()
+                .map(|(start, end)| {
+                    let options = GetOptions::new()
+                        .with_range(end.clone())
+                        .with_limit(FIRST_PAGE);
+                    TxnOp::get(start.clone(), Some(self.at(options)))
+                })
+                .collect();
+            let response = self
+                .shared
+                .bridge
+                .retrying(|mut c| {
+                    let txn = Txn::new().and_then(ops.clone());
+                    async move { c.txn(txn).await }
+                })
+                .map_err(|e| self.failed(e))?;
+            self.saw(response.header());
+            for ((start, end), op) in chunk.iter().zip(response.op_responses()) {
+                let TxnOpResponse::Get(mut got) = op else {
+                    continue;
+                };
+                if got.more() {
+                    continue;
+                }
+                let entries: Entries = got
+                    .take_kvs()
+                    .into_iter()
+                    .map(|kv| kv.into_key_value())
+                    .collect();
+                let size = start.len()
+                    + end.len()
+                    + entries
+                        .iter()
+                        .map(|(k, v)| k.len() + v.len())
+                        .sum::<usize>();
+                let total = self.seen_bytes.get() + size;
+                if total <= SEEN_BYTES {
+                    self.seen_bytes.set(total);
+                    let fetched = Fetched {
+                        end: end.clone(),
+                        entries,
+                    };
+                    self.ranges.borrow_mut().insert(start.clone(), fetched);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The entries of `[start, end)` if they were fetched ahead, taken out
+    /// of the cache (a range is scanned once, usually).
+    fn prefetched(&self, start: &[u8], end: &[u8]) -> Option<Entries> {
+        let mut ranges = self.ranges.borrow_mut();
+        match ranges.get(start) {
+            Some(fetched) if fetched.end == end => ranges.remove(start).map(|f| f.entries),
+            _ => None,
+        }
+    }
+
     /// One `Get` request from `key` with `options`, at this snapshot (its
     /// first request pins it), retried while the cluster is unavailable.
     fn range(&self, key: &[u8], options: GetOptions) -> Result<GetResponse, Error> {
@@ -211,6 +298,15 @@ impl ReadTxn {
         reverse: bool,
         mut visit: impl FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), Error> {
+        if let Some(entries) = self.prefetched(&start, &end) {
+            let mut walk: Box<dyn Iterator<Item = &(Vec<u8>, Vec<u8>)>> = if reverse {
+                Box::new(entries.iter().rev())
+            } else {
+                Box::new(entries.iter())
+            };
+            walk.try_for_each(|(k, v)| visit(k, v).then_some(()));
+            return Ok(());
+        }
         let mut page = FIRST_PAGE;
         while start < end {
             let mut options = GetOptions::new().with_range(end.clone()).with_limit(page);
@@ -374,6 +470,20 @@ impl KvRead for ReadTxn {
         self.prefetch_raw(
             keys.iter()
                 .map(|k| layout.data_key(table.full_name(), k))
+                .collect(),
+        )
+    }
+
+    fn prefetch_ranges(
+        &self,
+        table: &TableId,
+        ranges: &[(KeyBound, KeyBound)],
+    ) -> Result<(), Error> {
+        let layout = &self.shared.layout;
+        self.prefetch_ranges_raw(
+            ranges
+                .iter()
+                .map(|(lower, upper)| layout.bounds(table.full_name(), *lower, *upper))
                 .collect(),
         )
     }

@@ -311,6 +311,16 @@ impl KvRead for WriteTxn {
         self.read.prefetch_raw(wanted)
     }
 
+    /// The ranges as the snapshot has them: a scan merges this
+    /// transaction's changes over them, as over any snapshot read.
+    fn prefetch_ranges(
+        &self,
+        table: &TableId,
+        ranges: &[(KeyBound, KeyBound)],
+    ) -> Result<(), Error> {
+        self.read.prefetch_ranges(table, ranges)
+    }
+
     fn get<R>(
         &self,
         table: &TableId,
