@@ -7,6 +7,8 @@ use std::process::Command;
 
 use vbolt::*;
 
+mod backend;
+
 #[derive(Debug, Default, Clone, PartialEq)]
 struct Post {
     author: String,
@@ -39,16 +41,23 @@ fn tag_terms(_: &u64, p: &Post, terms: &mut Vec<(String, u16)>) {
 
 /// A database with `n` posts indexed by tag, plus a sequence.
 fn populated(path: &Path, n: u64) -> Db {
-    let db = Db::open(path).unwrap();
-    let mut tx = db.write_tx().unwrap();
-    for i in 1..=n {
-        let id = next_int_id(&mut tx, &POSTS);
-        assert_eq!(id, i);
-        let mut p = post(i);
-        write(&mut tx, &POSTS, id, &mut p);
-        set_target_terms_plain(&mut tx, &BY_TAG, id, &p.tags);
+    populate(Db::open(path).unwrap(), n, n)
+}
+
+/// `n` posts and their tags in `db`, `per_tx` per transaction (an etcd
+/// cluster takes a bounded number of operations per transaction).
+fn populate(db: Db, n: u64, per_tx: u64) -> Db {
+    for first in (1..=n).step_by(per_tx as usize) {
+        let mut tx = db.write_tx().unwrap();
+        for i in first..=n.min(first + per_tx - 1) {
+            let id = next_int_id(&mut tx, &POSTS);
+            assert_eq!(id, i);
+            let mut p = post(i);
+            write(&mut tx, &POSTS, id, &mut p);
+            set_target_terms_plain(&mut tx, &BY_TAG, id, &p.tags);
+        }
+        tx.commit().unwrap();
     }
-    tx.commit().unwrap();
     db
 }
 
@@ -79,7 +88,7 @@ fn tmp() -> tempfile::TempDir {
 
 #[test]
 fn a_process_runs_once_and_is_recorded_with_its_work() {
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     let mut runs = 0;
     for _ in 0..3 {
         apply_db_process(&db, "seed", |tx| {
@@ -97,7 +106,7 @@ fn a_process_runs_once_and_is_recorded_with_its_work() {
 #[test]
 fn a_failed_process_commits_nothing_and_runs_again() {
     static BAD: Bucket<String, u8> = Bucket::new("bad", vpack::string_z, vpack::byte);
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     let err = apply_db_process(&db, "fix", |tx| {
         write(tx, &COUNTER, 1, &mut 5);
         write(tx, &BAD, "nul\0key".to_string(), &mut 1); // cannot be packed
@@ -124,7 +133,7 @@ fn a_failed_process_commits_nothing_and_runs_again() {
 fn a_process_that_begins_its_own_write_transaction_fails_at_once() {
     // On 0.2 this hung forever: the work waited for the transaction its
     // own caller held.
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     let result = apply_db_process(&db, "nested", |_| {
         let mut inner = db.write_tx()?;
         write(&mut inner, &COUNTER, 1, &mut 1);
@@ -138,7 +147,7 @@ fn a_process_that_begins_its_own_write_transaction_fails_at_once() {
 
 #[test]
 fn a_process_that_commits_itself_is_recorded_in_that_commit() {
-    let db = Db::in_memory().unwrap();
+    let db = backend::test_db();
     assert!(
         apply_db_process(&db, "self-commit", |tx| {
             write(tx, &COUNTER, 1, &mut 1);
@@ -586,8 +595,7 @@ fn a_restore_killed_midway_leaves_no_database() {
 
 #[test]
 fn check_passes_on_a_consistent_database_and_reports_progress() {
-    let dir = tmp();
-    let db = populated(&dir.path().join("a.vbolt"), 500);
+    let db = populate(backend::test_db(), 500, 100);
     let mut last = None;
     let report = check(&db, |p| last = Some(p)).unwrap();
     assert!(report.is_ok(), "{:?}", report.problems);
@@ -668,6 +676,23 @@ fn check_finds_each_kind_of_index_damage_and_rebuild_repairs_it() {
         read_term_count(&tx, &BY_TAG, "rust".to_string()).unwrap(),
         expected
     );
+}
+
+#[test]
+fn rebuilding_an_index_gives_back_the_same_entries() {
+    let db = populate(backend::test_db(), 300, 100);
+    let before = dump(&db);
+    let n = rebuild_index(&db, &BY_TAG, &POSTS, 40, tag_terms, |_| {}).unwrap();
+    assert_eq!(n, 300);
+    let after = dump(&db);
+    let index = |d: &[(String, Entries)]| -> Vec<(String, Entries)> {
+        d.iter()
+            .filter(|(name, _)| name.contains("index"))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(index(&after), index(&before));
+    assert!(check(&db, |_| {}).unwrap().is_ok());
 }
 
 #[test]
