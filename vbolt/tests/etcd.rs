@@ -495,3 +495,117 @@ fn killing_the_leader_loses_no_acknowledged_commit() {
         stored.len()
     );
 }
+
+// ---- a commit whose answer is lost ------------------------------------------------
+
+/// A TCP proxy in front of one etcd member that, once armed, lets the
+/// client's next bytes (a request) through and then cuts the connection
+/// at the first bytes of the answer: the request may have been applied,
+/// and the client cannot know.
+struct CutProxy {
+    addr: std::net::SocketAddr,
+    armed: std::sync::Arc<std::sync::atomic::AtomicU8>,
+    cuts: std::sync::Arc<AtomicUsize>,
+}
+
+/// `armed` states: waiting for the request, then for the answer to drop.
+const IDLE: u8 = 0;
+const ARMED: u8 = 1;
+const SENT: u8 = 2;
+
+impl CutProxy {
+    fn start(target: &str) -> CutProxy {
+        use std::io::{Read, Write};
+        use std::net::{Shutdown, TcpListener, TcpStream};
+        use std::sync::Arc;
+        use std::sync::atomic::AtomicU8;
+
+        let target = target.trim_start_matches("http://").to_string();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let armed = Arc::new(AtomicU8::new(IDLE));
+        let cuts = Arc::new(AtomicUsize::new(0));
+        let (a, c) = (armed.clone(), cuts.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = TcpStream::connect(&target) else {
+                    continue;
+                };
+                let (mut c_in, mut c_out) = (client.try_clone().unwrap(), client);
+                let (mut s_in, mut s_out) = (server.try_clone().unwrap(), server);
+                let up = a.clone();
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 16 << 10];
+                    while let Ok(n @ 1..) = c_in.read(&mut buf) {
+                        if s_out.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                        let _ =
+                            up.compare_exchange(ARMED, SENT, Ordering::SeqCst, Ordering::SeqCst);
+                    }
+                    let _ = s_out.shutdown(Shutdown::Both);
+                });
+                let (down, cut) = (a.clone(), c.clone());
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 16 << 10];
+                    while let Ok(n @ 1..) = s_in.read(&mut buf) {
+                        if down
+                            .compare_exchange(SENT, IDLE, Ordering::SeqCst, Ordering::SeqCst)
+                            .is_ok()
+                        {
+                            cut.fetch_add(1, Ordering::SeqCst);
+                            break; // the answer is dropped
+                        }
+                        if c_out.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = c_out.shutdown(Shutdown::Both);
+                    let _ = s_in.shutdown(Shutdown::Both);
+                });
+            }
+        });
+        CutProxy { addr, armed, cuts }
+    }
+
+    fn arm(&self) {
+        self.armed.store(ARMED, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_commit_whose_answer_is_lost_reports_exactly_what_happened() {
+    let cluster = Cluster::start(1);
+    let proxy = CutProxy::start(&cluster.endpoints()[0]);
+    let db = Db::open_etcd(&[format!("http://{}", proxy.addr)], "lost-answers/").unwrap();
+    let (mut landed, mut refused, mut unknown) = (0, 0, 0);
+    for i in 1..=20u64 {
+        let mut tx = db.write_tx().unwrap();
+        assert_eq!(get(&tx, &EVENTS, i).unwrap(), None); // pins the snapshot
+        write(&mut tx, &EVENTS, i, &mut format!("event {i}"));
+        proxy.arm();
+        let result = tx.commit();
+        let stored = db.view(|tx| get(tx, &EVENTS, i)).unwrap();
+        match result {
+            // Never success for a commit that did not land...
+            Ok(()) => {
+                assert_eq!(stored.as_deref(), Some(format!("event {i}").as_str()));
+                landed += 1;
+            }
+            // ...nor failure for one that did.
+            Err(Error::Conflict) => {
+                assert_eq!(stored, None, "commit {i} reported lost, but it landed");
+                refused += 1;
+            }
+            Err(Error::CommitUnknown(_)) => unknown += 1,
+            Err(e) => panic!("commit {i}: {e}"),
+        }
+    }
+    let cuts = proxy.cuts.load(Ordering::SeqCst);
+    eprintln!(
+        "20 commits, {cuts} answers cut: {landed} landed, {refused} refused, {unknown} unknown"
+    );
+    assert!(cuts >= 15, "the proxy cut only {cuts} answers");
+    assert_eq!(unknown, 0, "the history is there to tell");
+    assert!(landed > 0, "no cut commit was found to have landed");
+}
