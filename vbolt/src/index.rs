@@ -532,7 +532,7 @@ fn adjust_count<K, T, P>(
 /// db.update(|tx| {
 ///     prefetch_targets(tx, &TAGS, posts.iter().map(|(id, _)| id));
 ///     for (id, tags) in &posts {
-///         set_target_terms_plain(tx, &TAGS, id, tags);
+///         set_target_terms_plain(tx, &TAGS, id, *tags);
 ///     }
 ///     Ok::<_, Error>(())
 /// })?;
@@ -586,9 +586,9 @@ pub fn prefetch_targets<T, K, P>(
 /// let posts = [(1u64, ["rust", "db"]), (2, ["db", "etcd"])];
 /// db.update(|tx| {
 ///     prefetch_targets(tx, &TAGS, posts.iter().map(|(id, _)| id));
-///     prefetch_terms(tx, &TAGS, posts.iter().flat_map(|(_, tags)| tags));
+///     prefetch_terms(tx, &TAGS, posts.iter().flat_map(|(_, tags)| *tags));
 ///     for (id, tags) in &posts {
-///         set_target_terms_plain(tx, &TAGS, id, tags);
+///         set_target_terms_plain(tx, &TAGS, id, *tags);
 ///     }
 ///     Ok::<_, Error>(())
 /// })?;
