@@ -59,7 +59,8 @@
 //!   [`delete`](crate::delete); an index term fires when a target is added
 //!   to it, removed from it, or changes priority in it
 //!   ([`set_target_terms`](crate::set_target_terms) and its forms);
-//!   [`rebuild_index`](crate::rebuild_index) fires every term.
+//!   [`rebuild_index`](crate::rebuild_index) fires every term, and
+//!   [`restore_into`](crate::restore_into) every topic.
 //! - Only commits made through this [`Db`](crate::Db) handle are seen:
 //!   on an etcd cluster another process's commits do not wake this one.
 //!
