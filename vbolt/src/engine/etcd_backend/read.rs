@@ -12,7 +12,9 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
 use std::sync::{Arc, Mutex};
 
-use etcd_client::{GetOptions, GetResponse, SortOrder, SortTarget, Txn, TxnOp, TxnOpResponse};
+use etcd_client::{
+    GetOptions, GetResponse, SortOrder, SortTarget, Txn, TxnOp, TxnOpResponse, TxnResponse,
+};
 
 use super::Layout;
 use super::bridge::{Bridge, EtcdError, is_compacted, to_error};
@@ -183,15 +185,7 @@ impl ReadTxn {
                     TxnOp::get(start.clone(), Some(self.at(options)))
                 })
                 .collect();
-            let response = self
-                .shared
-                .bridge
-                .retrying(|mut c| {
-                    let txn = Txn::new().and_then(ops.clone());
-                    async move { c.txn(txn).await }
-                })
-                .map_err(|e| self.failed(e))?;
-            self.saw(response.header());
+            let response = self.read_ops(ops)?;
             for ((start, end), op) in chunk.iter().zip(response.op_responses()) {
                 let TxnOpResponse::Get(mut got) = op else {
                     continue;
@@ -234,6 +228,22 @@ impl ReadTxn {
         }
     }
 
+    /// One `Txn` of read operations (built with [`ReadTxn::at`]), retried
+    /// while the cluster is unavailable; its response pins the snapshot if
+    /// nothing did yet.
+    fn read_ops(&self, ops: Vec<TxnOp>) -> Result<TxnResponse, Error> {
+        let response = self
+            .shared
+            .bridge
+            .retrying(|mut c| {
+                let txn = Txn::new().and_then(ops.clone());
+                async move { c.txn(txn).await }
+            })
+            .map_err(|e| self.failed(e))?;
+        self.saw(response.header());
+        Ok(response)
+    }
+
     /// One `Get` request from `key` with `options`, at this snapshot (its
     /// first request pins it), retried while the cluster is unavailable.
     fn range(&self, key: &[u8], options: GetOptions) -> Result<GetResponse, Error> {
@@ -269,15 +279,7 @@ impl ReadTxn {
                 .iter()
                 .map(|k| TxnOp::get(k.clone(), Some(self.at(GetOptions::new()))))
                 .collect();
-            let response = self
-                .shared
-                .bridge
-                .retrying(|mut c| {
-                    let txn = Txn::new().and_then(ops.clone());
-                    async move { c.txn(txn).await }
-                })
-                .map_err(|e| self.failed(e))?;
-            self.saw(response.header());
+            let response = self.read_ops(ops)?;
             for (i, op) in response.op_responses().into_iter().enumerate() {
                 if let TxnOpResponse::Get(mut got) = op
                     && let Some(kv) = got.take_kvs().pop()
