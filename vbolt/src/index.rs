@@ -94,7 +94,7 @@ use std::ops::Bound;
 use crate::engine::{TableId, TableKind, fnv1a};
 use crate::error::Error;
 use crate::hub::Space;
-use crate::key::AsKey;
+use crate::key::{AsKey, pack_nonzero};
 use crate::range::prefix_upper;
 use crate::term_diff::{Pair, TermDiff};
 use crate::tx::{
@@ -547,20 +547,10 @@ pub fn prefetch_targets<T, K, P>(
     if !batches_reads(tx) || !tx.can_write() {
         return;
     }
-    let mut prefixes = Vec::new();
-    for target in targets {
-        if target.is_zero() {
-            continue;
-        }
-        let mut packed = Vec::new();
-        if let Err(source) = target.pack_into(index.target, &mut packed) {
-            return tx.fail(Error::Encode {
-                table: index.name(),
-                source,
-            });
-        }
-        prefixes.push(packed);
-    }
+    let prefixes = match pack_all(targets, index.target, index.name()) {
+        Ok(p) => p,
+        Err(e) => return tx.fail(e),
+    };
     let mut ends = vec![Vec::new(); prefixes.len()];
     let ranges: Vec<_> = prefixes
         .iter()
@@ -603,26 +593,33 @@ pub fn prefetch_terms<T, K, P>(
     if !batches_reads(tx) || !tx.can_write() {
         return;
     }
-    let mut packed: Vec<Vec<u8>> = Vec::new();
-    for term in terms {
-        if term.is_zero() {
-            continue;
-        }
-        let mut bytes = Vec::new();
-        if let Err(source) = term.pack_into(index.term, &mut bytes) {
-            return tx.fail(Error::Encode {
-                table: index.name(),
-                source,
-            });
-        }
-        packed.push(bytes);
-    }
+    let mut packed = match pack_all(terms, index.term, index.name()) {
+        Ok(p) => p,
+        Err(e) => return tx.fail(e),
+    };
     packed.sort_unstable();
     packed.dedup();
     let keys: Vec<&[u8]> = packed.iter().map(Vec::as_slice).collect();
     if let Err(e) = try_prefetch(tx, index.counts(), &keys) {
         tx.fail(e);
     }
+}
+
+/// Packs each key of a prefetch, leaving out zero keys (nothing is stored
+/// under them).
+fn pack_all<X>(
+    keys: impl IntoIterator<Item = impl AsKey<X>>,
+    pack: PackFn<X>,
+    table: &'static str,
+) -> Result<Vec<Vec<u8>>, Error> {
+    let mut all = Vec::new();
+    for key in keys {
+        let mut bytes = Vec::new();
+        if pack_nonzero(key, pack, &mut bytes).map_err(|source| Error::Encode { table, source })? {
+            all.push(bytes);
+        }
+    }
+    Ok(all)
 }
 
 /// Sets the target's terms, all with the same `priority`.

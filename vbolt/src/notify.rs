@@ -93,7 +93,7 @@ use crate::bucket::Bucket;
 use crate::error::Error;
 use crate::hub::{Hub, Inbox, InboxState, Space, Watch};
 use crate::index::Index;
-use crate::key::AsKey;
+use crate::key::{AsKey, pack_nonzero};
 
 /// Something a [`Subscription`] watches: one bucket key, one index term,
 /// or every key of a bucket or every term of an index.
@@ -152,15 +152,14 @@ impl Topic {
         key: impl AsKey<K>,
         pack: vpack::PackFn<K>,
     ) -> Result<Topic, Error> {
-        if key.is_zero() {
+        let mut bytes = Vec::new();
+        let packed = pack_nonzero(key, pack, &mut bytes).map_err(|source| Error::Encode {
+            table: name,
+            source,
+        })?;
+        if !packed {
             return Err(Error::ZeroKey { table: name });
         }
-        let mut bytes = Vec::new();
-        key.pack_into(pack, &mut bytes)
-            .map_err(|source| Error::Encode {
-                table: name,
-                source,
-            })?;
         Ok(Topic(Watch {
             space,
             name,
