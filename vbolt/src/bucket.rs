@@ -38,14 +38,14 @@
 use crate::engine::{TableId, TableKind};
 use crate::error::Error;
 use crate::hub::Space;
-use crate::key::{AsKey, pack_nonzero};
+use crate::key::{AsKey, pack_nonzero, unpack_key};
 use crate::tx::sealed::Access;
 use crate::tx::{
     Readable, WriteTx, batches_reads, give_back, scan, scratch, sequence, take_from, try_get,
     try_get_many,
 };
 use std::ops::Bound;
-use vpack::PackFn;
+use vpack::{Blank, PackFn};
 
 /// A declared bucket: a persisted map from `K` to `V`.
 ///
@@ -212,7 +212,7 @@ pub fn read_to_map<K, V>(
     map: &mut impl Extend<(K, V)>,
 ) -> Result<bool, Error>
 where
-    K: Clone + Default + PartialEq,
+    K: Clone + Blank + PartialEq,
     V: Default,
 {
     fetch(tx, bucket, key, |v| map.extend(Some((key.clone(), v))))
@@ -295,7 +295,7 @@ pub fn read_slice_to_map<K, V>(
     map: &mut impl Extend<(K, V)>,
 ) -> Result<usize, Error>
 where
-    K: Clone + Default + PartialEq,
+    K: Clone + Blank + PartialEq,
     V: Default,
 {
     let mut found = 0;
@@ -380,10 +380,10 @@ pub fn delete<K, V>(tx: &mut WriteTx, bucket: &Bucket<K, V>, key: impl AsKey<K>)
 /// ```
 pub fn next_int_id<K, V>(tx: &mut WriteTx, bucket: &Bucket<K, V>) -> K
 where
-    K: TryFrom<u64> + Default,
+    K: TryFrom<u64> + Blank,
 {
     if !tx.can_write() {
-        return K::default();
+        return K::blank();
     }
     let next = sequence(tx, &bucket.table).saturating_add(1);
     match K::try_from(next) {
@@ -391,12 +391,12 @@ where
             tx.set_sequence(&bucket.table, next);
             id
         }
-        Ok(_) => K::default(),
+        Ok(_) => K::blank(),
         Err(_) => {
             tx.fail(Error::SequenceOverflow {
                 bucket: bucket.name(),
             });
-            K::default()
+            K::blank()
         }
     }
 }
@@ -411,7 +411,7 @@ where
 #[doc(alias = "raw_set_sequence_correctly")]
 pub fn raise_sequence<K, V>(tx: &mut WriteTx, bucket: &Bucket<K, V>) -> u64
 where
-    K: TryInto<u64> + Default,
+    K: TryInto<u64> + Blank,
 {
     if !tx.can_write() {
         return 0;
@@ -425,7 +425,7 @@ where
         Bound::Unbounded,
         true,
         |k, _| {
-            last = vpack::from_bytes::<K>(k, bucket.key)
+            last = unpack_key(k, bucket.key)
                 .map(|key| key.try_into().ok())
                 .map_err(|e| bucket.bad_key(k, e));
             false

@@ -39,17 +39,16 @@
 //!
 //! ```
 //! use vbolt::*;
+//! use vpack::Pack;
 //!
-//! #[derive(Clone, Copy, Default, PartialEq, Debug)]
-//! struct UserId(u64);
-//! #[derive(Clone, Copy, Default, PartialEq, Debug)]
-//! struct GroupId(u64);
-//!
-//! fn pack_user_id(id: &mut UserId, buf: &mut vpack::Buffer) { vpack::fuint(&mut id.0, buf) }
-//! fn pack_group_id(id: &mut GroupId, buf: &mut vpack::Buffer) { vpack::fuint(&mut id.0, buf) }
+//! // Each packs as its id, fixed-width so that ids sort.
+//! #[derive(Pack, Clone, Copy, PartialEq, Debug)]
+//! struct UserId(#[pack(with = vpack::fuint)] u64);
+//! #[derive(Pack, Clone, Copy, PartialEq, Debug)]
+//! struct GroupId(#[pack(with = vpack::fuint)] u64);
 //!
 //! // group (term) -> members (targets)
-//! static GROUP_MEMBERS: Index<GroupId, UserId> = Index::new("group_members", pack_group_id, pack_user_id);
+//! static GROUP_MEMBERS: Index<GroupId, UserId> = Index::new("group_members", GroupId::pack, UserId::pack);
 //!
 //! let db = Db::in_memory()?;
 //! db.update(|tx| {
@@ -94,7 +93,7 @@ use std::ops::Bound;
 use crate::engine::{TableId, TableKind, fnv1a};
 use crate::error::Error;
 use crate::hub::Space;
-use crate::key::{AsKey, pack_nonzero};
+use crate::key::{AsKey, pack_nonzero, unpack_key};
 use crate::range::prefix_upper;
 use crate::term_diff::{Pair, TermDiff};
 use crate::tx::{
@@ -102,7 +101,7 @@ use crate::tx::{
     try_prefetch_ranges, try_scan,
 };
 use crate::window::{Cursor, Direction, Window};
-use vpack::PackFn;
+use vpack::{Blank, PackFn};
 
 /// Positions of an index's tables in [`Index::tables`].
 const TERMS: usize = 0;
@@ -633,24 +632,24 @@ pub fn set_target_terms_uniform<T, K, P: Clone>(
     set_target_terms(tx, index, target, terms.into_iter().map(|t| (t, &priority)));
 }
 
-/// Sets the target's terms with the default priority (`P::default()`).
-pub fn set_target_terms_plain<T, K, P: Clone + Default>(
+/// Sets the target's terms with the default priority (`P::blank()`).
+pub fn set_target_terms_plain<T, K, P: Clone + Blank>(
     tx: &mut WriteTx,
     index: &Index<T, K, P>,
     target: impl AsKey<K>,
     terms: impl IntoIterator<Item = impl AsKey<T>>,
 ) {
-    set_target_terms_uniform(tx, index, target, terms, P::default());
+    set_target_terms_uniform(tx, index, target, terms, P::blank());
 }
 
 /// Sets the target's only term, with the default priority.
-pub fn set_target_single_term<T, K, P: Clone + Default>(
+pub fn set_target_single_term<T, K, P: Clone + Blank>(
     tx: &mut WriteTx,
     index: &Index<T, K, P>,
     target: impl AsKey<K>,
     term: impl AsKey<T>,
 ) {
-    set_target_terms(tx, index, target, [(term, P::default())]);
+    set_target_terms(tx, index, target, [(term, P::blank())]);
 }
 
 /// Sets the target's only term, with `priority`.
@@ -833,7 +832,7 @@ fn walk_term<T, K, P>(
 /// assert_eq!(pages, [vec![1, 2], vec![3, 4], vec![5]]);
 /// # Ok::<(), vbolt::Error>(())
 /// ```
-pub fn read_term_targets<T, K: Default, P>(
+pub fn read_term_targets<T, K: Blank, P>(
     tx: &impl Readable,
     index: &Index<T, K, P>,
     term: impl AsKey<T>,
@@ -841,7 +840,7 @@ pub fn read_term_targets<T, K: Default, P>(
     window: &Window,
 ) -> Result<Option<Cursor>, Error> {
     walk_term(tx, index, term, window, |_, target, key| {
-        let t = vpack::from_bytes(target, index.target).map_err(|e| index.bad("target", key, e))?;
+        let t = unpack_key(target, index.target).map_err(|e| index.bad("target", key, e))?;
         targets.push(t);
         Ok(true)
     })
@@ -850,7 +849,7 @@ pub fn read_term_targets<T, K: Default, P>(
 /// Visits the term's targets and priorities through `window` until `visit`
 /// returns `false`; returns the cursor after the last visited target, `None`
 /// when nothing follows.
-pub fn iterate_term<T, K: Default, P: Default>(
+pub fn iterate_term<T, K: Blank, P: Blank>(
     tx: &impl Readable,
     index: &Index<T, K, P>,
     term: impl AsKey<T>,
@@ -858,9 +857,8 @@ pub fn iterate_term<T, K: Default, P: Default>(
     mut visit: impl FnMut(K, P) -> bool,
 ) -> Result<Option<Cursor>, Error> {
     walk_term(tx, index, term, window, |prio, target, key| {
-        let t = vpack::from_bytes(target, index.target).map_err(|e| index.bad("target", key, e))?;
-        let p =
-            vpack::from_bytes(prio, index.priority).map_err(|e| index.bad("priority", key, e))?;
+        let t = unpack_key(target, index.target).map_err(|e| index.bad("target", key, e))?;
+        let p = unpack_key(prio, index.priority).map_err(|e| index.bad("priority", key, e))?;
         Ok(visit(t, p))
     })
 }
@@ -868,14 +866,14 @@ pub fn iterate_term<T, K: Default, P: Default>(
 /// The term's first target (lowest priority, then lowest target bytes):
 /// `Ok(None)` when the term has none.
 #[doc(alias = "read_term_target_single")]
-pub fn first_target<T, K: Default, P>(
+pub fn first_target<T, K: Blank, P>(
     tx: &impl Readable,
     index: &Index<T, K, P>,
     term: impl AsKey<T>,
 ) -> Result<Option<K>, Error> {
     let mut found = None;
     walk_term(tx, index, term, &Window::new().limit(1), |_, t, key| {
-        found = Some(vpack::from_bytes(t, index.target).map_err(|e| index.bad("target", key, e))?);
+        found = Some(unpack_key(t, index.target).map_err(|e| index.bad("target", key, e))?);
         Ok(false)
     })?;
     Ok(found)
@@ -901,7 +899,7 @@ pub fn read_term_count<T, K, P>(
 
 /// Visits the terms of `target` with their priorities, in term-byte order,
 /// until `visit` returns `false`.
-pub fn iterate_target<T: Default, K, P: Default>(
+pub fn iterate_target<T: Blank, K, P: Blank>(
     tx: &impl Readable,
     index: &Index<T, K, P>,
     target: impl AsKey<K>,
@@ -921,11 +919,11 @@ pub fn iterate_target<T: Default, K, P: Default>(
         upper,
         false,
         |k, v| {
-            let decoded = vpack::from_bytes(&k[prefix.len()..], index.term)
+            let decoded = unpack_key(&k[prefix.len()..], index.term)
                 .map_err(|e| index.bad("term", k, e))
                 .and_then(|t| {
-                    let p = vpack::from_bytes(v, index.priority)
-                        .map_err(|e| index.bad("priority", k, e))?;
+                    let p =
+                        unpack_key(v, index.priority).map_err(|e| index.bad("priority", k, e))?;
                     Ok((t, p))
                 });
             match decoded {
@@ -942,7 +940,7 @@ pub fn iterate_target<T: Default, K, P: Default>(
 
 /// Visits every term of the index with its count, in term-byte order,
 /// until `visit` returns `false`.
-pub fn iterate_all_terms<T: Default, K, P>(
+pub fn iterate_all_terms<T: Blank, K, P>(
     tx: &impl Readable,
     index: &Index<T, K, P>,
     mut visit: impl FnMut(T, usize) -> bool,
@@ -955,7 +953,7 @@ pub fn iterate_all_terms<T: Default, K, P>(
         Bound::Unbounded,
         false,
         |k, v| {
-            let decoded = match (vpack::from_bytes(k, index.term), count_of(v)) {
+            let decoded = match (unpack_key(k, index.term), count_of(v)) {
                 (Ok(t), Some(n)) => Ok((t, n as usize)),
                 (Err(e), _) => Err(index.bad("term", k, e)),
                 (_, None) => Err(index.bad_count(k)),

@@ -47,12 +47,12 @@
 use std::iter::FusedIterator;
 use std::ops::{Bound, RangeBounds};
 
-use vpack::PackFn;
+use vpack::{Blank, PackFn};
 
 use crate::bucket::Bucket;
 use crate::error::Error;
 use crate::index::{Index, count_of, cursor_position, cursor_tag, split_term_entry};
-use crate::key::AsKey;
+use crate::key::{AsKey, unpack_key};
 use crate::range::{Decode, Edge, Ranged};
 use crate::tx::Readable;
 use crate::window::{Direction, Window};
@@ -60,10 +60,10 @@ use crate::window::{Direction, Window};
 /// A bucket's entries decoded as `(key, value)`.
 struct EntryOf<'t, K, V>(&'t Bucket<K, V>);
 
-impl<K: Default, V: Default> Decode for EntryOf<'_, K, V> {
+impl<K: Blank, V: Default> Decode for EntryOf<'_, K, V> {
     type Item = (K, V);
     fn decode(&self, k: &[u8], v: &[u8]) -> Result<(K, V), Error> {
-        let key = vpack::from_bytes(k, self.0.key).map_err(|e| self.0.bad_key(k, e))?;
+        let key = unpack_key(k, self.0.key).map_err(|e| self.0.bad_key(k, e))?;
         let value = vpack::from_bytes(v, self.0.value).map_err(|e| self.0.bad_value(k, e))?;
         Ok((key, value))
     }
@@ -76,7 +76,7 @@ pub struct Entries<'t, R, K, V> {
 }
 
 /// Every entry of `bucket`, in key order (`.rev()` for descending).
-pub fn entries<'t, R: Readable, K: Default, V: Default>(
+pub fn entries<'t, R: Readable, K: Blank, V: Default>(
     tx: &'t R,
     bucket: &'t Bucket<K, V>,
 ) -> Entries<'t, R, K, V> {
@@ -123,7 +123,7 @@ fn edge_of<K: Clone>(b: Bound<&K>, pack: PackFn<K>) -> Result<Edge, vpack::Error
 /// assert_eq!(newest_two, [90, 80]);
 /// # Ok::<(), vbolt::Error>(())
 /// ```
-pub fn entries_in<'t, R: Readable, K: Clone + Default, V: Default>(
+pub fn entries_in<'t, R: Readable, K: Clone + Blank, V: Default>(
     tx: &'t R,
     bucket: &'t Bucket<K, V>,
     range: impl RangeBounds<K>,
@@ -160,7 +160,7 @@ pub fn entries_in<'t, R: Readable, K: Clone + Default, V: Default>(
 /// assert_eq!(items_of_2, [3, 8]);
 /// # Ok::<(), vbolt::Error>(())
 /// ```
-pub fn entries_with_prefix<'t, R: Readable, K: Default, V: Default, P>(
+pub fn entries_with_prefix<'t, R: Readable, K: Blank, V: Default, P>(
     tx: &'t R,
     bucket: &'t Bucket<K, V>,
     prefix: impl AsKey<P>,
@@ -179,7 +179,7 @@ pub fn entries_with_prefix<'t, R: Readable, K: Default, V: Default, P>(
     }
 }
 
-impl<'t, R: Readable, K: Default, V: Default> Entries<'t, R, K, V> {
+impl<'t, R: Readable, K: Blank, V: Default> Entries<'t, R, K, V> {
     /// A walk whose bounds could not be packed: yields that error once.
     fn unpackable(tx: &'t R, bucket: &'t Bucket<K, V>, source: vpack::Error) -> Self {
         let e = Error::Encode {
@@ -192,20 +192,20 @@ impl<'t, R: Readable, K: Default, V: Default> Entries<'t, R, K, V> {
     }
 }
 
-impl<R: Readable, K: Default, V: Default> Iterator for Entries<'_, R, K, V> {
+impl<R: Readable, K: Blank, V: Default> Iterator for Entries<'_, R, K, V> {
     type Item = Result<(K, V), Error>;
     fn next(&mut self) -> Option<Self::Item> {
         self.walk.next_front()
     }
 }
 
-impl<R: Readable, K: Default, V: Default> DoubleEndedIterator for Entries<'_, R, K, V> {
+impl<R: Readable, K: Blank, V: Default> DoubleEndedIterator for Entries<'_, R, K, V> {
     fn next_back(&mut self) -> Option<Self::Item> {
         self.walk.next_back()
     }
 }
 
-impl<R: Readable, K: Default, V: Default> FusedIterator for Entries<'_, R, K, V> {}
+impl<R: Readable, K: Blank, V: Default> FusedIterator for Entries<'_, R, K, V> {}
 
 /// A term's entries decoded as `(target, priority)`.
 struct TargetOf<'t, T, K, P> {
@@ -213,15 +213,15 @@ struct TargetOf<'t, T, K, P> {
     term_len: usize,
 }
 
-impl<T, K: Default, P: Default> Decode for TargetOf<'_, T, K, P> {
+impl<T, K: Blank, P: Blank> Decode for TargetOf<'_, T, K, P> {
     type Item = (K, P);
     fn decode(&self, k: &[u8], v: &[u8]) -> Result<(K, P), Error> {
         let index = self.index;
         let [_, prio, target] = split_term_entry(k, v)
             .filter(|[t, ..]| t.len() == self.term_len)
             .ok_or_else(|| index.bad_entry(k))?;
-        let t = vpack::from_bytes(target, index.target).map_err(|e| index.bad("target", k, e))?;
-        let p = vpack::from_bytes(prio, index.priority).map_err(|e| index.bad("priority", k, e))?;
+        let t = unpack_key(target, index.target).map_err(|e| index.bad("target", k, e))?;
+        let p = unpack_key(prio, index.priority).map_err(|e| index.bad("priority", k, e))?;
         Ok((t, p))
     }
 }
@@ -255,7 +255,7 @@ pub struct TermTargets<'t, R, T, K, P> {
 /// assert_eq!(best, [2, 3]); // lowest priority first
 /// # Ok::<(), vbolt::Error>(())
 /// ```
-pub fn term_targets<'t, R: Readable, T, K: Default, P: Default>(
+pub fn term_targets<'t, R: Readable, T, K: Blank, P: Blank>(
     tx: &'t R,
     index: &'t Index<T, K, P>,
     term: impl AsKey<T>,
@@ -312,7 +312,7 @@ pub fn term_targets<'t, R: Readable, T, K: Default, P: Default>(
     }
 }
 
-impl<R: Readable, T, K: Default, P: Default> Iterator for TermTargets<'_, R, T, K, P> {
+impl<R: Readable, T, K: Blank, P: Blank> Iterator for TermTargets<'_, R, T, K, P> {
     type Item = Result<(K, P), Error>;
     fn next(&mut self) -> Option<Self::Item> {
         loop {
@@ -334,7 +334,7 @@ impl<R: Readable, T, K: Default, P: Default> Iterator for TermTargets<'_, R, T, 
     }
 }
 
-impl<R: Readable, T, K: Default, P: Default> FusedIterator for TermTargets<'_, R, T, K, P> {}
+impl<R: Readable, T, K: Blank, P: Blank> FusedIterator for TermTargets<'_, R, T, K, P> {}
 
 /// A target's entries decoded as `(term, priority)`.
 struct TermOf<'t, T, K, P> {
@@ -342,13 +342,13 @@ struct TermOf<'t, T, K, P> {
     target_len: usize,
 }
 
-impl<T: Default, K, P: Default> Decode for TermOf<'_, T, K, P> {
+impl<T: Blank, K, P: Blank> Decode for TermOf<'_, T, K, P> {
     type Item = (T, P);
     fn decode(&self, k: &[u8], v: &[u8]) -> Result<(T, P), Error> {
         let index = self.index;
         let term = k.get(self.target_len..).unwrap_or_default();
-        let t = vpack::from_bytes(term, index.term).map_err(|e| index.bad("term", k, e))?;
-        let p = vpack::from_bytes(v, index.priority).map_err(|e| index.bad("priority", k, e))?;
+        let t = unpack_key(term, index.term).map_err(|e| index.bad("term", k, e))?;
+        let p = unpack_key(v, index.priority).map_err(|e| index.bad("priority", k, e))?;
         Ok((t, p))
     }
 }
@@ -359,7 +359,7 @@ pub struct TargetTerms<'t, R, T, K, P> {
 }
 
 /// The `(term, priority)` pairs of `target`, in term-byte order.
-pub fn target_terms<'t, R: Readable, T: Default, K, P: Default>(
+pub fn target_terms<'t, R: Readable, T: Blank, K, P: Blank>(
     tx: &'t R,
     index: &'t Index<T, K, P>,
     target: impl AsKey<K>,
@@ -380,29 +380,29 @@ pub fn target_terms<'t, R: Readable, T: Default, K, P: Default>(
     TargetTerms { walk }
 }
 
-impl<R: Readable, T: Default, K, P: Default> Iterator for TargetTerms<'_, R, T, K, P> {
+impl<R: Readable, T: Blank, K, P: Blank> Iterator for TargetTerms<'_, R, T, K, P> {
     type Item = Result<(T, P), Error>;
     fn next(&mut self) -> Option<Self::Item> {
         self.walk.next_front()
     }
 }
 
-impl<R: Readable, T: Default, K, P: Default> DoubleEndedIterator for TargetTerms<'_, R, T, K, P> {
+impl<R: Readable, T: Blank, K, P: Blank> DoubleEndedIterator for TargetTerms<'_, R, T, K, P> {
     fn next_back(&mut self) -> Option<Self::Item> {
         self.walk.next_back()
     }
 }
 
-impl<R: Readable, T: Default, K, P: Default> FusedIterator for TargetTerms<'_, R, T, K, P> {}
+impl<R: Readable, T: Blank, K, P: Blank> FusedIterator for TargetTerms<'_, R, T, K, P> {}
 
 /// Counts decoded as `(term, count)`.
 struct CountOf<'t, T, K, P>(&'t Index<T, K, P>);
 
-impl<T: Default, K, P> Decode for CountOf<'_, T, K, P> {
+impl<T: Blank, K, P> Decode for CountOf<'_, T, K, P> {
     type Item = (T, usize);
     fn decode(&self, k: &[u8], v: &[u8]) -> Result<(T, usize), Error> {
         let index = self.0;
-        let t = vpack::from_bytes(k, index.term).map_err(|e| index.bad("term", k, e))?;
+        let t = unpack_key(k, index.term).map_err(|e| index.bad("term", k, e))?;
         let n = count_of(v).ok_or_else(|| index.bad_count(k))?;
         Ok((t, n as usize))
     }
@@ -414,7 +414,7 @@ pub struct Terms<'t, R, T, K, P> {
 }
 
 /// Every term of `index` with its number of targets, in term-byte order.
-pub fn terms<'t, R: Readable, T: Default, K, P>(
+pub fn terms<'t, R: Readable, T: Blank, K, P>(
     tx: &'t R,
     index: &'t Index<T, K, P>,
 ) -> Terms<'t, R, T, K, P> {
@@ -428,17 +428,17 @@ pub fn terms<'t, R: Readable, T: Default, K, P>(
     Terms { walk }
 }
 
-impl<R: Readable, T: Default, K, P> Iterator for Terms<'_, R, T, K, P> {
+impl<R: Readable, T: Blank, K, P> Iterator for Terms<'_, R, T, K, P> {
     type Item = Result<(T, usize), Error>;
     fn next(&mut self) -> Option<Self::Item> {
         self.walk.next_front()
     }
 }
 
-impl<R: Readable, T: Default, K, P> DoubleEndedIterator for Terms<'_, R, T, K, P> {
+impl<R: Readable, T: Blank, K, P> DoubleEndedIterator for Terms<'_, R, T, K, P> {
     fn next_back(&mut self) -> Option<Self::Item> {
         self.walk.next_back()
     }
 }
 
-impl<R: Readable, T: Default, K, P> FusedIterator for Terms<'_, R, T, K, P> {}
+impl<R: Readable, T: Blank, K, P> FusedIterator for Terms<'_, R, T, K, P> {}

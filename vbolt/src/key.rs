@@ -16,17 +16,24 @@
 //! # The zero key
 //!
 //! The zero value of a key type (`0`, `""`, an empty byte string, the nil
-//! UUID: `K::default()`) means "no key". Reading it finds nothing
+//! UUID, the Unix epoch: its [`Blank`] value) means "no key". Reading it finds nothing
 //! (`Ok(None)`), and writing or deleting it fails the transaction with
 //! [`Error::ZeroKey`](crate::Error::ZeroKey): a missing id can flow through
 //! read paths without checks, but it can never be stored by mistake.
 
 use std::cell::RefCell;
 
-use vpack::PackFn;
+use vpack::{Blank, PackFn};
 
 /// A value that can stand for a key of type `K`: a bucket's key, an
 /// index's term or target (see [Keys](crate#keys)).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot stand for a key of type `{K}`",
+    label = "not a `{K}` key",
+    note = "a key type needs `PartialEq` and `vpack::Blank` (its zero key): derive `vpack::Pack` \
+            on it or implement `vpack::Blank`; a `String` key also takes `&str`, a `Vec<u8>` \
+            key `&[u8]`"
+)]
 pub trait AsKey<K> {
     /// True for the zero value of `K` (see [the zero key](crate#keys)).
     fn is_zero(&self) -> bool;
@@ -34,10 +41,10 @@ pub trait AsKey<K> {
     fn pack_into(self, pack: PackFn<K>, out: &mut Vec<u8>) -> Result<(), vpack::Error>;
 }
 
-impl<K: Default + PartialEq> AsKey<K> for K {
+impl<K: Blank + PartialEq> AsKey<K> for K {
     #[inline]
     fn is_zero(&self) -> bool {
-        *self == K::default()
+        *self == K::blank()
     }
     #[inline]
     fn pack_into(mut self, pack: PackFn<K>, out: &mut Vec<u8>) -> Result<(), vpack::Error> {
@@ -45,10 +52,10 @@ impl<K: Default + PartialEq> AsKey<K> for K {
     }
 }
 
-impl<K: Clone + Default + PartialEq> AsKey<K> for &K {
+impl<K: Clone + Blank + PartialEq> AsKey<K> for &K {
     #[inline]
     fn is_zero(&self) -> bool {
-        **self == K::default()
+        **self == K::blank()
     }
     #[inline]
     fn pack_into(self, pack: PackFn<K>, out: &mut Vec<u8>) -> Result<(), vpack::Error> {
@@ -133,6 +140,13 @@ pub(crate) fn pack_nonzero<K>(
         return Ok(false);
     }
     key.pack_into(pack, out).map(|()| true)
+}
+
+/// Unpacks a key, term, target or priority from its bytes, starting from
+/// its blank value.
+#[inline]
+pub(crate) fn unpack_key<K: Blank>(bytes: &[u8], pack: PackFn<K>) -> Result<K, vpack::Error> {
+    vpack::from_bytes_start(bytes, K::blank(), pack)
 }
 
 #[cfg(test)]

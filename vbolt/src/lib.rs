@@ -48,6 +48,62 @@
 //! # Ok::<(), vbolt::Error>(())
 //! ```
 //!
+//! The same calls in the shape an application gives them: an error type of
+//! its own that a vbolt error converts into, so one `?` chain runs through
+//! both; `&str` keys; times as priorities; iterators.
+//!
+//! ```
+//! use std::time::{Duration, SystemTime, UNIX_EPOCH};
+//! use vbolt::*;
+//! use vpack::Pack;
+//!
+//! #[derive(Pack, Debug, PartialEq)]
+//! #[pack(version = 1)]
+//! struct Post { author: String, body: String, at: SystemTime }
+//!
+//! static POSTS: Bucket<u64, Post> = Bucket::new("posts", vpack::fuint, Post::pack);
+//! // thread (term) -> posts (targets), ordered by the time they were posted
+//! static THREAD_POSTS: Index<String, u64, SystemTime> =
+//!     Index::with_priority("thread_posts", vpack::string_z, vpack::fuint, vpack::unix_time_milli_ord);
+//!
+//! #[derive(Debug)]
+//! enum ForumError { Store(vbolt::Error), Missing(u64) }
+//! impl From<vbolt::Error> for ForumError {
+//!     fn from(e: vbolt::Error) -> Self { ForumError::Store(e) }
+//! }
+//!
+//! fn reply(db: &Db, thread: &str, author: &str, body: &str, at: SystemTime) -> Result<u64, ForumError> {
+//!     db.update(|tx| {
+//!         let id = next_int_id(tx, &POSTS);
+//!         write(tx, &POSTS, id, &mut Post { author: author.into(), body: body.into(), at });
+//!         set_target_single_term_ext(tx, &THREAD_POSTS, id, thread, at);
+//!         Ok(id)
+//!     })
+//! }
+//!
+//! /// The newest `n` posts of a thread, newest first.
+//! fn latest(db: &Db, thread: &str, n: usize) -> Result<Vec<Post>, ForumError> {
+//!     db.view(|tx| {
+//!         term_targets(tx, &THREAD_POSTS, thread, &Window::new().limit(n).reverse())
+//!             .map(|entry| {
+//!                 let (id, _posted) = entry?;
+//!                 get(tx, &POSTS, id)?.ok_or(ForumError::Missing(id))
+//!             })
+//!             .collect()
+//!     })
+//! }
+//!
+//! let db = Db::in_memory()?;
+//! let t0 = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+//! for (i, body) in ["first!", "welcome", "thanks"].into_iter().enumerate() {
+//!     reply(&db, "intro", "ada", body, t0 + Duration::from_secs(i as u64))?;
+//! }
+//! let bodies: Vec<String> = latest(&db, "intro", 2)?.into_iter().map(|p| p.body).collect();
+//! assert_eq!(bodies, ["thanks", "welcome"]);
+//! assert!(latest(&db, "no such thread", 10)?.is_empty());
+//! # Ok::<(), ForumError>(())
+//! ```
+//!
 //! # Transactions
 //!
 //! [`Db::view`] runs a closure in a snapshot; [`Db::update`] runs one in the
@@ -88,8 +144,15 @@
 //! [`AsKey`]: the value (`7`), a reference (`&id`), or, for `String` and
 //! `Vec<u8>` keys, a `&str` or `&[u8]` (packed with no allocation).
 //!
-//! **The zero key.** The zero value of a key type (`0`, `""`, an empty byte
-//! string, the nil UUID) means "no key". Reading it finds nothing; writing
+//! A key, term, target or priority type is any type with a
+//! [`vpack::Blank`] value, the value a read starts from: every type vpack
+//! packs (integers, strings, byte vectors, arrays, tuples, `Option`,
+//! `Uuid`, `SystemTime`) and every `#[derive(Pack)]` type. A newtype with a
+//! hand-written pack function implements `Blank` in one line. (A bucket's
+//! values start from their `Default`.)
+//!
+//! **The zero key.** The blank value of a key type (`0`, `""`, an empty
+//! byte string, the nil UUID, the Unix epoch) means "no key". Reading it finds nothing; writing
 //! or deleting under it (or setting the terms of a zero target) fails the
 //! transaction with [`Error::ZeroKey`]. A missing id can flow through read
 //! code unchecked, but is never stored by mistake. Index terms may be zero

@@ -11,9 +11,12 @@
 
 use std::ops::Bound;
 
+use vpack::Blank;
+
 use crate::bucket::{Bucket, lookup_key};
 use crate::db::Db;
 use crate::error::Error;
+use crate::key::unpack_key;
 use crate::tx::{Readable, WriteTx, scratch, try_scan};
 use crate::window::Direction;
 
@@ -27,7 +30,7 @@ fn walk<K, V>(
     mut visit: impl FnMut(K, V) -> bool,
 ) -> Result<Option<K>, Error>
 where
-    K: Clone + Default + PartialEq,
+    K: Clone + Blank + PartialEq,
     V: Default,
 {
     let mut start = scratch(tx);
@@ -51,7 +54,7 @@ where
         upper,
         direction == Direction::Reverse,
         |k, v| {
-            let key = match vpack::from_bytes::<K>(k, bucket.key) {
+            let key = match unpack_key(k, bucket.key) {
                 Ok(key) => key,
                 Err(e) => {
                     failure = Some(bucket.bad_key(k, e));
@@ -101,7 +104,7 @@ pub fn iterate_all<K, V>(
     visit: impl FnMut(K, V) -> bool,
 ) -> Result<(), Error>
 where
-    K: Clone + Default + PartialEq,
+    K: Clone + Blank + PartialEq,
     V: Default,
 {
     walk(tx, bucket, None, Direction::Forward, visit).map(drop)
@@ -114,7 +117,7 @@ pub fn iterate_all_reverse<K, V>(
     visit: impl FnMut(K, V) -> bool,
 ) -> Result<(), Error>
 where
-    K: Clone + Default + PartialEq,
+    K: Clone + Blank + PartialEq,
     V: Default,
 {
     walk(tx, bucket, None, Direction::Reverse, visit).map(drop)
@@ -148,7 +151,7 @@ pub fn iterate_bucket_from<K, V>(
     visit: impl FnMut(K, V) -> bool,
 ) -> Result<Option<K>, Error>
 where
-    K: Clone + Default + PartialEq,
+    K: Clone + Blank + PartialEq,
     V: Default,
 {
     walk(tx, bucket, Some(from), direction, visit)
@@ -182,7 +185,7 @@ pub fn scan_list<K, V>(
     list: &mut Vec<V>,
 ) -> Result<Option<K>, Error>
 where
-    K: Clone + Default + PartialEq,
+    K: Clone + Blank + PartialEq,
     V: Default,
 {
     let limit = limit.unwrap_or(usize::MAX);
@@ -216,7 +219,7 @@ pub fn iterate_in_batches<K, V>(
     mut f: impl FnMut(&mut Vec<(K, V)>) -> bool,
 ) -> Result<(), Error>
 where
-    K: Clone + Default + PartialEq,
+    K: Clone + Blank + PartialEq,
     V: Default,
 {
     let batch_size = batch_size.max(1);
@@ -257,7 +260,7 @@ pub fn tx_write_batches<K, V>(
     mut f: impl FnMut(&mut WriteTx, K, V),
 ) -> Result<usize, Error>
 where
-    K: Clone + Default + PartialEq,
+    K: Clone + Blank + PartialEq,
     V: Default,
 {
     let batch_size = batch_size.max(1);

@@ -78,11 +78,11 @@ fn blank_of(field: &Field) -> TokenStream {
         return quote_spanned! { expr.span()=> #expr };
     }
     if field.attrs.with.is_some() || field.attrs.skip.is_some() {
-        // The type need not have an encoding of its own: take its `Pack`
-        // blank when it has one (`SystemTime`), else its `Default`.
+        // The type need not have an encoding of its own: take its `Blank`
+        // when it has one (`SystemTime`), else its `Default`.
         return quote_spanned! { ty.span()=> {
             #[allow(unused_imports)]
-            use ::vpack::__private::{BlankByDefault as _, BlankByPack as _};
+            use ::vpack::__private::{BlankByBlank as _, BlankByDefault as _};
             (&&::vpack::__private::Probe::<#ty>::new()).blank()
         }};
     }

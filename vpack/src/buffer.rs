@@ -403,9 +403,20 @@ pub fn from_bytes<T: Default>(
     from_bytes_start(bytes, T::default(), pack)
 }
 
-/// [`from_bytes`] starting from `value`.
+/// [`from_bytes`] for any type: unpacks a `T` from `bytes`, starting from
+/// `value` (for a type without `Default`, such as `SystemTime`, or a start
+/// other than the default).
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+///
+/// let bytes = [0, 0, 0, 0, 0, 0, 0x03, 0xe8]; // 1,000 ms, as a key
+/// let t = vpack::from_bytes_start(&bytes, UNIX_EPOCH, vpack::unix_time_milli_key)?;
+/// assert_eq!(t, UNIX_EPOCH + Duration::from_secs(1));
+/// # Ok::<(), vpack::Error>(())
+/// ```
 #[inline]
-pub(crate) fn from_bytes_start<T>(
+pub fn from_bytes_start<T>(
     bytes: &[u8],
     mut value: T,
     pack: impl FnOnce(&mut T, &mut Buffer),

@@ -233,12 +233,28 @@ pub fn option<T: Default>(
     buf: &mut Buffer,
     item: impl FnOnce(&mut T, &mut Buffer),
 ) {
-    option_of(v, buf, item, T::default)
+    option_from(v, buf, item, T::default)
 }
 
-/// [`option`] with a present value read into one made by `blank`.
+/// [`option`] for an item type without `Default`, such as `SystemTime`: a
+/// present value is read into one made by `blank`.
+///
+/// ```
+/// use std::time::{Duration, SystemTime, UNIX_EPOCH};
+///
+/// // An optional deadline that sorts: `None` first, then in time order.
+/// fn pack_deadline(d: &mut Option<SystemTime>, buf: &mut vpack::Buffer) {
+///     vpack::option_from(d, buf, vpack::unix_time_milli_ord, || UNIX_EPOCH);
+/// }
+///
+/// let mut due = Some(UNIX_EPOCH + Duration::from_secs(60));
+/// let bytes = vpack::to_bytes(&mut due, pack_deadline)?;
+/// let back = vpack::from_bytes(&bytes, pack_deadline)?;
+/// assert_eq!(back, due);
+/// # Ok::<(), vpack::Error>(())
+/// ```
 #[inline]
-pub(crate) fn option_of<T>(
+pub fn option_from<T>(
     v: &mut Option<T>,
     buf: &mut Buffer,
     item: impl FnOnce(&mut T, &mut Buffer),

@@ -175,7 +175,8 @@
 //! `Uuid`, `SystemTime` as [`unix_time_milli`]), and nested types that
 //! derive `Pack` are packed by their own function. A blank value is each
 //! field's `default`, else its type's [`Pack::blank`] (for a `with` or
-//! `skip` field whose type has no `Pack` impl, its `Default`).
+//! `skip` field whose type has no `Pack` impl, its [`Blank`] if it has
+//! one, else its `Default`).
 //!
 //! Enums write the variant's tag as an unsigned varint, then its fields; a
 //! tag no variant has is [`ErrorKind::UnknownTag`], naming the type. A type
@@ -241,6 +242,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod blank;
 mod buffer;
 mod checksum;
 mod collections;
@@ -253,9 +255,13 @@ mod time;
 mod varint;
 mod version;
 
-pub use buffer::{Buffer, MAX_DEPTH, PackFn, append_bytes, from_bytes, from_bytes_into, to_bytes};
+pub use blank::Blank;
+pub use buffer::{
+    Buffer, MAX_DEPTH, PackFn, append_bytes, from_bytes, from_bytes_into, from_bytes_start,
+    to_bytes,
+};
 pub use checksum::checked;
-pub use collections::{btree_map, hash_map, option, uuid, vec};
+pub use collections::{btree_map, hash_map, option, option_from, uuid, vec};
 pub use error::{Error, ErrorKind};
 pub use pack::Pack;
 /// `#[derive(Pack)]`: see [Derive](crate#derive).

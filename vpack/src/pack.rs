@@ -10,7 +10,7 @@ use std::hash::Hash;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::buffer::{Buffer, from_bytes_start, to_bytes};
-use crate::collections::{btree_map_of, hash_map_of, option_of, uuid, vec_of};
+use crate::collections::{btree_map_of, hash_map_of, option_from, uuid, vec_of};
 use crate::error::Error;
 use crate::fixed::{bool, byte, byte_slice, f32, f64};
 use crate::text::{bytes, rune, string};
@@ -195,7 +195,7 @@ impl<T: Pack> Pack for Option<T> {
     }
     #[inline]
     fn pack(&mut self, buf: &mut Buffer) {
-        option_of(self, buf, T::pack, T::blank)
+        option_from(self, buf, T::pack, T::blank)
     }
 }
 

@@ -1,16 +1,16 @@
 //! Support for the code `#[derive(Pack)]` generates; not a public API.
 //!
 //! A field packed `with` a function of the user's choosing need not have an
-//! encoding of its own, so its blank value comes from its [`Pack`] impl when
-//! it has one (`SystemTime`, which has no `Default`) and from `Default`
-//! otherwise. The choice is made by method lookup on `&&Probe<T>`: the
-//! `Pack` route matches the receiver exactly and wins; the `Default` route
-//! needs one auto-dereference and is taken only when the first does not
-//! apply.
+//! encoding of its own, so its blank value comes from [`Blank`] when it has
+//! one (`SystemTime`, which has no `Default`, and every type with a `Pack`
+//! impl) and from `Default` otherwise. The choice is made by method lookup
+//! on `&&Probe<T>`: the `Blank` route matches the receiver exactly and
+//! wins; the `Default` route needs one auto-dereference and is taken only
+//! when the first does not apply.
 
 use std::marker::PhantomData;
 
-use crate::pack::Pack;
+use crate::blank::Blank;
 
 /// Stands for the type `T` in method lookup.
 pub struct Probe<T>(PhantomData<T>);
@@ -23,20 +23,20 @@ impl<T> Probe<T> {
     }
 }
 
-/// The blank value of a type with an encoding.
-pub trait BlankByPack<T> {
+/// The blank value of a type that has one.
+pub trait BlankByBlank<T> {
     /// `T::blank()`.
     fn blank(&self) -> T;
 }
 
-impl<T: Pack> BlankByPack<T> for &Probe<T> {
+impl<T: Blank> BlankByBlank<T> for &Probe<T> {
     #[inline]
     fn blank(&self) -> T {
         T::blank()
     }
 }
 
-/// The blank value of a type without an encoding: its `Default`.
+/// The blank value of any other type: its `Default`.
 pub trait BlankByDefault<T> {
     /// `T::default()`.
     fn blank(&self) -> T;

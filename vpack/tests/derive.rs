@@ -519,6 +519,59 @@ fn own_default_is_the_blank() {
     );
 }
 
+/// A type with neither `Default` nor `Pack`, only a hand-written pack
+/// function and a `Blank`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Seat(u16);
+
+impl vpack::Blank for Seat {
+    fn blank() -> Self {
+        Seat(1)
+    }
+}
+
+fn pack_seat(s: &mut Seat, buf: &mut Buffer) {
+    vpack::fuint(&mut s.0, buf);
+}
+
+#[derive(Pack)]
+#[pack(version = 1)]
+struct BookingV1 {
+    guest: String,
+}
+
+#[derive(Pack, Debug, PartialEq)]
+#[pack(version = 2)]
+struct Booking {
+    guest: String,
+    #[pack(with = pack_seat, since = 2)]
+    seat: Seat,
+}
+
+#[test]
+fn a_with_field_of_a_type_without_default_starts_from_its_blank() {
+    assert_eq!(Booking::blank().seat, Seat(1));
+    // Version 1 data has no seat: the field keeps its blank.
+    let v1 = BookingV1 {
+        guest: "ada".into(),
+    }
+    .to_bytes()
+    .unwrap();
+    let old = Booking::from_bytes(&v1).unwrap();
+    assert_eq!(
+        old,
+        Booking {
+            guest: "ada".into(),
+            seat: Seat(1)
+        }
+    );
+    let mut b = Booking {
+        guest: "bo".into(),
+        seat: Seat(12),
+    };
+    assert_eq!(Booking::from_bytes(&b.to_bytes().unwrap()).unwrap(), b);
+}
+
 #[test]
 fn derived_functions_are_ordinary_pack_functions() {
     // `Type::pack` goes wherever a pack function goes.

@@ -4,6 +4,8 @@
 use std::fmt::Debug;
 use std::ops::Bound;
 
+use vpack::Blank;
+
 use crate::bucket::Bucket;
 use crate::db::Db;
 use crate::engine::TreeShape;
@@ -163,7 +165,7 @@ pub fn debug_entries<K, V>(
     mut visit: impl FnMut(String, String),
 ) -> Result<usize, Error>
 where
-    K: Debug + Clone + Default + PartialEq,
+    K: Debug + Clone + Blank + PartialEq,
     V: Debug + Default,
 {
     let limit = limit.unwrap_or(usize::MAX);

@@ -2,6 +2,8 @@
 //! recomputed: after a change to how terms are derived, or to repair one
 //! that [`check`](super::check) found inconsistent.
 
+use vpack::Blank;
+
 use super::{Progress, Reporter};
 use crate::bucket::Bucket;
 use crate::db::Db;
@@ -50,9 +52,9 @@ pub fn rebuild_index<K, V, T, P>(
     progress: impl FnMut(Progress),
 ) -> Result<u64, Error>
 where
-    K: Clone + Default + PartialEq,
+    K: Clone + Blank + PartialEq,
     V: Default,
-    T: Clone + Default + PartialEq,
+    T: Clone + Blank + PartialEq,
     P: Clone,
 {
     let total = {
