@@ -138,8 +138,9 @@ of medians with each figure's ratio to vbolt.
                  1,000 live commit subscriptions) and, built with the feature
                  checked-values, vbolt-checked-values (a CRC-32 after every article)
   --articles N   load N articles instead of the size's number (the other counts stay)
-  --commit-io S  what one small durable commit of system S writes: bytes and
-                 write calls (from /proc/self/io); run under strace -f -c -e
+  --commit-io S  what one small durable commit of system S writes after the
+                 size's load (or --articles N): bytes and write calls (from
+                 /proc/self/io); run under strace -f -c -e
                  trace=fsync,fdatasync,msync to count syncs
   --json         one JSON object per line, per system and figure, with the
                  median and every run's value, instead of the tables";

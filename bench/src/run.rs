@@ -299,24 +299,30 @@ fn io_counters() -> (u64, u64) {
     (field("wchar:"), field("syscw:"))
 }
 
-/// What one small durable commit of `name` writes: loads `cfg.batch`
-/// articles (one commit), then makes 200 commits of one new article each
-/// (with its index entries and counts) and reports bytes and write calls
-/// per commit. The syncs are counted from outside: 201 commits in all.
+/// What one small durable commit of `name` writes: loads the size's
+/// articles (`cfg.batch` per commit), then makes 200 commits of one new
+/// article each (with its index entries and counts) and reports bytes and
+/// write calls per commit. The syncs are counted from outside.
 pub fn commit_io(name: &str, cfg: &Config) -> String {
     let temp = tempfile::tempdir_in(".").unwrap();
     let sys = systems::open(name, temp.path());
-    let batch: Vec<_> = (1..=cfg.batch as i64).map(article).collect();
-    sys.write(&batch);
+    let mut first = 1;
+    while first <= cfg.articles {
+        let last = (first + cfg.batch as i64 - 1).min(cfg.articles);
+        let batch: Vec<_> = (first..=last).map(article).collect();
+        sys.write(&batch);
+        first = last + 1;
+    }
     const COMMITS: u64 = 200;
     let (bytes0, calls0) = io_counters();
     for id in 0..COMMITS {
-        sys.write(&[article(cfg.batch as i64 + 1 + id as i64)]);
+        sys.write(&[article(cfg.articles + 1 + id as i64)]);
     }
     let (bytes1, calls1) = io_counters();
     format!(
-        "{name}: {} bytes and {:.1} write calls per small commit ({COMMITS} commits after one load commit)",
+        "{name}: {} bytes and {:.1} write calls per small commit ({COMMITS} commits after loading {} articles)",
         (bytes1 - bytes0) / COMMITS,
-        (calls1 - calls0) as f64 / COMMITS as f64
+        (calls1 - calls0) as f64 / COMMITS as f64,
+        cfg.articles,
     )
 }

@@ -266,7 +266,13 @@ impl<'t, R: Readable, I, D: Decode<Item = I>> Ranged<'t, R, D, I> {
         Ok(())
     }
 
-    /// The next item from one end.
+    /// The next item from one end once its buffer is empty: refills it,
+    /// or yields the failure, or takes the other end's items.
+    /// [`next_front`](Ranged::next_front) and
+    /// [`next_back`](Ranged::next_back) try the buffer first, so the
+    /// per-item path is a `Vec::pop` (3–4% fewer instructions on a term
+    /// walk and on a page than going through here for every item;
+    /// `examples/iter_cost.rs`).
     #[inline]
     fn step(&mut self, reverse: bool) -> Option<Result<I, Error>> {
         loop {
@@ -293,12 +299,20 @@ impl<'t, R: Readable, I, D: Decode<Item = I>> Ranged<'t, R, D, I> {
         }
     }
 
+    #[inline]
     pub(crate) fn next_front(&mut self) -> Option<Result<I, Error>> {
-        self.step(false)
+        match self.front.items.pop() {
+            Some(item) => Some(Ok(item)),
+            None => self.step(false),
+        }
     }
 
+    #[inline]
     pub(crate) fn next_back(&mut self) -> Option<Result<I, Error>> {
-        self.step(true)
+        match self.back.items.pop() {
+            Some(item) => Some(Ok(item)),
+            None => self.step(true),
+        }
     }
 }
 

@@ -57,6 +57,90 @@ fn walk(
     (front, back)
 }
 
+/// The model checks of bucket walks, on one transaction.
+fn entries_match_the_model(
+    tx: &impl Readable,
+    keys: &[u32],
+    lo: u32,
+    hi: u32,
+    steps: &[bool],
+) -> Result<(), TestCaseError> {
+    let model: BTreeMap<u32, u32> = keys.iter().map(|&k| (k, k * 3)).collect();
+    let want: Vec<u32> = model.range(lo..hi).map(|(k, _)| *k).collect();
+
+    // Front and back interleaved meet exactly once, with nothing lost.
+    let (front, mut back) = walk(entries_in(tx, &NUMS, lo..hi), steps);
+    back.reverse();
+    let mut met = front.clone();
+    met.extend(back);
+    met.sort();
+    prop_assert_eq!(&met, &want);
+    prop_assert!(front.windows(2).all(|w| w[0] < w[1]));
+
+    let all: Vec<u32> = entries(tx, &NUMS).map(|e| e.unwrap().0).collect();
+    prop_assert_eq!(&all, keys);
+    let rev: Vec<u32> = entries(tx, &NUMS).rev().map(|e| e.unwrap().0).collect();
+    prop_assert_eq!(rev, keys.iter().rev().copied().collect::<Vec<_>>());
+    let incl: Vec<u32> = entries_in(tx, &NUMS, lo..=hi)
+        .map(|e| e.unwrap().0)
+        .collect();
+    prop_assert_eq!(
+        incl,
+        model.range(lo..=hi).map(|(k, _)| *k).collect::<Vec<_>>()
+    );
+    // The callback form agrees.
+    let mut cb = Vec::new();
+    iterate_all(tx, &NUMS, |k, _| {
+        cb.push(k);
+        true
+    })
+    .unwrap();
+    prop_assert_eq!(&cb, keys);
+    Ok(())
+}
+
+/// The term iterators against their callback forms, on one transaction.
+fn term_iterators_match(tx: &impl Readable, window: &Window) -> Result<(), TestCaseError> {
+    for term in 0..4u16 {
+        let mut cb = Vec::new();
+        iterate_term(tx, &IDX, term, window, |k, p| {
+            cb.push((k, p));
+            true
+        })
+        .unwrap();
+        let it: Vec<(u32, i32)> = term_targets(tx, &IDX, term, window)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        prop_assert_eq!(it, cb);
+    }
+    let mut cb = Vec::new();
+    iterate_all_terms(tx, &IDX, |t, n| {
+        cb.push((t, n));
+        true
+    })
+    .unwrap();
+    let it: Vec<(u16, usize)> = terms(tx, &IDX).collect::<Result<_, _>>().unwrap();
+    prop_assert_eq!(&it, &cb);
+    let back: Vec<(u16, usize)> = terms(tx, &IDX).rev().collect::<Result<_, _>>().unwrap();
+    prop_assert_eq!(back, cb.iter().rev().copied().collect::<Vec<_>>());
+    for target in [1u32, 50, 399] {
+        let mut cb = Vec::new();
+        iterate_target(tx, &IDX, target, |t, p| {
+            cb.push((t, p));
+            true
+        })
+        .unwrap();
+        let it: Vec<(u16, i32)> = target_terms(tx, &IDX, target)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        prop_assert_eq!(it, cb);
+    }
+    Ok(())
+}
+
+// Each check runs in a read transaction and in a write transaction: the
+// engine reads a snapshot's tables and the writer's own tables by
+// different paths.
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -69,30 +153,9 @@ proptest! {
     ) {
         let keys: Vec<u32> = keys.into_iter().collect();
         let db = filled(&keys);
-        let model: BTreeMap<u32, u32> = keys.iter().map(|&k| (k, k * 3)).collect();
-        let tx = db.read_tx().unwrap();
         let hi = lo.saturating_add(len);
-        let want: Vec<u32> = model.range(lo..hi).map(|(k, _)| *k).collect();
-
-        // Front and back interleaved meet exactly once, with nothing lost.
-        let (front, mut back) = walk(entries_in(&tx, &NUMS, lo..hi), &steps);
-        back.reverse();
-        let mut met = front.clone();
-        met.extend(back);
-        met.sort();
-        prop_assert_eq!(&met, &want);
-        prop_assert!(front.windows(2).all(|w| w[0] < w[1]));
-
-        let all: Vec<u32> = entries(&tx, &NUMS).map(|e| e.unwrap().0).collect();
-        prop_assert_eq!(&all, &keys);
-        let rev: Vec<u32> = entries(&tx, &NUMS).rev().map(|e| e.unwrap().0).collect();
-        prop_assert_eq!(rev, keys.iter().rev().copied().collect::<Vec<_>>());
-        let incl: Vec<u32> = entries_in(&tx, &NUMS, lo..=hi).map(|e| e.unwrap().0).collect();
-        prop_assert_eq!(incl, model.range(lo..=hi).map(|(k, _)| *k).collect::<Vec<_>>());
-        // The callback form agrees.
-        let mut cb = Vec::new();
-        iterate_all(&tx, &NUMS, |k, _| { cb.push(k); true }).unwrap();
-        prop_assert_eq!(&cb, &keys);
+        entries_match_the_model(&db.read_tx().unwrap(), &keys, lo, hi, &steps)?;
+        entries_match_the_model(&db.write_tx().unwrap(), &keys, lo, hi, &steps)?;
     }
 
     #[test]
@@ -114,29 +177,12 @@ proptest! {
             Ok::<_, Error>(())
         })
         .unwrap();
-        let tx = db.read_tx().unwrap();
         let mut window = Window::new().limit(limit).offset(offset);
         if reverse {
             window = window.reverse();
         }
-        for term in 0..4u16 {
-            let mut cb = Vec::new();
-            iterate_term(&tx, &IDX, term, &window, |k, p| { cb.push((k, p)); true }).unwrap();
-            let it: Vec<(u32, i32)> = term_targets(&tx, &IDX, term, &window).collect::<Result<_, _>>().unwrap();
-            prop_assert_eq!(it, cb);
-        }
-        let mut cb = Vec::new();
-        iterate_all_terms(&tx, &IDX, |t, n| { cb.push((t, n)); true }).unwrap();
-        let it: Vec<(u16, usize)> = terms(&tx, &IDX).collect::<Result<_, _>>().unwrap();
-        prop_assert_eq!(&it, &cb);
-        let back: Vec<(u16, usize)> = terms(&tx, &IDX).rev().collect::<Result<_, _>>().unwrap();
-        prop_assert_eq!(back, cb.iter().rev().copied().collect::<Vec<_>>());
-        for target in [1u32, 50, 399] {
-            let mut cb = Vec::new();
-            iterate_target(&tx, &IDX, target, |t, p| { cb.push((t, p)); true }).unwrap();
-            let it: Vec<(u16, i32)> = target_terms(&tx, &IDX, target).collect::<Result<_, _>>().unwrap();
-            prop_assert_eq!(it, cb);
-        }
+        term_iterators_match(&db.read_tx().unwrap(), &window)?;
+        term_iterators_match(&db.write_tx().unwrap(), &window)?;
     }
 }
 
@@ -175,8 +221,13 @@ fn an_undecodable_entry_is_yielded_as_an_error_and_ends_the_walk() {
         Ok::<_, Error>(())
     })
     .unwrap();
-    let tx = db.read_tx().unwrap();
-    let met: Vec<Result<(u32, u32), Error>> = entries(&tx, &NUMS).collect();
+    // In a snapshot and in the writer.
+    undecodable_walks(&db.read_tx().unwrap());
+    undecodable_walks(&db.write_tx().unwrap());
+}
+
+fn undecodable_walks(tx: &impl Readable) {
+    let met: Vec<Result<(u32, u32), Error>> = entries(tx, &NUMS).collect();
     assert_eq!(
         met.len(),
         20,
@@ -185,15 +236,15 @@ fn an_undecodable_entry_is_yielded_as_an_error_and_ends_the_walk() {
     assert!(
         matches!(&met[19], Err(Error::Decode { part: "value", key, .. }) if key == &20u32.to_be_bytes())
     );
-    assert!(entries(&tx, &NUMS).collect::<Result<Vec<_>, _>>().is_err());
+    assert!(entries(tx, &NUMS).collect::<Result<Vec<_>, _>>().is_err());
     // From the back: 40 down to 21, then the error, then nothing.
-    let back: Vec<Result<(u32, u32), Error>> = entries(&tx, &NUMS).rev().collect();
+    let back: Vec<Result<(u32, u32), Error>> = entries(tx, &NUMS).rev().collect();
     assert_eq!(back.len(), 21);
     assert!(back[..20].iter().all(|e| e.is_ok()));
     assert!(back[20].is_err());
     // Both ends at once: each yields what lies on its side, one of them the
     // error, and no entry past it is ever yielded.
-    let mut it = entries(&tx, &NUMS);
+    let mut it = entries(tx, &NUMS);
     let (mut seen, mut errors) = (Vec::new(), 0);
     for i in 0.. {
         match if i % 2 == 0 {
