@@ -13,7 +13,7 @@
 //! commit built on a wrong answer. [`ReadTx::error`] and [`WriteTx::error`]
 //! show the recorded failure.
 
-use std::cell::{OnceCell, RefCell, RefMut};
+use std::cell::{Cell, OnceCell, RefCell, RefMut};
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
@@ -105,10 +105,44 @@ impl Drop for PooledBuf<'_> {
 /// A transaction's reusable byte buffers: one lent by borrow, and a small
 /// stack of free buffers in fixed slots, so the pool itself never
 /// allocates (only a buffer's first use does).
-#[derive(Default)]
+///
+/// The first buffer outlives its transaction: a pool takes it from its
+/// thread's spare and gives it back when dropped, so a transaction that
+/// packs one key (a point read in its own transaction) allocates nothing.
 pub struct Pool {
     first: RefCell<Vec<u8>>,
     rest: RefCell<FreeBuffers>,
+}
+
+thread_local! {
+    /// The first buffer of the last pool this thread dropped.
+    static SPARE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// Keeps a spare buffer up to this size; a larger one is freed.
+const SPARE_MAX: usize = 4096;
+
+impl Default for Pool {
+    #[inline]
+    fn default() -> Pool {
+        Pool {
+            first: RefCell::new(SPARE.try_with(Cell::take).unwrap_or_default()),
+            rest: RefCell::default(),
+        }
+    }
+}
+
+impl Drop for Pool {
+    #[inline]
+    fn drop(&mut self) {
+        let mut first = std::mem::take(self.first.get_mut());
+        if first.capacity() != 0 && first.capacity() <= SPARE_MAX {
+            first.clear();
+            // During thread exit the spare may be gone: the buffer is
+            // freed then.
+            let _ = SPARE.try_with(|spare| spare.set(first));
+        }
+    }
 }
 
 #[derive(Default)]

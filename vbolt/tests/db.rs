@@ -141,6 +141,39 @@ fn non_durable_commits_are_visible() {
 /// One writer moves money between accounts; readers check the total never
 /// changes in any snapshot, and a long-lived snapshot never changes at all.
 #[test]
+fn each_read_transaction_sees_its_own_snapshot_on_one_thread() {
+    // Read transactions on one thread reuse each other's table caches:
+    // none may see a table as an earlier snapshot had it, nor miss a
+    // table an earlier snapshot did not have.
+    static LATER: Bucket<u32, i64> = Bucket::new("later", vpack::fuint, vpack::int);
+    let db = Db::in_memory().unwrap();
+    for n in 1..=50i64 {
+        let before = db.read_tx().unwrap();
+        assert_eq!(
+            get(&before, &ACCOUNTS, 1).unwrap(),
+            (n > 1).then_some(n - 1)
+        );
+        db.update(|tx| {
+            write(tx, &ACCOUNTS, 1, &mut n.clone());
+            if n == 25 {
+                write(tx, &LATER, 1, &mut n.clone());
+            }
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+        // The older snapshot is still open and unchanged.
+        assert_eq!(
+            get(&before, &ACCOUNTS, 1).unwrap(),
+            (n > 1).then_some(n - 1)
+        );
+        drop(before);
+        let after = db.read_tx().unwrap();
+        assert_eq!(get(&after, &ACCOUNTS, 1).unwrap(), Some(n));
+        assert_eq!(get(&after, &LATER, 1).unwrap(), (n >= 25).then_some(25));
+    }
+}
+
+#[test]
 fn readers_see_consistent_snapshots_while_a_writer_commits() {
     const N: u32 = 20;
     const TOTAL: i64 = N as i64 * 1000;

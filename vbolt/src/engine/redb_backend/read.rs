@@ -1,7 +1,7 @@
 //! Read transactions: a snapshot with its table cache, and tables opened
 //! by name for tools.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ops::Bound;
 
 use redb::{ReadableTable, ReadableTableMetadata, TableHandle};
@@ -100,6 +100,40 @@ pub(super) enum ReadSlot {
 pub struct ReadTxn {
     pub(super) txn: redb::ReadTransaction,
     pub(super) tables: RefCell<Vec<ReadSlot>>,
+}
+
+thread_local! {
+    /// The emptied table cache of the last snapshot this thread dropped:
+    /// the next one reuses its allocation (a read transaction per request
+    /// would otherwise allocate and free one each time).
+    static SPARE_SLOTS: Cell<Vec<ReadSlot>> = const { Cell::new(Vec::new()) };
+}
+
+/// Keeps a spare cache of up to this many slots.
+const SPARE_SLOTS_MAX: usize = 64;
+
+impl ReadTxn {
+    /// A snapshot with an empty table cache.
+    pub(super) fn new(txn: redb::ReadTransaction) -> ReadTxn {
+        let tables = SPARE_SLOTS.try_with(Cell::take).unwrap_or_default();
+        ReadTxn {
+            txn,
+            tables: RefCell::new(tables),
+        }
+    }
+}
+
+impl Drop for ReadTxn {
+    fn drop(&mut self) {
+        let mut tables = std::mem::take(self.tables.get_mut());
+        if tables.capacity() != 0 && tables.capacity() <= SPARE_SLOTS_MAX {
+            // The tables close here, before the snapshot, as they would
+            // without the spare.
+            tables.clear();
+            // During thread exit the spare may be gone: the cache is freed.
+            let _ = SPARE_SLOTS.try_with(|spare| spare.set(tables));
+        }
+    }
 }
 
 impl ReadTxn {

@@ -1,7 +1,6 @@
 //! Opening, creating and closing a database file, and the operations on
 //! the whole file (check, compact, space, bulk load).
 
-use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
@@ -123,10 +122,7 @@ impl Store {
             Database::ReadWrite(db) => shielded(|| Ok(db.begin_read()?))?,
             Database::ReadOnly(db) => shielded(|| Ok(db.begin_read()?))?,
         };
-        Ok(ReadTxn {
-            txn,
-            tables: RefCell::new(Vec::new()),
-        })
+        Ok(ReadTxn::new(txn))
     }
 
     pub fn begin_write(&self) -> Result<WriteTxn, Error> {
