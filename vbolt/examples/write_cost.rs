@@ -4,7 +4,8 @@
 //! `--commits C` durable updates of one new record each, from `--writers W`
 //! threads (default 1), and prints their rate, median and 99th-percentile
 //! latency, and how many updates each commit carried (group commit).
-//! `--no-sync` skips every fsync, leaving what the commits cost the CPU.
+//! `--no-sync` skips every fsync, leaving what the commits cost the CPU;
+//! `--no-group` turns group commit off.
 //!
 //! ```sh
 //! cargo run --release -p vbolt --example write_cost -- --articles 1000000
@@ -80,9 +81,10 @@ fn main() -> Result<(), Error> {
     } else {
         Durability::Immediate
     };
+    let grouped = !std::env::args().any(|a| a == "--no-group");
     let db = Db::open_with(
         dir.path().join("write_cost.vbolt"),
-        Options::new().durability(durability),
+        Options::new().durability(durability).group_commit(grouped),
     )?;
     let start = Instant::now();
     for first in (1..=articles).step_by(1000) {
