@@ -364,10 +364,8 @@ impl Db {
                 let (kv, report) = self.groups.hand(&member, txn);
                 self.writers.reclaim();
                 match (kv, report) {
-                    (Some(kv), Report::Ran) => {
-                        self.groups.ran(member);
-                        current = Some(kv);
-                    }
+                    // Every queued member ran; the group is closed.
+                    (Some(kv), Report::Ran) => current = Some(kv),
                     // The member failed with writes in the transaction:
                     // start over without it.
                     _ => self.groups.rerun(),
@@ -420,7 +418,7 @@ impl Db {
         let value = match (result, recorded, kv) {
             (Ok(v), None, Some(kv)) => {
                 self.hub.stage(changes);
-                self.groups.give_back(Some(kv), Report::Ran);
+                self.groups.pass_on(id, kv, |next| self.writers.lend(next));
                 v
             }
             (result, recorded, kv) => {

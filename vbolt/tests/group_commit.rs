@@ -258,6 +258,45 @@ fn a_member_that_asks_for_another_write_transaction_is_refused_not_hung() {
 }
 
 #[test]
+fn members_handed_the_transaction_by_other_members_are_refused_a_second_one_too() {
+    // Members pass the transaction (and the write turn) from one to the
+    // next: one that follows other members is refused like the first.
+    let (_dir, db) = file_db();
+    static NESTED: std::sync::OnceLock<Arc<Db>> = std::sync::OnceLock::new();
+    NESTED.set(Arc::clone(&db)).ok();
+    fn nested(_: &mut WriteTx) -> Result<(), Error> {
+        match NESTED.get().unwrap().write_tx() {
+            Err(Error::WriteInProgress) => Err(Error::WriteInProgress),
+            other => panic!("expected WriteInProgress, got {:?}", other.map(drop)),
+        }
+    }
+    let results = group_of(
+        &db,
+        vec![
+            ("a", succeed),
+            ("b", succeed),
+            ("nested", nested),
+            ("c", succeed),
+            ("d", succeed),
+            ("nested_last", nested),
+        ],
+    );
+    for (name, result, _) in results {
+        if name.starts_with("nested") {
+            assert!(
+                result
+                    .unwrap_err()
+                    .contains("already holds the write transaction"),
+                "{name}"
+            );
+        } else {
+            assert_eq!(result, Ok(()), "{name}");
+            assert_eq!(mark(&db, name), Some(name.to_string()));
+        }
+    }
+}
+
+#[test]
 fn a_caller_alone_does_not_wait_for_company() {
     let (_dir, db) = file_db();
     // Warm up, then time single updates: each is one durable commit, with
