@@ -632,7 +632,8 @@ pub fn set_target_terms_uniform<T, K, P: Clone>(
     set_target_terms(tx, index, target, terms.into_iter().map(|t| (t, &priority)));
 }
 
-/// Sets the target's terms with the default priority (`P::blank()`).
+/// Sets the target's terms, each with the blank priority (`P::blank()`: 0
+/// for numbers, the Unix epoch for times).
 pub fn set_target_terms_plain<T, K, P: Clone + Blank>(
     tx: &mut WriteTx,
     index: &Index<T, K, P>,
@@ -642,7 +643,7 @@ pub fn set_target_terms_plain<T, K, P: Clone + Blank>(
     set_target_terms_uniform(tx, index, target, terms, P::blank());
 }
 
-/// Sets the target's only term, with the default priority.
+/// Sets the target's only term, with the blank priority (`P::blank()`).
 pub fn set_target_single_term<T, K, P: Clone + Blank>(
     tx: &mut WriteTx,
     index: &Index<T, K, P>,
