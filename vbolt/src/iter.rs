@@ -53,7 +53,7 @@ use crate::bucket::Bucket;
 use crate::error::Error;
 use crate::index::{Index, count_of, cursor_position, cursor_tag, split_term_entry};
 use crate::key::{AsKey, unpack_key};
-use crate::range::{Decode, Edge, Ranged};
+use crate::range::{Decode, Edge, Ranged, bound_buffer};
 use crate::tx::Readable;
 use crate::window::{Direction, Window};
 
@@ -91,20 +91,19 @@ pub fn entries<'t, R: Readable, K: Blank, V: Default>(
 }
 
 /// Packs one end of a key range into an edge.
-fn edge_of<K: Clone>(b: Bound<&K>, pack: PackFn<K>) -> Result<Edge, vpack::Error> {
-    let mut bytes = Vec::new();
-    let bound = match b {
+fn edge_of<K: Clone>(
+    tx: &impl Readable,
+    b: Bound<&K>,
+    pack: PackFn<K>,
+) -> Result<Edge, vpack::Error> {
+    let (k, make): (_, fn(Vec<u8>) -> Edge) = match b {
         Bound::Unbounded => return Ok(Edge::open()),
-        Bound::Included(k) => {
-            vpack::append_bytes(&mut k.clone(), pack, &mut bytes)?;
-            Bound::Included(&bytes[..])
-        }
-        Bound::Excluded(k) => {
-            vpack::append_bytes(&mut k.clone(), pack, &mut bytes)?;
-            Bound::Excluded(&bytes[..])
-        }
+        Bound::Included(k) => (k, Edge::included),
+        Bound::Excluded(k) => (k, Edge::excluded),
     };
-    Ok(Edge::from_bound(bound))
+    let mut bytes = bound_buffer(tx);
+    vpack::append_bytes(&mut k.clone(), pack, &mut bytes)?;
+    Ok(make(bytes))
 }
 
 /// The entries whose keys are within `range` (`a..b`, `a..=b`, `a..`,
@@ -128,8 +127,8 @@ pub fn entries_in<'t, R: Readable, K: Clone + Blank, V: Default>(
     bucket: &'t Bucket<K, V>,
     range: impl RangeBounds<K>,
 ) -> Entries<'t, R, K, V> {
-    let edges = edge_of(range.start_bound(), bucket.key)
-        .and_then(|lower| Ok((lower, edge_of(range.end_bound(), bucket.key)?)));
+    let edges = edge_of(tx, range.start_bound(), bucket.key)
+        .and_then(|lower| Ok((lower, edge_of(tx, range.end_bound(), bucket.key)?)));
     match edges {
         Ok((lower, upper)) => Entries {
             walk: Ranged::new(tx, &bucket.table, EntryOf(bucket), lower, upper),
@@ -166,10 +165,10 @@ pub fn entries_with_prefix<'t, R: Readable, K: Blank, V: Default, P>(
     prefix: impl AsKey<P>,
     pack: PackFn<P>,
 ) -> Entries<'t, R, K, V> {
-    let mut bytes = Vec::new();
+    let mut bytes = bound_buffer(tx);
     match prefix.pack_into(pack, &mut bytes) {
         Ok(()) => {
-            let upper = Edge::after_prefix(&bytes, Vec::new());
+            let upper = Edge::after_prefix(&bytes, bound_buffer(tx));
             let lower = Edge::included(bytes);
             Entries {
                 walk: Ranged::new(tx, &bucket.table, EntryOf(bucket), lower, upper),
@@ -261,7 +260,7 @@ pub fn term_targets<'t, R: Readable, T, K: Blank, P: Blank>(
     term: impl AsKey<T>,
     window: &Window,
 ) -> TermTargets<'t, R, T, K, P> {
-    let mut prefix = Vec::new();
+    let mut prefix = bound_buffer(tx);
     let packed = term.pack_into(index.term, &mut prefix);
     let decode = TargetOf {
         index,
@@ -276,17 +275,21 @@ pub fn term_targets<'t, R: Readable, T, K: Blank, P: Blank>(
             match cursor_position(index, &tag, window.get_cursor()) {
                 Err(e) => Ranged::failed(tx, index.terms(), decode, e),
                 Ok(position) => {
-                    let upper = Edge::after_prefix(&prefix, Vec::new());
                     let (lower, upper) = match position {
-                        None => (Edge::included(prefix), upper),
-                        Some(position) => {
-                            let mut start = prefix.clone();
+                        None => {
+                            let upper = Edge::after_prefix(&prefix, bound_buffer(tx));
+                            (Edge::included(prefix), upper)
+                        }
+                        Some(position) if reverse => {
+                            let mut start = bound_buffer(tx);
+                            start.extend_from_slice(&prefix);
                             start.extend_from_slice(position);
-                            if reverse {
-                                (Edge::included(prefix), Edge::excluded(start))
-                            } else {
-                                (Edge::excluded(start), upper)
-                            }
+                            (Edge::included(prefix), Edge::excluded(start))
+                        }
+                        Some(position) => {
+                            let upper = Edge::after_prefix(&prefix, bound_buffer(tx));
+                            prefix.extend_from_slice(position);
+                            (Edge::excluded(prefix), upper)
                         }
                     };
                     Ranged::new(tx, index.terms(), decode, lower, upper)
@@ -364,7 +367,7 @@ pub fn target_terms<'t, R: Readable, T: Blank, K, P: Blank>(
     index: &'t Index<T, K, P>,
     target: impl AsKey<K>,
 ) -> TargetTerms<'t, R, T, K, P> {
-    let mut prefix = Vec::new();
+    let mut prefix = bound_buffer(tx);
     let packed = target.pack_into(index.target, &mut prefix);
     let decode = TermOf {
         index,
@@ -373,7 +376,7 @@ pub fn target_terms<'t, R: Readable, T: Blank, K, P: Blank>(
     let walk = match packed {
         Err(_) => Ranged::new(tx, index.targets(), decode, Edge::open(), Edge::open()).emptied(),
         Ok(()) => {
-            let upper = Edge::after_prefix(&prefix, Vec::new());
+            let upper = Edge::after_prefix(&prefix, bound_buffer(tx));
             Ranged::new(tx, index.targets(), decode, Edge::included(prefix), upper)
         }
     };

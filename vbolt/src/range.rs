@@ -16,7 +16,7 @@ use std::ops::Bound;
 
 use crate::engine::TableId;
 use crate::error::Error;
-use crate::tx::{Readable, try_scan};
+use crate::tx::{Pool, Readable, give_back, take_from, try_scan};
 
 /// The first chunk's size.
 const FIRST_CHUNK: usize = 16;
@@ -84,21 +84,12 @@ impl Edge {
         }
     }
 
-    /// A bound copied from a borrowed one.
-    pub(crate) fn from_bound(b: Bound<&[u8]>) -> Edge {
-        let mut e = Edge::default();
-        match b {
-            Bound::Unbounded => {}
-            Bound::Included(k) => e.set(EdgeKind::Included, k),
-            Bound::Excluded(k) => e.set(EdgeKind::Excluded, k),
-        }
-        e
-    }
-
-    fn set(&mut self, kind: EdgeKind, key: &[u8]) {
-        self.kind = kind;
-        self.bytes.clear();
-        self.bytes.extend_from_slice(key);
+    /// Makes this edge `key` and everything after (or, as an upper edge,
+    /// before) it, taking `key`'s buffer and leaving this edge's old one
+    /// in its place for reuse.
+    fn include_swapped(&mut self, key: &mut Vec<u8>) {
+        self.kind = EdgeKind::Included;
+        std::mem::swap(&mut self.bytes, key);
     }
 
     fn bound(&self) -> Bound<&[u8]> {
@@ -149,12 +140,22 @@ impl<I> Side<I> {
 /// copied per chunk, none per entry). Once nothing is left unread, an end
 /// whose buffer is empty takes the other end's buffered items from their
 /// far side. So every entry is read once and yielded once, by one end.
+///
+/// The bounds' byte buffers come from the transaction's pool (see
+/// [`bound_buffer`]) and go back to it when the walk is dropped, so
+/// walks after the first in a transaction allocate no key buffers (a page
+/// read through an iterator used to allocate three more than through the
+/// callback form; `tests/alloc.rs`).
 pub(crate) struct Ranged<'t, R, D, I> {
     tx: &'t R,
+    pool: &'t Pool,
     table: &'t TableId,
     decode: D,
     lower: Edge,
     upper: Edge,
+    /// Where a refill copies the first key it did not take; then swapped
+    /// into the bound it moves.
+    next_key: Vec<u8>,
     front: Side<I>,
     back: Side<I>,
     /// Nothing is left between `lower` and `upper`.
@@ -167,12 +168,15 @@ pub(crate) struct Ranged<'t, R, D, I> {
 
 impl<'t, R: Readable, I, D: Decode<Item = I>> Ranged<'t, R, D, I> {
     pub(crate) fn new(tx: &'t R, table: &'t TableId, decode: D, lower: Edge, upper: Edge) -> Self {
+        let pool = tx.pool();
         Ranged {
             tx,
+            pool,
             table,
             decode,
             lower,
             upper,
+            next_key: take_from(pool),
             front: Side::new(FIRST_CHUNK),
             back: Side::new(FIRST_CHUNK),
             drained: false,
@@ -197,9 +201,11 @@ impl<'t, R: Readable, I, D: Decode<Item = I>> Ranged<'t, R, D, I> {
     }
 
     /// Sizes the first chunk of both ends to what the caller expects to
-    /// take (a page's limit), so a page costs one engine scan.
+    /// take (a page's limit), so a page costs one engine scan that decodes
+    /// exactly the page: the entry after it is only looked at, to learn
+    /// where the rest of the range starts.
     pub(crate) fn expecting(mut self, n: usize) -> Self {
-        let first = n.saturating_add(1).clamp(1, MAX_CHUNK);
+        let first = n.clamp(1, MAX_CHUNK);
         self.front.chunk = first;
         self.back.chunk = first;
         self
@@ -216,8 +222,9 @@ impl<'t, R: Readable, I, D: Decode<Item = I>> Ranged<'t, R, D, I> {
         side.chunk = (side.chunk * 2).min(MAX_CHUNK);
         side.items.reserve(want);
         let decode = &self.decode;
+        let next_key = &mut self.next_key;
         let mut taken = 0;
-        let mut next_key: Option<Vec<u8>> = None;
+        let mut more = false;
         let mut failure = None;
         try_scan(
             self.tx,
@@ -229,7 +236,9 @@ impl<'t, R: Readable, I, D: Decode<Item = I>> Ranged<'t, R, D, I> {
                 if taken == want {
                     // The first entry not taken: the unread range now
                     // starts (or, walking back, ends) with it.
-                    next_key = Some(k.to_vec());
+                    next_key.clear();
+                    next_key.extend_from_slice(k);
+                    more = true;
                     return false;
                 }
                 match decode.decode(k, v) {
@@ -247,21 +256,21 @@ impl<'t, R: Readable, I, D: Decode<Item = I>> Ranged<'t, R, D, I> {
         )?;
         // Read in this end's order; kept with the next item last.
         side.items.reverse();
-        match (failure, next_key) {
+        match (failure, more) {
             (Some(e), _) => {
                 self.failure = Some(e);
                 self.failed = true;
                 self.drained = true;
             }
-            (None, Some(key)) => {
+            (None, true) => {
                 let edge = if reverse {
                     &mut self.upper
                 } else {
                     &mut self.lower
                 };
-                *edge = Edge::included(key);
+                edge.include_swapped(&mut self.next_key);
             }
-            (None, None) => self.drained = true,
+            (None, false) => self.drained = true,
         }
         Ok(())
     }
@@ -312,6 +321,25 @@ impl<'t, R: Readable, I, D: Decode<Item = I>> Ranged<'t, R, D, I> {
         match self.back.items.pop() {
             Some(item) => Some(Ok(item)),
             None => self.step(true),
+        }
+    }
+}
+
+/// An empty byte buffer from `tx`'s pool, for a walk's bound: the walk
+/// gives it back when dropped.
+#[inline]
+pub(crate) fn bound_buffer<R: Readable>(tx: &R) -> Vec<u8> {
+    take_from(tx.pool())
+}
+
+impl<R, D, I> Drop for Ranged<'_, R, D, I> {
+    fn drop(&mut self) {
+        for buf in [
+            std::mem::take(&mut self.lower.bytes),
+            std::mem::take(&mut self.upper.bytes),
+            std::mem::take(&mut self.next_key),
+        ] {
+            give_back(self.pool, buf);
         }
     }
 }

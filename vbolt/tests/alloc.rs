@@ -1,12 +1,14 @@
-//! Allocation budget of key arguments, counted by a global allocator: a
-//! `&str` key for a `String`-keyed bucket (and a `&[u8]` for a `Vec<u8>` one)
-//! costs no allocation per call; only a `&String` (cloned) does.
+//! Allocation budgets, counted by a global allocator: a `&str` key for a
+//! `String`-keyed bucket (and a `&[u8]` for a `Vec<u8>` one) costs no
+//! allocation per call, only a `&String` (cloned) does; and a page read
+//! through an iterator allocates no more than through the callback form.
 //!
 //! The counting allocator is the only `unsafe` in vbolt's tree: a test
 //! harness that forwards to the system allocator.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 use vbolt::*;
 
@@ -38,6 +40,14 @@ static BY_ID: Bucket<u64, u64> = Bucket::new("by_id", vpack::fuint, vpack::uint)
 
 const CALLS: usize = 1000;
 
+/// Tests run on several threads and the counter is global: each test
+/// holds this from its first line, so no other test allocates meanwhile.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn alone() -> MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Allocations made by `CALLS` runs of `f`, after one warm-up run.
 fn allocations(mut f: impl FnMut()) -> usize {
     f();
@@ -50,6 +60,7 @@ fn allocations(mut f: impl FnMut()) -> usize {
 
 #[test]
 fn borrowed_keys_allocate_nothing_per_call() {
+    let _alone = alone();
     let db = Db::in_memory().unwrap();
     db.update(|tx| {
         write(tx, &BY_NAME, "someone-with-a-long-handle", &mut 1);
@@ -82,4 +93,57 @@ fn borrowed_keys_allocate_nothing_per_call() {
         by_id + CALLS,
         "a &String key is cloned once per call"
     );
+}
+
+static BY_TAG: Index<String, u64, u64> =
+    Index::with_priority("by_tag", vpack::string_z, vpack::fuint, vpack::fuint);
+
+/// A page read through the iterator takes its key buffers from the
+/// transaction, as the callback form does, so it allocates no more per
+/// page: the engine's range on both sides, plus the iterator's buffer of
+/// decoded items where the callback form makes the next page's cursor.
+/// (Each iterator used to allocate three key buffers of its own.)
+#[test]
+fn a_page_through_the_iterator_allocates_no_more_than_the_callback_form() {
+    let _alone = alone();
+    let db = Db::in_memory().unwrap();
+    db.update(|tx| {
+        for post in 1..=100u64 {
+            set_target_single_term_ext(tx, &BY_TAG, post, "rust", post);
+        }
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    let tx = db.read_tx().unwrap();
+    let window = Window::new().limit(30).reverse();
+    let cursor = read_term_targets(&tx, &BY_TAG, "rust", &mut Vec::new(), &window)
+        .unwrap()
+        .expect("a second page");
+    let after = Window::new().limit(30).reverse().after(cursor);
+
+    for (what, w) in [("first page", &window), ("page by cursor", &after)] {
+        let callback = allocations(|| {
+            let mut n = 0;
+            iterate_term(&tx, &BY_TAG, "rust", w, |_, _| {
+                n += 1;
+                true
+            })
+            .unwrap();
+            assert_eq!(n, 30);
+        });
+        let iterator = allocations(|| {
+            let n = term_targets(&tx, &BY_TAG, "rust", w)
+                .try_fold(0, |n, e| e.map(|_| n + 1))
+                .unwrap();
+            assert_eq!(n, 30);
+        });
+        println!(
+            "allocations per {CALLS} pages ({what}): callback {callback}, iterator {iterator}"
+        );
+        // A few buffers may grow during the first calls; none per call.
+        assert!(
+            iterator <= callback + 10,
+            "{what}: the iterator allocates more per page than the callback form"
+        );
+    }
 }
