@@ -272,7 +272,7 @@ pub fn term_targets<'t, R: Readable, T, K: Blank, P: Blank>(
         Err(_) => Ranged::new(tx, index.terms(), decode, Edge::open(), Edge::open()).emptied(),
         Ok(()) => {
             let tag = cursor_tag(index.terms(), &prefix);
-            match cursor_position(index, &tag, window.get_cursor()) {
+            match cursor_position(index.name(), &tag, window.get_cursor()) {
                 Err(e) => Ranged::failed(tx, index.terms(), decode, e),
                 Ok(position) => {
                     let (lower, upper) = match position {
