@@ -17,7 +17,7 @@ use crate::fixed::{array, bool};
 use crate::varint::length;
 
 /// Packs a `Vec<T>` as its length followed by each element packed with
-/// `item` (Go: `Slice`).
+/// `item`.
 ///
 /// On read the vector is cleared and refilled with fresh `T::default()`
 /// values unpacked by `item`.
@@ -27,6 +27,7 @@ use crate::varint::length;
 /// let bytes = vpack::to_bytes(&mut v, |v, buf| vpack::vec(v, buf, vpack::int)).unwrap();
 /// assert_eq!(bytes, [0x08, 0x02, 0x04, 0xd8, 0x04, 0x09]);
 /// ```
+#[doc(alias = "Slice")]
 #[inline]
 pub fn vec<T: Default>(v: &mut Vec<T>, buf: &mut Buffer, item: impl FnMut(&mut T, &mut Buffer)) {
     vec_of(v, buf, item, T::default)
@@ -113,7 +114,7 @@ fn order<K: Ord>(previous: Option<&K>, key: &K) -> Result<(), ErrorKind> {
 }
 
 /// Packs a `BTreeMap` as its length followed by key/value pairs in key
-/// order (Go: `Map`). On read, a repeated key or a key out of ascending
+/// order. On read, a repeated key or a key out of ascending
 /// order is an error, so each map has exactly one byte form. (Go writes a
 /// map's entries in random order: a Go-written map of two or more entries
 /// reads here only if its entries happen to be sorted.)
@@ -125,6 +126,7 @@ fn order<K: Ord>(previous: Option<&K>, key: &K) -> Result<(), ErrorKind> {
 ///     .unwrap();
 /// assert_eq!(bytes, [0x02, b'k', 0, 0x0e]);
 /// ```
+#[doc(alias = "Map")]
 pub fn btree_map<K: Ord + Clone + Default, V: Default>(
     m: &mut BTreeMap<K, V>,
     buf: &mut Buffer,
@@ -281,7 +283,7 @@ pub fn option_from<T>(
     buf.leave();
 }
 
-/// Packs a [`uuid::Uuid`] as its 16 raw bytes (Go: `PackUUID`).
+/// Packs a [`uuid::Uuid`] as its 16 raw bytes.
 ///
 /// Sorts in byte order: **yes** (time-ordered UUIDs such as v7 therefore
 /// sort by creation time).
@@ -291,6 +293,7 @@ pub fn option_from<T>(
 /// let bytes = vpack::to_bytes(&mut id, vpack::uuid).unwrap();
 /// assert_eq!(bytes, id.as_bytes());
 /// ```
+#[doc(alias = "PackUUID")]
 pub fn uuid(v: &mut uuid::Uuid, buf: &mut Buffer) {
     let mut bytes = *v.as_bytes();
     array(&mut bytes, buf);

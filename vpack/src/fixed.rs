@@ -78,8 +78,7 @@ fn fixed_with<T: FixedInt>(
     }
 }
 
-/// Packs an unsigned integer as big-endian bytes of its own width
-/// (Go: `FUInt64`, `FUInt32`, `FUInt16`).
+/// Packs an unsigned integer as big-endian bytes of its own width.
 ///
 /// Sorts in numeric order: **yes**.
 ///
@@ -87,13 +86,15 @@ fn fixed_with<T: FixedInt>(
 /// assert_eq!(vpack::to_bytes(&mut 1000u16, vpack::fuint).unwrap(), [0x03, 0xe8]);
 /// assert_eq!(vpack::from_bytes::<u32>(&[0, 1, 0, 0], vpack::fuint).unwrap(), 65536);
 /// ```
+#[doc(alias = "FUInt64")]
+#[doc(alias = "FUInt32")]
+#[doc(alias = "FUInt16")]
 #[inline]
 pub fn fuint<U: FixedInt + crate::Unsigned>(v: &mut U, buf: &mut Buffer) {
     fixed_with(v, buf, U::put_be, U::get_be)
 }
 
-/// Packs a signed integer as big-endian two's complement of its own width
-/// (Go: `FInt`, `FInt64`).
+/// Packs a signed integer as big-endian two's complement of its own width.
 ///
 /// Sorts in numeric order: **only for non-negative values** (negatives sort
 /// after positives). Use [`fint_ord`] for keys that may be negative.
@@ -101,6 +102,8 @@ pub fn fuint<U: FixedInt + crate::Unsigned>(v: &mut U, buf: &mut Buffer) {
 /// ```
 /// assert_eq!(vpack::to_bytes(&mut -1i64, vpack::fint).unwrap(), [0xff; 8]);
 /// ```
+#[doc(alias = "FInt")]
+#[doc(alias = "FInt64")]
 #[inline]
 pub fn fint<I: FixedInt + crate::Signed>(v: &mut I, buf: &mut Buffer) {
     fixed_with(v, buf, I::put_be, I::get_be)
@@ -121,13 +124,14 @@ pub fn fint_ord<I: FixedSigned>(v: &mut I, buf: &mut Buffer) {
     fixed_with(v, buf, I::put_ord, I::get_ord)
 }
 
-/// Packs an `f64` as its IEEE-754 bits, big-endian (Go: `Float64`).
+/// Packs an `f64` as its IEEE-754 bits, big-endian.
 ///
 /// Sorts in numeric order: **no** (negative values reverse).
 ///
 /// ```
 /// assert_eq!(vpack::to_bytes(&mut 1.0f64, vpack::f64).unwrap(), [0x3f, 0xf0, 0, 0, 0, 0, 0, 0]);
 /// ```
+#[doc(alias = "Float64")]
 #[inline]
 pub fn f64(v: &mut f64, buf: &mut Buffer) {
     let mut bits = v.to_bits();
@@ -153,20 +157,20 @@ pub fn f32(v: &mut f32, buf: &mut Buffer) {
     }
 }
 
-/// Packs one byte as itself (Go: `Byte`).
+/// Packs one byte as itself.
 ///
 /// Sorts in numeric order: **yes**.
 ///
 /// ```
 /// assert_eq!(vpack::to_bytes(&mut 200u8, vpack::byte).unwrap(), [200]);
 /// ```
+#[doc(alias = "Byte")]
 #[inline]
 pub fn byte(v: &mut u8, buf: &mut Buffer) {
     fuint(v, buf)
 }
 
-/// Packs a bool as one byte, 0 or 1; any other byte is an error on read
-/// (Go: `Bool`).
+/// Packs a bool as one byte, 0 or 1; any other byte is an error on read.
 ///
 /// Sorts in order (`false` < `true`): **yes**.
 ///
@@ -174,6 +178,7 @@ pub fn byte(v: &mut u8, buf: &mut Buffer) {
 /// assert_eq!(vpack::to_bytes(&mut true, vpack::bool).unwrap(), [1]);
 /// assert!(vpack::from_bytes::<bool>(&[7], vpack::bool).is_err());
 /// ```
+#[doc(alias = "Bool")]
 #[inline]
 pub fn bool(v: &mut bool, buf: &mut Buffer) {
     if let Some(out) = buf.out() {

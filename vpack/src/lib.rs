@@ -238,7 +238,34 @@
 //! writes them sorted by key and reads only that form
 //! ([`ErrorKind::KeysOutOfOrder`]), so equal maps are equal bytes. A
 //! Go-written map of two or more entries reads only if its entries happen
-//! to be sorted. [`checked`] has no Go counterpart.
+//! to be sorted.
+//!
+//! The Go names, each also a search alias in these docs:
+//!
+//! | Go vpack | vpack |
+//! |---|---|
+//! | `Version` | [`version`] |
+//! | `UInt`, `VUInt64` | [`uint`] |
+//! | `Int`, `VInt64` | [`int`] |
+//! | `FUInt64`, `FUInt32`, `FUInt16` | [`fuint`] |
+//! | `FInt`, `FInt64` | [`fint`] |
+//! | `Float64` | [`f64`](fn@f64) |
+//! | `Byte` | [`byte`] |
+//! | `Bool` | [`bool`](fn@bool) |
+//! | `String` | [`string`] |
+//! | `StringZ` | [`string_z`] |
+//! | `Rune` | [`rune`] |
+//! | `ByteSlice` | [`bytes`] |
+//! | `Slice` | [`vec`](fn@vec) |
+//! | `Map` | [`btree_map`], [`hash_map`] (entries sorted: see above) |
+//! | `PackUUID` | [`uuid`](fn@uuid) |
+//! | `UnixTime`, `UnixTimeKey` | [`unix_time`], [`unix_time_key`] |
+//! | `UnixTimeMilli`, `UnixTimeMilliKey` | [`unix_time_milli`], [`unix_time_milli_key`] |
+//!
+//! The rest have no Go counterpart: the order-preserving [`fint_ord`],
+//! [`unix_time_ord`] and [`unix_time_milli_ord`], [`f32`](fn@f32),
+//! [`array`](fn@array), [`option`](fn@option), [`option_from`], [`checked`], and
+//! `#[derive(Pack)]`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -9,8 +9,8 @@ use crate::buffer::{Buffer, reset_for};
 use crate::error::ErrorKind;
 use crate::varint::{Signed, length};
 
-/// Packs a `String` as a zig-zag varint byte length and then its UTF-8 bytes
-/// (Go: `String`). Invalid UTF-8 is an error on read.
+/// Packs a `String` as a zig-zag varint byte length and then its UTF-8 bytes.
+/// Invalid UTF-8 is an error on read.
 ///
 /// Sorts in string order: **no** (shorter strings sort first).
 ///
@@ -18,6 +18,7 @@ use crate::varint::{Signed, length};
 /// let mut s = String::from("Hello");
 /// assert_eq!(vpack::to_bytes(&mut s, vpack::string).unwrap(), b"\x0aHello");
 /// ```
+#[doc(alias = "String")]
 #[inline]
 pub fn string(v: &mut String, buf: &mut Buffer) {
     if let Some(len) = length(v.len(), buf) {
@@ -44,7 +45,7 @@ fn set_str(v: &mut String, s: &str) {
     }
 }
 
-/// Packs a `String` as its bytes followed by a NUL byte (Go: `StringZ`).
+/// Packs a `String` as its bytes followed by a NUL byte.
 ///
 /// Writing a string that contains a NUL byte fails (no bytes are produced):
 /// in a key, an inner NUL would make one key a prefix of another.
@@ -57,6 +58,7 @@ fn set_str(v: &mut String, s: &str) {
 /// let mut bad = String::from("a\0b");
 /// assert!(vpack::to_bytes(&mut bad, vpack::string_z).is_err());
 /// ```
+#[doc(alias = "StringZ")]
 #[inline]
 pub fn string_z(v: &mut String, buf: &mut Buffer) {
     if buf.is_writing() {
@@ -84,7 +86,7 @@ pub fn string_z(v: &mut String, buf: &mut Buffer) {
     }
 }
 
-/// Packs a `char` as the zig-zag varint of its code point (Go: `Rune`).
+/// Packs a `char` as the zig-zag varint of its code point.
 /// Surrogates and values above U+10FFFF are errors on read.
 ///
 /// Sorts in code point order: **no**.
@@ -92,6 +94,7 @@ pub fn string_z(v: &mut String, buf: &mut Buffer) {
 /// ```
 /// assert_eq!(vpack::to_bytes(&mut 'a', vpack::rune).unwrap(), [0xc2, 0x01]);
 /// ```
+#[doc(alias = "Rune")]
 #[inline]
 pub fn rune(v: &mut char, buf: &mut Buffer) {
     if let Some(out) = buf.out() {
@@ -107,8 +110,7 @@ pub fn rune(v: &mut char, buf: &mut Buffer) {
     }
 }
 
-/// Packs a `Vec<u8>` as a zig-zag varint length and then the bytes
-/// (Go: `ByteSlice`).
+/// Packs a `Vec<u8>` as a zig-zag varint length and then the bytes.
 ///
 /// Sorts in byte order: **no**.
 ///
@@ -116,6 +118,7 @@ pub fn rune(v: &mut char, buf: &mut Buffer) {
 /// let mut b = vec![1u8, 2, 3];
 /// assert_eq!(vpack::to_bytes(&mut b, vpack::bytes).unwrap(), [6, 1, 2, 3]);
 /// ```
+#[doc(alias = "ByteSlice")]
 #[inline]
 pub fn bytes(v: &mut Vec<u8>, buf: &mut Buffer) {
     if let Some(len) = length(v.len(), buf) {

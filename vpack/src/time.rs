@@ -66,7 +66,7 @@ fn time_as(v: &mut SystemTime, buf: &mut Buffer, unit_nanos: u64, pack: fn(&mut 
 const SEC: u64 = 1_000_000_000;
 const MILLI: u64 = 1_000_000;
 
-/// Packs a time as zig-zag varint Unix seconds (Go: `UnixTime`).
+/// Packs a time as zig-zag varint Unix seconds.
 ///
 /// Sorts in time order: **no**.
 ///
@@ -75,15 +75,16 @@ const MILLI: u64 = 1_000_000;
 /// let mut t = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
 /// assert_eq!(vpack::to_bytes(&mut t, vpack::unix_time).unwrap(), [0x80, 0xc4, 0x9f, 0xd5, 0x0c]);
 /// ```
+#[doc(alias = "UnixTime")]
 pub fn unix_time(v: &mut SystemTime, buf: &mut Buffer) {
     time_as(v, buf, SEC, int)
 }
 
-/// Packs a time as 8-byte big-endian two's-complement Unix seconds
-/// (Go: `UnixTimeKey`).
+/// Packs a time as 8-byte big-endian two's-complement Unix seconds.
 ///
 /// Sorts in time order: **only for times from 1970 on**; use
 /// [`unix_time_ord`] when earlier times can occur.
+#[doc(alias = "UnixTimeKey")]
 pub fn unix_time_key(v: &mut SystemTime, buf: &mut Buffer) {
     time_as(v, buf, SEC, fint)
 }
@@ -104,17 +105,18 @@ pub fn unix_time_ord(v: &mut SystemTime, buf: &mut Buffer) {
     time_as(v, buf, SEC, fint_ord)
 }
 
-/// Packs a time as zig-zag varint Unix milliseconds (Go: `UnixTimeMilli`).
+/// Packs a time as zig-zag varint Unix milliseconds.
 ///
 /// Sorts in time order: **no**.
+#[doc(alias = "UnixTimeMilli")]
 pub fn unix_time_milli(v: &mut SystemTime, buf: &mut Buffer) {
     time_as(v, buf, MILLI, int)
 }
 
-/// Packs a time as 8-byte big-endian two's-complement Unix milliseconds
-/// (Go: `UnixTimeMilliKey`).
+/// Packs a time as 8-byte big-endian two's-complement Unix milliseconds.
 ///
 /// Sorts in time order: **only for times from 1970 on**.
+#[doc(alias = "UnixTimeMilliKey")]
 pub fn unix_time_milli_key(v: &mut SystemTime, buf: &mut Buffer) {
     time_as(v, buf, MILLI, fint)
 }

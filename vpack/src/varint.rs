@@ -227,7 +227,7 @@ impl Signed for i128 {
     }
 }
 
-/// Packs an unsigned integer as a varint (Go: `UInt`, `VUInt64`).
+/// Packs an unsigned integer as a varint.
 ///
 /// Sorts in numeric order: **no**.
 ///
@@ -236,6 +236,8 @@ impl Signed for i128 {
 /// // Reading into a narrower type checks the range.
 /// assert!(vpack::from_bytes::<u8>(&[0xac, 0x02], vpack::uint).is_err());
 /// ```
+#[doc(alias = "UInt")]
+#[doc(alias = "VUInt64")]
 #[inline]
 pub fn uint<U: Unsigned>(v: &mut U, buf: &mut Buffer) {
     if let Some(out) = buf.out() {
@@ -245,7 +247,7 @@ pub fn uint<U: Unsigned>(v: &mut U, buf: &mut Buffer) {
     }
 }
 
-/// Packs a signed integer as a zig-zag varint (Go: `Int`, `VInt64`).
+/// Packs a signed integer as a zig-zag varint.
 ///
 /// Sorts in numeric order: **no**.
 ///
@@ -253,6 +255,8 @@ pub fn uint<U: Unsigned>(v: &mut U, buf: &mut Buffer) {
 /// assert_eq!(vpack::to_bytes(&mut -65i64, vpack::int).unwrap(), [0x81, 0x01]);
 /// assert_eq!(vpack::from_bytes::<i16>(&[0x81, 0x01], vpack::int).unwrap(), -65);
 /// ```
+#[doc(alias = "Int")]
+#[doc(alias = "VInt64")]
 #[inline]
 pub fn int<I: Signed>(v: &mut I, buf: &mut Buffer) {
     if let Some(out) = buf.out() {

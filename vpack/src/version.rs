@@ -45,6 +45,7 @@ use crate::varint::int;
 /// let err = vpack::from_bytes(&bytes, pack_user_v1).unwrap_err();
 /// assert_eq!(err.kind(), &vpack::ErrorKind::NewerVersion { stored: 2, current: 1 });
 /// ```
+#[doc(alias = "Version")]
 pub fn version(current: u32, buf: &mut Buffer) -> u32 {
     if buf.is_writing() {
         let mut v = current as i64;
