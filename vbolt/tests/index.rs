@@ -1,6 +1,7 @@
-//! Indexes: every function, the edges where the Go original fails (0xFF
-//! bytes, negative priorities, never-written indexes), hostile cursors, and
-//! a model-based property test against a plain in-memory model.
+//! Indexes: every function, the edges of a byte-ordered layout (terms of
+//! 0xFF bytes, negative priorities, never-written indexes), hostile
+//! cursors, and a model-based property test against a plain in-memory
+//! model.
 
 mod backend;
 
