@@ -223,14 +223,20 @@ impl<T, K: Blank, P: Blank> Decode for TargetOf<'_, T, K, P> {
         let p = unpack_key(prio, index.priority).map_err(|e| index.bad("priority", k, e))?;
         Ok((t, p))
     }
+    /// An entry an offset passes over is split, not decoded, as the
+    /// callback form does.
+    fn check_skipped(&self, k: &[u8], v: &[u8]) -> Result<(), Error> {
+        match split_term_entry(k, v) {
+            Some([t, ..]) if t.len() == self.term_len => Ok(()),
+            _ => Err(self.index.bad_entry(k)),
+        }
+    }
 }
 
 /// A term's targets through a window; see [`term_targets`].
 pub struct TermTargets<'t, R, T, K, P> {
     walk: Ranged<'t, R, TargetOf<'t, T, K, P>, (K, P)>,
     reverse: bool,
-    skip: usize,
-    left: usize,
 }
 
 /// The term's `(target, priority)` pairs through `window` (its direction,
@@ -297,42 +303,25 @@ pub fn term_targets<'t, R: Readable, T, K: Blank, P: Blank>(
             }
         }
     };
+    // A cursor already marks where the page starts: no offset after it.
     let skip = if window.get_cursor().is_some() {
         0
     } else {
         window.get_offset()
     };
-    let left = window.get_limit().unwrap_or(usize::MAX);
     TermTargets {
-        // A page is read in one engine scan.
-        walk: match window.get_limit() {
-            Some(limit) => walk.expecting(limit.saturating_add(skip)),
-            None => walk,
-        },
+        walk: walk.window(skip, window.get_limit()),
         reverse,
-        skip,
-        left,
     }
 }
 
 impl<R: Readable, T, K: Blank, P: Blank> Iterator for TermTargets<'_, R, T, K, P> {
     type Item = Result<(K, P), Error>;
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if self.left == 0 {
-                return None;
-            }
-            let item = if self.reverse {
-                self.walk.next_back()
-            } else {
-                self.walk.next_front()
-            }?;
-            if self.skip > 0 && item.is_ok() {
-                self.skip -= 1;
-                continue;
-            }
-            self.left -= 1;
-            return Some(item);
+        if self.reverse {
+            self.walk.next_back()
+        } else {
+            self.walk.next_front()
         }
     }
 }

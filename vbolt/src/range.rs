@@ -11,6 +11,11 @@
 //! Chunks start small (a `take(3)` decodes little more than 3 entries) and
 //! grow to [`MAX_CHUNK`], so a long walk costs one range lookup per
 //! `MAX_CHUNK` entries.
+//!
+//! A window's offset and limit (for `term_targets`) are applied by the walk
+//! itself ([`Ranged::window`]): the offset is passed over in a scan of its
+//! own without decoding, as the callback form does, and the limit caps the
+//! chunks, so a page decodes exactly its entries and `next()` is a pop.
 
 use std::ops::Bound;
 
@@ -107,6 +112,11 @@ pub(crate) trait Decode {
     type Item;
     /// Decodes the entry stored under `key`.
     fn decode(&self, key: &[u8], value: &[u8]) -> Result<Self::Item, Error>;
+    /// Checks an entry a window's offset passes over without decoding it:
+    /// what the callback form checks there too (by default, nothing).
+    fn check_skipped(&self, _key: &[u8], _value: &[u8]) -> Result<(), Error> {
+        Ok(())
+    }
 }
 
 /// The decoded items one end has read and not yet yielded, the next one
@@ -158,6 +168,12 @@ pub(crate) struct Ranged<'t, R, D, I> {
     next_key: Vec<u8>,
     front: Side<I>,
     back: Side<I>,
+    /// Entries still to pass over, undecoded, before the first item (a
+    /// window's offset; see [`Ranged::window`]).
+    skip: usize,
+    /// Items still to yield (a window's limit); the walk is drained once
+    /// it reaches 0.
+    left: usize,
     /// Nothing is left between `lower` and `upper`.
     drained: bool,
     /// A failure met by a refill, yielded when an end reaches it; the
@@ -179,6 +195,8 @@ impl<'t, R: Readable, I, D: Decode<Item = I>> Ranged<'t, R, D, I> {
             next_key: take_from(pool),
             front: Side::new(FIRST_CHUNK),
             back: Side::new(FIRST_CHUNK),
+            skip: 0,
+            left: usize::MAX,
             drained: false,
             failure: None,
             failed: false,
@@ -200,25 +218,41 @@ impl<'t, R: Readable, I, D: Decode<Item = I>> Ranged<'t, R, D, I> {
         self
     }
 
-    /// Sizes the first chunk of both ends to what the caller expects to
-    /// take (a page's limit), so a page costs one engine scan that decodes
-    /// exactly the page: the entry after it is only looked at, to learn
-    /// where the rest of the range starts.
-    pub(crate) fn expecting(mut self, n: usize) -> Self {
-        let first = n.clamp(1, MAX_CHUNK);
-        self.front.chunk = first;
-        self.back.chunk = first;
+    /// Reads this walk through a window, from one end: the first `skip`
+    /// entries are passed over without being decoded (only
+    /// [`Decode::check_skipped`]), and at most `limit` items are yielded.
+    /// The first chunk is the limit, so a page costs one engine scan that
+    /// decodes exactly the page: the entry after it is only looked at, to
+    /// learn where the rest of the range starts. For a walk taken from one
+    /// end only (the window's counts are the walk's, not each end's).
+    pub(crate) fn window(mut self, skip: usize, limit: Option<usize>) -> Self {
+        self.skip = skip;
+        if let Some(limit) = limit {
+            let first = limit.clamp(1, MAX_CHUNK);
+            self.front.chunk = first;
+            self.back.chunk = first;
+            self.left = limit;
+            if limit == 0 {
+                self.drained = true;
+            }
+        }
         self
     }
 
     /// Reads the next chunk of the unread range into one end's buffer.
     fn fill(&mut self, reverse: bool) -> Result<(), Error> {
+        if self.skip > 0 {
+            self.pass_over(reverse)?;
+            if self.drained {
+                return Ok(());
+            }
+        }
         let side = if reverse {
             &mut self.back
         } else {
             &mut self.front
         };
-        let want = side.chunk;
+        let want = side.chunk.min(self.left);
         side.chunk = (side.chunk * 2).min(MAX_CHUNK);
         side.items.reserve(want);
         let decode = &self.decode;
@@ -256,23 +290,84 @@ impl<'t, R: Readable, I, D: Decode<Item = I>> Ranged<'t, R, D, I> {
         )?;
         // Read in this end's order; kept with the next item last.
         side.items.reverse();
+        self.left -= taken;
         match (failure, more) {
             (Some(e), _) => {
                 self.failure = Some(e);
                 self.failed = true;
                 self.drained = true;
             }
-            (None, true) => {
-                let edge = if reverse {
-                    &mut self.upper
-                } else {
-                    &mut self.lower
-                };
-                edge.include_swapped(&mut self.next_key);
-            }
+            (None, true) => self.move_edge(reverse),
             (None, false) => self.drained = true,
         }
+        if self.left == 0 {
+            self.drained = true;
+        }
         Ok(())
+    }
+
+    /// Passes over the window's offset from one end: checks each entry
+    /// with [`Decode::check_skipped`] and moves that end's bound to the
+    /// first entry after them. A scan of its own, so the chunk's loop
+    /// carries no offset test, and out of line (once per walk).
+    #[cold]
+    #[inline(never)]
+    fn pass_over(&mut self, reverse: bool) -> Result<(), Error> {
+        let decode = &self.decode;
+        let next_key = &mut self.next_key;
+        let skip = &mut self.skip;
+        let mut more = false;
+        let mut failure = None;
+        try_scan(
+            self.tx,
+            self.table,
+            self.lower.bound(),
+            self.upper.bound(),
+            reverse,
+            |k, v| {
+                if *skip == 0 {
+                    next_key.clear();
+                    next_key.extend_from_slice(k);
+                    more = true;
+                    return false;
+                }
+                match decode.check_skipped(k, v) {
+                    Ok(()) => {
+                        *skip -= 1;
+                        true
+                    }
+                    Err(e) => {
+                        failure = Some(e);
+                        false
+                    }
+                }
+            },
+        )?;
+        match (failure, more) {
+            (Some(e), _) => {
+                self.failure = Some(e);
+                self.failed = true;
+                self.drained = true;
+            }
+            (None, true) => self.move_edge(reverse),
+            (None, false) => {
+                self.skip = 0;
+                self.drained = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves an end's bound (the lower one from the front) to the key a
+    /// scan left in `next_key`: the unread range now starts, or ends,
+    /// there.
+    fn move_edge(&mut self, reverse: bool) {
+        let edge = if reverse {
+            &mut self.upper
+        } else {
+            &mut self.lower
+        };
+        edge.include_swapped(&mut self.next_key);
     }
 
     /// The next item from one end once its buffer is empty: refills it,

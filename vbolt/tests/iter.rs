@@ -278,3 +278,58 @@ fn iterators_work_in_a_write_transaction_and_see_its_writes() {
         .collect();
     assert_eq!(prefixed, [25]);
 }
+
+/// A window's offset passes over entries without decoding them, in the
+/// iterator as in the callback form: a target that does not unpack fails
+/// the page that shows it, not a page that starts after it. (The iterator
+/// used to decode the entries it skipped, and failed where the callback
+/// form did not.)
+#[test]
+fn an_offset_passes_over_an_undecodable_target_in_both_forms() {
+    // The same index, written with byte-string targets that IDX's 4-byte
+    // targets cannot unpack.
+    static RAW: Index<u16, Vec<u8>, i32> =
+        Index::with_priority("idx", vpack::fuint, vpack::bytes, vpack::fint_ord);
+    let db = backend::test_db();
+    db.update(|tx| {
+        for target in 1..=10u32 {
+            set_target_single_term_ext(tx, &IDX, target, 1, target as i32);
+        }
+        // Priority 0: the term's first entry.
+        set_target_single_term_ext(tx, &RAW, vec![0xAA], 1, 0);
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    let tx = db.read_tx().unwrap();
+    for reverse in [false, true] {
+        let (all, past) = if reverse {
+            (Window::new().reverse(), Window::new().reverse().limit(3))
+        } else {
+            (Window::new(), Window::new().offset(1).limit(3))
+        };
+        // A page that starts after the bad entry (forward: the offset
+        // passes over it; backward: the page ends before it).
+        let mut cb = Vec::new();
+        iterate_term(&tx, &IDX, 1, &past, |t, _| {
+            cb.push(t);
+            true
+        })
+        .unwrap();
+        let it: Vec<u32> = term_targets(&tx, &IDX, 1, &past)
+            .map(|e| e.map(|(t, _)| t))
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(it, cb);
+        assert_eq!(it, if reverse { [10, 9, 8] } else { [1, 2, 3] });
+        // The whole term reaches it: both forms fail, naming the target.
+        let failed = iterate_term(&tx, &IDX, 1, &all, |_, _| true).unwrap_err();
+        assert!(matches!(failed, Error::Decode { part: "target", .. }));
+        let walked: Vec<_> = term_targets(&tx, &IDX, 1, &all).collect();
+        assert!(matches!(
+            walked.last(),
+            Some(Err(Error::Decode { part: "target", .. }))
+        ));
+        // Forward the bad entry comes first; backward, after the ten.
+        assert_eq!(walked.len(), if reverse { 11 } else { 1 });
+    }
+}
