@@ -210,6 +210,24 @@ fn a_cursor_continues_where_a_page_ended() {
         Some(Err(Error::InvalidCursor { .. }))
     ));
     assert!(foreign.next().is_none());
+    // Even for a page of nothing, as the callback form reports it.
+    let none = Window::new().limit(0).after(Cursor::from_bytes(b"x"));
+    assert!(matches!(
+        iterate_term(&tx, &IDX, 2, &none, |_, _| true),
+        Err(Error::InvalidCursor { .. })
+    ));
+    let mut foreign = term_targets(&tx, &IDX, 2, &none);
+    assert!(matches!(
+        foreign.next(),
+        Some(Err(Error::InvalidCursor { .. }))
+    ));
+    assert!(foreign.next().is_none());
+    // A valid limit of 0 reads nothing.
+    assert!(
+        term_targets(&tx, &IDX, 1, &Window::new().limit(0))
+            .next()
+            .is_none()
+    );
 }
 
 #[test]
