@@ -62,9 +62,10 @@ struct EntryOf<'t, K, V>(&'t Bucket<K, V>);
 
 impl<K: Blank, V: Default> Decode for EntryOf<'_, K, V> {
     type Item = (K, V);
-    fn decode(&self, k: &[u8], v: &[u8]) -> Result<(K, V), Error> {
-        let key = unpack_key(k, self.0.key).map_err(|e| self.0.bad_key(k, e))?;
-        let value = vpack::from_bytes(v, self.0.value).map_err(|e| self.0.bad_value(k, e))?;
+    fn decode(&self, k: &[u8], v: &[u8]) -> Result<(K, V), Box<Error>> {
+        let key = unpack_key(k, self.0.key).map_err(|e| Box::new(self.0.bad_key(k, e)))?;
+        let value =
+            vpack::from_bytes(v, self.0.value).map_err(|e| Box::new(self.0.bad_value(k, e)))?;
         Ok((key, value))
     }
 }
@@ -214,13 +215,15 @@ struct TargetOf<'t, T, K, P> {
 
 impl<T, K: Blank, P: Blank> Decode for TargetOf<'_, T, K, P> {
     type Item = (K, P);
-    fn decode(&self, k: &[u8], v: &[u8]) -> Result<(K, P), Error> {
+    fn decode(&self, k: &[u8], v: &[u8]) -> Result<(K, P), Box<Error>> {
         let index = self.index;
         let [_, prio, target] = split_term_entry(k, v)
             .filter(|[t, ..]| t.len() == self.term_len)
-            .ok_or_else(|| index.bad_entry(k))?;
-        let t = unpack_key(target, index.target).map_err(|e| index.bad("target", k, e))?;
-        let p = unpack_key(prio, index.priority).map_err(|e| index.bad("priority", k, e))?;
+            .ok_or_else(|| Box::new(index.bad_entry(k)))?;
+        let t =
+            unpack_key(target, index.target).map_err(|e| Box::new(index.bad("target", k, e)))?;
+        let p =
+            unpack_key(prio, index.priority).map_err(|e| Box::new(index.bad("priority", k, e)))?;
         Ok((t, p))
     }
     /// An entry an offset passes over is split, not decoded, as the
@@ -336,11 +339,11 @@ struct TermOf<'t, T, K, P> {
 
 impl<T: Blank, K, P: Blank> Decode for TermOf<'_, T, K, P> {
     type Item = (T, P);
-    fn decode(&self, k: &[u8], v: &[u8]) -> Result<(T, P), Error> {
+    fn decode(&self, k: &[u8], v: &[u8]) -> Result<(T, P), Box<Error>> {
         let index = self.index;
         let term = k.get(self.target_len..).unwrap_or_default();
-        let t = unpack_key(term, index.term).map_err(|e| index.bad("term", k, e))?;
-        let p = unpack_key(v, index.priority).map_err(|e| index.bad("priority", k, e))?;
+        let t = unpack_key(term, index.term).map_err(|e| Box::new(index.bad("term", k, e)))?;
+        let p = unpack_key(v, index.priority).map_err(|e| Box::new(index.bad("priority", k, e)))?;
         Ok((t, p))
     }
 }
@@ -392,10 +395,10 @@ struct CountOf<'t, T, K, P>(&'t Index<T, K, P>);
 
 impl<T: Blank, K, P> Decode for CountOf<'_, T, K, P> {
     type Item = (T, usize);
-    fn decode(&self, k: &[u8], v: &[u8]) -> Result<(T, usize), Error> {
+    fn decode(&self, k: &[u8], v: &[u8]) -> Result<(T, usize), Box<Error>> {
         let index = self.0;
-        let t = unpack_key(k, index.term).map_err(|e| index.bad("term", k, e))?;
-        let n = count_of(v).ok_or_else(|| index.bad_count(k))?;
+        let t = unpack_key(k, index.term).map_err(|e| Box::new(index.bad("term", k, e)))?;
+        let n = count_of(v).ok_or_else(|| Box::new(index.bad_count(k)))?;
         Ok((t, n as usize))
     }
 }
