@@ -293,15 +293,7 @@ impl<'t, R: Readable, I, D: Decode<Item = I>> Ranged<'t, R, D, I> {
         // Read in this end's order; kept with the next item last.
         side.items.reverse();
         self.left -= taken;
-        match (failure, more) {
-            (Some(e), _) => {
-                self.failure = Some(e);
-                self.failed = true;
-                self.drained = true;
-            }
-            (None, true) => self.move_edge(reverse),
-            (None, false) => self.drained = true,
-        }
+        self.settle(reverse, failure, more);
         if self.left == 0 {
             self.drained = true;
         }
@@ -345,31 +337,34 @@ impl<'t, R: Readable, I, D: Decode<Item = I>> Ranged<'t, R, D, I> {
                 }
             },
         )?;
+        if !more {
+            self.skip = 0;
+        }
+        self.settle(reverse, failure, more);
+        Ok(())
+    }
+
+    /// Where a scan from one end left the walk: failed at `failure`; or
+    /// stopped before the key it left in `next_key` (`more`), which that
+    /// end's bound (the lower one from the front) moves to; or at the end
+    /// of the range.
+    fn settle(&mut self, reverse: bool, failure: Option<Error>, more: bool) {
         match (failure, more) {
             (Some(e), _) => {
                 self.failure = Some(e);
                 self.failed = true;
                 self.drained = true;
             }
-            (None, true) => self.move_edge(reverse),
-            (None, false) => {
-                self.skip = 0;
-                self.drained = true;
+            (None, true) => {
+                let edge = if reverse {
+                    &mut self.upper
+                } else {
+                    &mut self.lower
+                };
+                edge.include_swapped(&mut self.next_key);
             }
+            (None, false) => self.drained = true,
         }
-        Ok(())
-    }
-
-    /// Moves an end's bound (the lower one from the front) to the key a
-    /// scan left in `next_key`: the unread range now starts, or ends,
-    /// there.
-    fn move_edge(&mut self, reverse: bool) {
-        let edge = if reverse {
-            &mut self.upper
-        } else {
-            &mut self.lower
-        };
-        edge.include_swapped(&mut self.next_key);
     }
 
     /// The next item from one end once its buffer is empty: refills it,
