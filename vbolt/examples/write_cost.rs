@@ -8,7 +8,9 @@
 //! `--no-group` turns group commit off. `--batch B` makes each update
 //! write B records (one writer with `--batch 16` is what 16 writers'
 //! group commit would be with no hand-over between threads; latencies are
-//! then per update of B).
+//! then per update of B). `--owned` writes through `Db::batch` (a closure
+//! that owns its records, run by whichever thread holds the group's
+//! transaction) instead of `Db::update`.
 //!
 //! ```sh
 //! cargo run --release -p vbolt --example write_cost -- --articles 1000000
@@ -104,6 +106,7 @@ fn main() -> Result<(), Error> {
     );
     let writers = arg("--writers", 1) as i64;
     let batch = arg("--batch", 1).max(1) as i64;
+    let owned = std::env::args().any(|a| a == "--owned");
     let before = db.commit_stats();
     let start = Instant::now();
     let mut lat: Vec<u64> = std::thread::scope(|s| {
@@ -120,12 +123,21 @@ fn main() -> Result<(), Error> {
                             .map(record)
                             .collect();
                         let t = Instant::now();
-                        db.update(|tx| {
-                            for r in &rs {
-                                put(tx, r);
-                            }
-                            Ok::<_, Error>(())
-                        })?;
+                        if owned {
+                            db.batch(move |tx| {
+                                for r in &rs {
+                                    put(tx, r);
+                                }
+                                Ok::<_, Error>(())
+                            })?;
+                        } else {
+                            db.update(|tx| {
+                                for r in &rs {
+                                    put(tx, r);
+                                }
+                                Ok::<_, Error>(())
+                            })?;
+                        }
                         lat.push(t.elapsed().as_micros() as u64);
                         id += writers * batch;
                     }

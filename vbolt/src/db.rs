@@ -1,13 +1,16 @@
 //! The database handle [`Db`]: opening a file, and beginning transactions.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::engine::{EngineOptions, Store};
 use crate::error::Error;
 use crate::gate::Gate;
-use crate::group::{Groups, LeaderGuard, MemberGuard, Outcome, Report, Role, Turn};
+use crate::group::{
+    BatchJob, Batched, Groups, Job, LeaderGuard, MemberGuard, Outcome, Report, Role, Turn,
+    lock_batched,
+};
 use crate::hub::Hub;
 use crate::notify::{Subscription, Topic};
 use crate::tx::{ReadTx, WriteTx};
@@ -225,7 +228,10 @@ impl Db {
     /// its group wait for it: a closure that waits for a lock another
     /// thread holds across its own `update` call would wait forever (turn
     /// grouping off with [`Options::group_commit`] for such code).
-    /// [`Db::commit_stats`] shows how much grouping happened.
+    /// [`Db::commit_stats`] shows how much grouping happened. A closure
+    /// that owns its data can go through [`Db::batch`] instead, which
+    /// runs it on whichever thread holds the group's transaction: faster
+    /// when many threads write at once.
     ///
     /// On an etcd cluster (`Db::open_etcd`) a commit can lose to another
     /// writer's ([`Error::Conflict`]): then `f` runs again in a new
@@ -283,9 +289,92 @@ impl Db {
             return self.update_alone(&mut f);
         }
         loop {
-            let step = match self.groups.join() {
+            let step = match self.groups.join(None) {
                 Role::Leader => self.lead(&mut f),
                 Role::Member(id) => self.serve(id, &mut f),
+            };
+            if let Some(result) = step {
+                return result;
+            }
+        }
+    }
+
+    /// [`Db::update`] for a closure that owns what it uses (`Send` and
+    /// `'static`, as for a thread): under group commit, whichever thread
+    /// holds the group's transaction runs it in place, where `update`'s
+    /// closure must run on its caller's thread and the transaction is
+    /// handed there and back. Many concurrent small updates then commit
+    /// faster: on the articles benchmark's 16 writers, 2 cores, 200,000
+    /// articles, BENCHMARKS.md has the figures. The semantics are
+    /// `update`'s: `Ok` means committed and durable, a failing closure
+    /// fails only its caller, a closure may run more than once, and a
+    /// panic in it unwinds its caller (on its caller's thread).
+    ///
+    /// The closure's result and error travel back from the thread that
+    /// ran it, hence `T: Send` and `E: Send`. Move into it what it needs
+    /// (clones, `Arc`s):
+    ///
+    /// ```
+    /// # use vbolt::*;
+    /// # use std::sync::Arc;
+    /// static VISITS: Bucket<String, u64> = Bucket::new("visits", vpack::string_z, vpack::uint);
+    /// let db = Arc::new(Db::in_memory()?);
+    /// let threads: Vec<_> = ["ann", "bo", "ann"]
+    ///     .into_iter()
+    ///     .map(|who| {
+    ///         let db = Arc::clone(&db);
+    ///         std::thread::spawn(move || {
+    ///             db.batch(move |tx| {
+    ///                 let mut n = get(tx, &VISITS, who)?.unwrap_or(0) + 1;
+    ///                 write(tx, &VISITS, who, &mut n);
+    ///                 Ok::<_, Error>(n)
+    ///             })
+    ///         })
+    ///     })
+    ///     .collect();
+    /// for t in threads {
+    ///     t.join().unwrap()?;
+    /// }
+    /// assert_eq!(db.view(|tx| get(tx, &VISITS, "ann"))?, Some(2));
+    /// # Ok::<(), vbolt::Error>(())
+    /// ```
+    #[doc(alias = "Batch")]
+    pub fn batch<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnMut(&mut WriteTx) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<Error> + Send + 'static,
+    {
+        if self.writers.held_by_me() {
+            return Err(Error::WriteInProgress.into());
+        }
+        if !self.group_commit {
+            let mut f = f;
+            return self.update_alone(&mut f);
+        }
+        let cell = Arc::new(Mutex::new(Batched {
+            f,
+            result: None,
+            panic: None,
+        }));
+        loop {
+            let job: Box<dyn Job> = Box::new(BatchJob(Arc::clone(&cell)));
+            let step = match self.groups.join(Some(job)) {
+                Role::Leader => self.lead(&mut lock_batched(&cell).f),
+                Role::Member(id) => match self.groups.wait_outcome(id) {
+                    Outcome::Committed | Outcome::Own => {
+                        let mut c = lock_batched(&cell);
+                        if let Some(panic) = c.panic.take() {
+                            drop(c);
+                            std::panic::resume_unwind(panic);
+                        }
+                        // A job told its outcome has run: a missing result
+                        // would be a bug of this module, not the caller's.
+                        Some(c.result.take().unwrap_or(Err(Error::Finished.into())))
+                    }
+                    Outcome::Failed(e) => Some(Err(e.into())),
+                    Outcome::Again => None,
+                },
             };
             if let Some(result) = step {
                 return result;
@@ -356,10 +445,31 @@ impl Db {
             // Then each member's, on the member's thread.
             let mut current = Some(txn);
             while let Some(txn) = current.take() {
-                let Some(member) = self.groups.next_member() else {
+                let Some(mut member) = self.groups.next_member() else {
                     current = Some(txn);
                     break;
                 };
+                // A job runs here, on the leader's thread.
+                if let Some(job) = member.job.as_mut() {
+                    let mut tx = WriteTx::grouped(txn, &self.hub);
+                    let ok = job.run(&mut tx);
+                    let (kv, recorded, changes) = tx.into_parts();
+                    match (ok, recorded, kv) {
+                        (true, None, Some(kv)) => {
+                            self.hub.stage(changes);
+                            self.groups.ran_in_place(member);
+                            current = Some(kv);
+                        }
+                        (ok, recorded, _) => {
+                            if ok {
+                                job.fail(recorded.unwrap_or(Error::Finished));
+                            }
+                            self.groups.release(member);
+                            self.groups.rerun();
+                        }
+                    }
+                    continue;
+                }
                 self.writers.lend(member.thread.id());
                 let (kv, report) = self.groups.hand(&member, txn);
                 self.writers.reclaim();
@@ -405,7 +515,11 @@ impl Db {
             Turn::Run(txn) => txn,
             Turn::Word(Outcome::Again) => return None,
             Turn::Word(Outcome::Failed(e)) => return Some(Err(e.into())),
-            Turn::Word(Outcome::Committed) => return Some(Err(Error::Finished.into())),
+            // Word of a finished run before any turn: not for a member
+            // without a job (it is told in its turn), kept for totality.
+            Turn::Word(Outcome::Committed | Outcome::Own) => {
+                return Some(Err(Error::Finished.into()));
+            }
         };
         let mut guard = MemberGuard {
             groups: &self.groups,
@@ -434,6 +548,8 @@ impl Db {
             Outcome::Committed => Some(Ok(value)),
             Outcome::Failed(e) => Some(Err(e.into())),
             Outcome::Again => None,
+            // Only a member with a job is told this.
+            Outcome::Own => Some(Err(Error::Finished.into())),
         }
     }
 

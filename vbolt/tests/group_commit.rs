@@ -86,6 +86,28 @@ fn group_of(
     db: &Arc<Db>,
     members: Vec<(&'static str, Body)>,
 ) -> Vec<(&'static str, Result<(), String>, usize)> {
+    let members = members
+        .into_iter()
+        .map(|(name, body)| (name, body, Via::Update))
+        .collect();
+    group_via(db, members)
+}
+
+/// How a member calls in.
+#[derive(Clone, Copy)]
+enum Via {
+    /// `Db::update`: its closure runs on its own thread, in its turn.
+    Update,
+    /// `Db::batch`: its closure runs on whichever thread holds the
+    /// transaction.
+    Batch,
+}
+
+/// [`group_of`] with each member's way in.
+fn group_via(
+    db: &Arc<Db>,
+    members: Vec<(&'static str, Body, Via)>,
+) -> Vec<(&'static str, Result<(), String>, usize)> {
     let (entered, entered_rx) = mpsc::channel();
     let (go, go_rx) = mpsc::channel::<()>();
     let leader = {
@@ -108,16 +130,24 @@ fn group_of(
     let before = db.commit_stats();
     let runners: Vec<_> = members
         .into_iter()
-        .map(|(name, body)| {
+        .map(|(name, body, via)| {
             let db = Arc::clone(db);
             let handle = thread::spawn(move || {
-                let runs = AtomicUsize::new(0);
-                let result = db.update(|tx| {
-                    runs.fetch_add(1, Ordering::Relaxed);
+                let runs = Arc::new(AtomicUsize::new(0));
+                let counted = Arc::clone(&runs);
+                let run = move |tx: &mut WriteTx| {
+                    counted.fetch_add(1, Ordering::Relaxed);
                     write(tx, &MARKS, name, &mut name.to_string());
                     body(tx)
-                });
-                (result.map_err(|e| e.to_string()), runs.into_inner())
+                };
+                let result = match via {
+                    Via::Update => db.update(run),
+                    Via::Batch => db.batch(run),
+                };
+                (
+                    result.map_err(|e| e.to_string()),
+                    runs.load(Ordering::Relaxed),
+                )
             });
             (name, handle)
         })
@@ -294,6 +324,178 @@ fn members_handed_the_transaction_by_other_members_are_refused_a_second_one_too(
             assert_eq!(mark(&db, name), Some(name.to_string()));
         }
     }
+}
+
+#[test]
+fn batch_and_update_callers_share_one_commit() {
+    let (_dir, db) = file_db();
+    let results = group_via(
+        &db,
+        vec![
+            ("a", succeed, Via::Batch),
+            ("b", succeed, Via::Update),
+            ("c", succeed, Via::Batch),
+            ("d", succeed, Via::Batch),
+            ("e", succeed, Via::Update),
+            ("f", succeed, Via::Batch),
+        ],
+    );
+    for (name, result, runs) in results {
+        assert_eq!(result, Ok(()), "{name}");
+        assert_eq!(runs, 1, "{name} ran once: nothing failed");
+        assert_eq!(mark(&db, name).as_deref(), Some(name));
+    }
+}
+
+#[test]
+fn a_failing_batch_closure_fails_only_its_caller() {
+    let (_dir, db) = file_db();
+    let results = group_via(
+        &db,
+        vec![
+            ("a", succeed, Via::Batch),
+            ("refuses", refuse, Via::Batch),
+            ("b", succeed, Via::Update),
+            ("zero", zero_key, Via::Batch),
+            ("c", succeed, Via::Batch),
+        ],
+    );
+    for (name, result, runs) in &results {
+        match *name {
+            "refuses" => assert_eq!(
+                result.as_ref().unwrap_err(),
+                "storage engine error: refused by the application"
+            ),
+            "zero" => assert!(
+                result.as_ref().unwrap_err().contains("zero key"),
+                "{result:?}"
+            ),
+            _ => {
+                assert_eq!(result, &Ok(()), "{name}");
+                assert!(*runs >= 1);
+            }
+        }
+        let stored = mark(&db, name);
+        let expect_stored = !matches!(*name, "refuses" | "zero");
+        assert_eq!(stored.is_some(), expect_stored, "{name}: {stored:?}");
+    }
+    assert_eq!(mark(&db, "leader").as_deref(), Some("here"));
+}
+
+#[test]
+fn a_panicking_batch_closure_unwinds_only_its_caller() {
+    // The closure runs on another caller's thread; its panic reaches its
+    // own caller, and nobody else.
+    let (_dir, db) = file_db();
+    let results = group_via(
+        &db,
+        vec![
+            ("a", succeed, Via::Batch),
+            ("panics", |_| panic!("the application's bug"), Via::Batch),
+            ("b", succeed, Via::Update),
+            ("c", succeed, Via::Batch),
+        ],
+    );
+    for (name, result, _) in &results {
+        let expected = if *name == "panics" {
+            Err("panicked".to_string())
+        } else {
+            Ok(())
+        };
+        assert_eq!(result, &expected, "{name}");
+    }
+    for name in ["a", "b", "c"] {
+        assert_eq!(mark(&db, name).as_deref(), Some(name));
+    }
+    assert_eq!(mark(&db, "panics"), None);
+}
+
+#[test]
+fn a_batch_closure_that_asks_for_another_write_transaction_is_refused_not_hung() {
+    // It runs on the thread that holds the write turn.
+    let (_dir, db) = file_db();
+    static NESTED: std::sync::OnceLock<Arc<Db>> = std::sync::OnceLock::new();
+    NESTED.set(Arc::clone(&db)).ok();
+    fn nested(_: &mut WriteTx) -> Result<(), Error> {
+        match NESTED.get().unwrap().write_tx() {
+            Err(Error::WriteInProgress) => Err(Error::WriteInProgress),
+            other => panic!("expected WriteInProgress, got {:?}", other.map(drop)),
+        }
+    }
+    fn nested_batch(_: &mut WriteTx) -> Result<(), Error> {
+        NESTED.get().unwrap().batch(|_| Ok::<_, Error>(()))
+    }
+    let results = group_via(
+        &db,
+        vec![
+            ("a", succeed, Via::Batch),
+            ("nested", nested, Via::Batch),
+            ("b", succeed, Via::Update),
+            ("nested_batch", nested_batch, Via::Batch),
+            ("nested_after_update", nested, Via::Batch),
+        ],
+    );
+    for (name, result, _) in results {
+        if name.starts_with("nested") {
+            assert!(
+                result
+                    .unwrap_err()
+                    .contains("already holds the write transaction"),
+                "{name}"
+            );
+        } else {
+            assert_eq!(result, Ok(()), "{name}");
+        }
+    }
+}
+
+#[test]
+fn many_batch_and_update_callers_lose_no_update() {
+    let (_dir, db) = file_db();
+    let (threads, rounds) = (16, 40);
+    let start = Arc::new(Barrier::new(threads));
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let (db, start) = (Arc::clone(&db), Arc::clone(&start));
+            thread::spawn(move || {
+                start.wait();
+                for _ in 0..rounds {
+                    let bump = move |tx: &mut WriteTx| {
+                        for name in ["total".to_string(), format!("thread-{t}")] {
+                            let mut n = get(tx, &COUNTERS, &name)?.unwrap_or(0) + 1;
+                            write(tx, &COUNTERS, &name, &mut n);
+                        }
+                        Ok::<_, Error>(())
+                    };
+                    if t % 2 == 0 {
+                        db.batch(bump).unwrap();
+                    } else {
+                        db.update(bump).unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    db.view(|tx| {
+        assert_eq!(
+            get(tx, &COUNTERS, "total")?,
+            Some((threads * rounds) as u64)
+        );
+        for t in 0..threads {
+            assert_eq!(
+                get(tx, &COUNTERS, format!("thread-{t}"))?,
+                Some(rounds as u64)
+            );
+        }
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    let stats = db.commit_stats();
+    assert_eq!(stats.updates, (threads * rounds) as u64);
+    assert!(stats.commits < stats.updates, "{stats:?}");
 }
 
 #[test]

@@ -35,6 +35,9 @@ pub struct Vbolt<const CHECKED: bool = false> {
     _keep: Option<Box<dyn std::any::Any + Send + Sync>>,
     /// Commit notifications kept live during the run.
     _subscriptions: Vec<Subscription>,
+    /// The writers figure's threads write through `Db::batch` (closures
+    /// that own their article) instead of `Db::update`.
+    batch: bool,
 }
 
 impl<const CHECKED: bool> Vbolt<CHECKED> {
@@ -43,6 +46,18 @@ impl<const CHECKED: bool> Vbolt<CHECKED> {
             db: Db::open(dir.join("vbolt.db")).unwrap(),
             _keep: None,
             _subscriptions: Vec::new(),
+            batch: false,
+        }
+    }
+
+    /// vbolt whose concurrent writers use `Db::batch`: each thread's
+    /// closure owns a clone of its article (the `update` writer clones it
+    /// too, inside its closure), so whichever thread holds the group's
+    /// transaction runs it.
+    pub fn with_batch(dir: &Path) -> Vbolt<CHECKED> {
+        Vbolt {
+            batch: true,
+            ..Vbolt::open(dir)
         }
     }
 
@@ -65,6 +80,7 @@ impl<const CHECKED: bool> Vbolt<CHECKED> {
             db,
             _keep: None,
             _subscriptions: subscriptions,
+            batch: false,
         }
     }
 
@@ -77,6 +93,7 @@ impl<const CHECKED: bool> Vbolt<CHECKED> {
             db: Db::open_etcd(cluster.endpoints(), &prefix).unwrap(),
             _keep: Some(Box::new(cluster)),
             _subscriptions: Vec::new(),
+            batch: false,
         }
     }
 }
@@ -143,7 +160,10 @@ impl<const CHECKED: bool> System for Vbolt<CHECKED> {
             .sum()
     }
     fn writer(&self) -> Option<Box<dyn Writer + '_>> {
-        Some(Box::new(VboltWriter::<CHECKED> { db: &self.db }))
+        Some(Box::new(VboltWriter::<CHECKED> {
+            db: &self.db,
+            batch: self.batch,
+        }))
     }
     fn reader(&self) -> Box<dyn Reader + '_> {
         Box::new(VboltReader::<CHECKED> {
@@ -170,13 +190,32 @@ impl<const CHECKED: bool> Reader for VboltReader<'_, CHECKED> {
     }
 }
 
-/// Concurrent writers through `Db::update`, which groups their commits.
+/// Concurrent writers through `Db::update` (or `Db::batch`), which groups
+/// their commits.
 struct VboltWriter<'a, const CHECKED: bool> {
     db: &'a Db,
+    batch: bool,
 }
 
 impl<const CHECKED: bool> Writer for VboltWriter<'_, CHECKED> {
     fn commit(&mut self, article: &Article) {
+        if self.batch {
+            let mut a = article.clone();
+            self.db
+                .batch(move |tx| {
+                    vbolt::write(tx, bucket::<CHECKED>(), a.id, &mut a);
+                    vbolt::set_target_terms_uniform(
+                        tx,
+                        &CAT_ART,
+                        a.id,
+                        &a.category_ids,
+                        a.published,
+                    );
+                    Ok::<_, vbolt::Error>(())
+                })
+                .unwrap();
+            return;
+        }
         self.db
             .update(|tx| {
                 let mut a = article.clone();
