@@ -25,6 +25,17 @@ fn mark(db: &Db, name: &str) -> Option<String> {
 
 #[test]
 fn many_threads_lose_no_update_and_share_commits() {
+    many_threads(|_| Via::Update);
+}
+
+#[test]
+fn many_batch_and_update_callers_lose_no_update() {
+    many_threads(|t| if t % 2 == 0 { Via::Batch } else { Via::Update });
+}
+
+/// Sixteen threads, each calling in as `via` says for its number, bump a
+/// shared counter and their own 40 times each.
+fn many_threads(via: fn(usize) -> Via) {
     let (_dir, db) = file_db();
     let (threads, rounds) = (16, 40);
     let start = Arc::new(Barrier::new(threads));
@@ -34,14 +45,17 @@ fn many_threads_lose_no_update_and_share_commits() {
             thread::spawn(move || {
                 start.wait();
                 for _ in 0..rounds {
-                    db.update(|tx| {
+                    let bump = move |tx: &mut WriteTx| {
                         for name in ["total".to_string(), format!("thread-{t}")] {
                             let mut n = get(tx, &COUNTERS, &name)?.unwrap_or(0) + 1;
                             write(tx, &COUNTERS, &name, &mut n);
                         }
                         Ok::<_, Error>(())
-                    })
-                    .unwrap();
+                    };
+                    match via(t) {
+                        Via::Update => db.update(bump).unwrap(),
+                        Via::Batch => db.batch(bump).unwrap(),
+                    }
                 }
             })
         })
@@ -199,17 +213,33 @@ fn the_members_of_a_group_share_one_commit() {
 
 #[test]
 fn a_failing_closure_fails_only_its_caller() {
+    failures_reach_only_their_callers([Via::Update; 5]);
+}
+
+#[test]
+fn a_failing_batch_closure_fails_only_its_caller() {
+    use Via::*;
+    failures_reach_only_their_callers([Batch, Batch, Update, Batch, Batch]);
+}
+
+/// A group of two failing members among three that succeed, each calling
+/// in as `via` says: only the failing ones fail, and only their writes are
+/// missing.
+fn failures_reach_only_their_callers(via: [Via; 5]) {
     let (_dir, db) = file_db();
-    let results = group_of(
-        &db,
-        vec![
-            ("a", succeed),
-            ("refuses", refuse),
-            ("b", succeed),
-            ("zero", zero_key),
-            ("c", succeed),
-        ],
-    );
+    let members: [(&'static str, Body); 5] = [
+        ("a", succeed),
+        ("refuses", refuse),
+        ("b", succeed),
+        ("zero", zero_key),
+        ("c", succeed),
+    ];
+    let members = members
+        .into_iter()
+        .zip(via)
+        .map(|((name, body), via)| (name, body, via))
+        .collect();
+    let results = group_via(&db, members);
     for (name, result, runs) in &results {
         match *name {
             "refuses" => assert_eq!(
@@ -234,25 +264,41 @@ fn a_failing_closure_fails_only_its_caller() {
 
 #[test]
 fn a_panicking_closure_unwinds_only_its_caller() {
+    panics_reach_only_their_callers([Via::Update; 4]);
+}
+
+#[test]
+fn a_panicking_batch_closure_unwinds_only_its_caller() {
+    // The closure runs on another caller's thread; its panic reaches its
+    // own caller, and nobody else.
+    use Via::*;
+    panics_reach_only_their_callers([Batch, Batch, Update, Batch]);
+}
+
+fn panics_reach_only_their_callers(via: [Via; 4]) {
     let (_dir, db) = file_db();
-    let results = group_of(
-        &db,
-        vec![
-            ("a", succeed),
-            ("panics", |_| panic!("the application's bug")),
-            ("b", succeed),
-        ],
-    );
-    for (name, result, _) in &results {
-        let expected = if *name == "panics" {
+    let members: [(&'static str, Body); 4] = [
+        ("a", succeed),
+        ("panics", |_| panic!("the application's bug")),
+        ("b", succeed),
+        ("c", succeed),
+    ];
+    let members = members
+        .into_iter()
+        .zip(via)
+        .map(|((name, body), via)| (name, body, via))
+        .collect();
+    for (name, result, _) in group_via(&db, members) {
+        let expected = if name == "panics" {
             Err("panicked".to_string())
         } else {
             Ok(())
         };
-        assert_eq!(result, &expected, "{name}");
+        assert_eq!(result, expected, "{name}");
     }
-    assert_eq!(mark(&db, "a").as_deref(), Some("a"));
-    assert_eq!(mark(&db, "b").as_deref(), Some("b"));
+    for name in ["a", "b", "c"] {
+        assert_eq!(mark(&db, name).as_deref(), Some(name));
+    }
     assert_eq!(mark(&db, "panics"), None);
 }
 
@@ -348,69 +394,6 @@ fn batch_and_update_callers_share_one_commit() {
 }
 
 #[test]
-fn a_failing_batch_closure_fails_only_its_caller() {
-    let (_dir, db) = file_db();
-    let results = group_via(
-        &db,
-        vec![
-            ("a", succeed, Via::Batch),
-            ("refuses", refuse, Via::Batch),
-            ("b", succeed, Via::Update),
-            ("zero", zero_key, Via::Batch),
-            ("c", succeed, Via::Batch),
-        ],
-    );
-    for (name, result, runs) in &results {
-        match *name {
-            "refuses" => assert_eq!(
-                result.as_ref().unwrap_err(),
-                "storage engine error: refused by the application"
-            ),
-            "zero" => assert!(
-                result.as_ref().unwrap_err().contains("zero key"),
-                "{result:?}"
-            ),
-            _ => {
-                assert_eq!(result, &Ok(()), "{name}");
-                assert!(*runs >= 1);
-            }
-        }
-        let stored = mark(&db, name);
-        let expect_stored = !matches!(*name, "refuses" | "zero");
-        assert_eq!(stored.is_some(), expect_stored, "{name}: {stored:?}");
-    }
-    assert_eq!(mark(&db, "leader").as_deref(), Some("here"));
-}
-
-#[test]
-fn a_panicking_batch_closure_unwinds_only_its_caller() {
-    // The closure runs on another caller's thread; its panic reaches its
-    // own caller, and nobody else.
-    let (_dir, db) = file_db();
-    let results = group_via(
-        &db,
-        vec![
-            ("a", succeed, Via::Batch),
-            ("panics", |_| panic!("the application's bug"), Via::Batch),
-            ("b", succeed, Via::Update),
-            ("c", succeed, Via::Batch),
-        ],
-    );
-    for (name, result, _) in &results {
-        let expected = if *name == "panics" {
-            Err("panicked".to_string())
-        } else {
-            Ok(())
-        };
-        assert_eq!(result, &expected, "{name}");
-    }
-    for name in ["a", "b", "c"] {
-        assert_eq!(mark(&db, name).as_deref(), Some(name));
-    }
-    assert_eq!(mark(&db, "panics"), None);
-}
-
-#[test]
 fn a_batch_closure_that_asks_for_another_write_transaction_is_refused_not_hung() {
     // It runs on the thread that holds the write turn.
     let (_dir, db) = file_db();
@@ -447,55 +430,6 @@ fn a_batch_closure_that_asks_for_another_write_transaction_is_refused_not_hung()
             assert_eq!(result, Ok(()), "{name}");
         }
     }
-}
-
-#[test]
-fn many_batch_and_update_callers_lose_no_update() {
-    let (_dir, db) = file_db();
-    let (threads, rounds) = (16, 40);
-    let start = Arc::new(Barrier::new(threads));
-    let handles: Vec<_> = (0..threads)
-        .map(|t| {
-            let (db, start) = (Arc::clone(&db), Arc::clone(&start));
-            thread::spawn(move || {
-                start.wait();
-                for _ in 0..rounds {
-                    let bump = move |tx: &mut WriteTx| {
-                        for name in ["total".to_string(), format!("thread-{t}")] {
-                            let mut n = get(tx, &COUNTERS, &name)?.unwrap_or(0) + 1;
-                            write(tx, &COUNTERS, &name, &mut n);
-                        }
-                        Ok::<_, Error>(())
-                    };
-                    if t % 2 == 0 {
-                        db.batch(bump).unwrap();
-                    } else {
-                        db.update(bump).unwrap();
-                    }
-                }
-            })
-        })
-        .collect();
-    for h in handles {
-        h.join().unwrap();
-    }
-    db.view(|tx| {
-        assert_eq!(
-            get(tx, &COUNTERS, "total")?,
-            Some((threads * rounds) as u64)
-        );
-        for t in 0..threads {
-            assert_eq!(
-                get(tx, &COUNTERS, format!("thread-{t}"))?,
-                Some(rounds as u64)
-            );
-        }
-        Ok::<_, Error>(())
-    })
-    .unwrap();
-    let stats = db.commit_stats();
-    assert_eq!(stats.updates, (threads * rounds) as u64);
-    assert!(stats.commits < stats.updates, "{stats:?}");
 }
 
 #[test]
