@@ -136,7 +136,8 @@ of medians with each figure's ratio to vbolt.
   --systems L    comma-separated subset of: vbolt, raw-redb, raw-redb-memcmp, sqlite,
                  sqlite-mmap, native_db, lmdb; also vbolt-1k-subscribers (vbolt with
                  1,000 live commit subscriptions), vbolt-batch (vbolt whose writers
-                 use Db::batch) and, built with the feature
+                 use Db::batch), vbolt-wal and vbolt-wal-batch (the same through
+                 vbolt's write-ahead log) and, built with the feature
                  checked-values, vbolt-checked-values (a CRC-32 after every article)
   --articles N   load N articles instead of the size's number (the other counts stay)
   --commit-io S  what one small durable commit of system S writes after the

@@ -33,7 +33,8 @@ fn open_failure(path: &Path, e: Error) -> Failure {
             Exit::Open,
             format!(
                 "{p} needs recovery, which this read-only open cannot do: its last writer \
-                 did not close it (a crash?), or its length is not the recorded one (damage?). \
+                 did not close it (a crash?), its write-ahead log ({p}-wal) holds commits to \
+                 replay, or its length is not the recorded one (damage?). \
                  Run `vbolt recover {p}` (or open it with the application) first; if that \
                  reports damage, restore the file from a backup"
             ),

@@ -103,6 +103,41 @@ impl Options {
         self
     }
 
+    /// Commits through a write-ahead log (default: off). A durable commit
+    /// then syncs one sequential write to a log beside the file
+    /// (`<file>-wal`, 64 MiB by default) instead of the pages it changed
+    /// across the file; the file itself is synced when the log is full
+    /// (a checkpoint, inside the commit that found it full) and at close.
+    /// The same guarantee as without it: a commit acknowledged as durable
+    /// survives a crash.
+    ///
+    /// The log belongs with the file: copy or move them together while
+    /// the database is open or after a crash. Any later open of the file
+    /// by vbolt, with this option or without, replays the commits a crash
+    /// left in the log first (a read-only open refuses them with
+    /// [`Error::NeedsRecovery`]); redb opening the file directly would
+    /// not. Files on Unix only ([`Error::Unsupported`] elsewhere).
+    ///
+    /// ```
+    /// use vbolt::{Db, Options};
+    /// # let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("app.vbolt");
+    /// let db = Db::open_with(&path, Options::new().write_ahead_log(true))?;
+    /// assert!(dir.path().join("app.vbolt-wal").exists());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn write_ahead_log(mut self, yes: bool) -> Options {
+        self.engine.write_ahead_log = yes.then_some(crate::engine::DEFAULT_LOG_SIZE);
+        self
+    }
+
+    /// A write-ahead log of `bytes` (see [`Options::write_ahead_log`]): a
+    /// larger log means fewer checkpoints, each syncing more of the file.
+    pub fn write_ahead_log_size(mut self, bytes: u64) -> Options {
+        self.engine.write_ahead_log = Some(bytes);
+        self
+    }
+
     /// Whether concurrent [`Db::update`] calls share commits (default:
     /// yes). Off, each `update` is its own transaction and pays its own
     /// durable commit, as [`Db::write_tx`] does. Turn it off when an

@@ -33,7 +33,9 @@ pub enum Error {
     /// A read-only open of a file that needs recovery first: usually its
     /// last writer did not close it (the process crashed or was killed);
     /// the engine also asks for recovery when the file's length is not the
-    /// one it recorded (the file was truncated or extended). Crash recovery
+    /// one it recorded (the file was truncated or extended), and a file
+    /// whose write-ahead log holds commits must have them replayed
+    /// ([`Options::write_ahead_log`](crate::Options::write_ahead_log)). Crash recovery
     /// rebuilds the engine's bookkeeping, which writes the file, so only a
     /// read-write open can do it; it loses nothing that was committed. Open
     /// the file read-write once (or run `vbolt recover FILE`), then
@@ -146,8 +148,8 @@ impl fmt::Display for Error {
             }
             Error::NeedsRecovery => f.write_str(
                 "the file needs recovery, which a read-only open cannot do (its last \
-                 writer did not close it, or its length is not the recorded one): \
-                 open it read-write once",
+                 writer did not close it, its write-ahead log holds commits to replay, \
+                 or its length is not the recorded one): open it read-write once",
             ),
             Error::Incompatible(why) => {
                 write!(f, "made by an incompatible version of vbolt: {why}")

@@ -120,6 +120,12 @@
 //! functions demand `&mut WriteTx`, so writing in a read transaction is a
 //! compile error.
 //!
+//! A commit that returns `Ok` is durable. Concurrent [`Db::update`] and
+//! [`Db::batch`] calls share one durable commit (group commit), and
+//! [`Options::write_ahead_log`] makes each durable commit one sequential
+//! write to a log beside the file instead of a sync of the pages it
+//! changed.
+//!
 //! # Errors
 //!
 //! - **Reads** return `Result`, so `?` works on every one. Absence is a

@@ -50,13 +50,22 @@ pub const ON_ETCD: [&str; 0] = [];
 /// in the binary, so the default build leaves it out.
 /// `vbolt-batch` is vbolt whose concurrent writers use `Db::batch` (closures
 /// that own their data, run by whichever thread holds the group's
-/// transaction); its other figures are plain vbolt's.
+/// transaction); its other figures are plain vbolt's. `vbolt-wal` commits
+/// through vbolt's write-ahead log (`Options::write_ahead_log`), and
+/// `vbolt-wal-batch` also writes through `Db::batch`.
 #[cfg(not(feature = "checked-values"))]
-pub const OPTIONAL: [&str; 2] = ["vbolt (1k subscribers)", "vbolt (batch)"];
-#[cfg(feature = "checked-values")]
-pub const OPTIONAL: [&str; 3] = [
+pub const OPTIONAL: [&str; 4] = [
     "vbolt (1k subscribers)",
     "vbolt (batch)",
+    "vbolt (wal)",
+    "vbolt (wal, batch)",
+];
+#[cfg(feature = "checked-values")]
+pub const OPTIONAL: [&str; 5] = [
+    "vbolt (1k subscribers)",
+    "vbolt (batch)",
+    "vbolt (wal)",
+    "vbolt (wal, batch)",
     "vbolt (checked values)",
 ];
 
@@ -72,6 +81,8 @@ pub fn open(name: &str, dir: &Path) -> Box<dyn System> {
         "vbolt" => Box::new(Vbolt::<false>::open(dir)),
         "vbolt (1k subscribers)" => Box::new(Vbolt::<false>::with_subscribers(dir, 1000)),
         "vbolt (batch)" => Box::new(Vbolt::<false>::with_batch(dir)),
+        "vbolt (wal)" => Box::new(Vbolt::<false>::with_wal(dir, false)),
+        "vbolt (wal, batch)" => Box::new(Vbolt::<false>::with_wal(dir, true)),
         #[cfg(feature = "checked-values")]
         "vbolt (checked values)" => Box::new(Vbolt::<true>::open(dir)),
         "raw redb" => Box::new(RawRedb::<WordKeys>::open(dir)),

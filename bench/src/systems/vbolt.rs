@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use vbolt::{Bucket, Db, Index, Subscription, Topic, Window};
+use vbolt::{Bucket, Db, Index, Options, Subscription, Topic, Window};
 
 use super::{Reader, System, Writer, article_sum};
 use crate::workload::{Article, CATEGORIES, pack_article};
@@ -58,6 +58,18 @@ impl<const CHECKED: bool> Vbolt<CHECKED> {
         Vbolt {
             batch: true,
             ..Vbolt::open(dir)
+        }
+    }
+
+    /// vbolt committing through its write-ahead log
+    /// (`Options::write_ahead_log`); `batch` as in [`Vbolt::with_batch`].
+    pub fn with_wal(dir: &Path, batch: bool) -> Vbolt<CHECKED> {
+        let options = Options::new().write_ahead_log(true);
+        Vbolt {
+            db: Db::open_with(dir.join("vbolt.db"), options).unwrap(),
+            _keep: None,
+            _subscriptions: Vec::new(),
+            batch,
         }
     }
 

@@ -74,7 +74,13 @@ pub struct EngineOptions {
     pub cache_size: Option<usize>,
     pub read_only: bool,
     pub verify_on_open: bool,
+    /// Commit through a write-ahead log of this many bytes (file engine).
+    pub write_ahead_log: Option<u64>,
 }
+
+/// The write-ahead log's default size: room for a few hundred small
+/// commits between two checkpoints.
+pub(crate) const DEFAULT_LOG_SIZE: u64 = 64 << 20;
 
 /// How a database file's space is used (see [`Db::space`](crate::Db::space)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

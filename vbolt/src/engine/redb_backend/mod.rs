@@ -7,6 +7,8 @@
 //! - [`store`]: opening, creating and closing a file, and the
 //!   whole-file operations;
 //! - [`read`] and [`write`]: the transactions and their table caches;
+//! - `wal`: the optional write-ahead log under the file, and its replay
+//!   at open;
 //! - `errors`: redb's errors mapped to [`Error`](crate::Error), here and
 //!   nowhere else.
 
@@ -15,6 +17,8 @@ mod guard;
 pub(crate) mod key;
 pub(crate) mod read;
 pub(crate) mod store;
+#[cfg(unix)]
+mod wal;
 pub(crate) mod write;
 
 use redb::TableDefinition;

@@ -24,6 +24,10 @@ pub struct Store {
     /// `None` only while the store is dropped.
     db: Option<Database>,
     durability: Durability,
+    /// The write-ahead log's file, whose lock keeps other opens from
+    /// replaying it under this one (when a log exists and the engine does
+    /// not hold it itself).
+    _log_lock: Option<std::fs::File>,
 }
 
 impl Drop for Store {
@@ -69,6 +73,13 @@ impl Store {
         if !opts.read_only && !path.exists() {
             create_fresh(path, &builder)?;
         }
+        if let (Some(capacity), false) = (opts.write_ahead_log, opts.read_only) {
+            return Store::open_logged(path, &builder, opts, capacity);
+        }
+        #[cfg(unix)]
+        let log_lock = super::wal::settle(path, opts.read_only)?;
+        #[cfg(not(unix))]
+        let log_lock = None;
         let db = guarded("open", || {
             if opts.read_only {
                 Ok(Database::ReadOnly(builder.open_read_only(path)?))
@@ -79,9 +90,37 @@ impl Store {
         let store = Store {
             db: Some(db),
             durability: opts.durability,
+            _log_lock: log_lock,
         };
         store.check_table_types()?;
         Ok(store)
+    }
+
+    /// Opens `path` (which exists) with a write-ahead log of `capacity`
+    /// bytes under the engine.
+    #[cfg(unix)]
+    fn open_logged(
+        path: &Path,
+        builder: &redb::Builder,
+        opts: &EngineOptions,
+        capacity: u64,
+    ) -> Result<Store, Error> {
+        let backend = super::wal::open(path, capacity)?;
+        let db = guarded("open", || {
+            Ok(Database::ReadWrite(builder.create_with_backend(backend)?))
+        })?;
+        let store = Store {
+            db: Some(db),
+            durability: opts.durability,
+            _log_lock: None,
+        };
+        store.check_table_types()?;
+        Ok(store)
+    }
+
+    #[cfg(not(unix))]
+    fn open_logged(_: &Path, _: &redb::Builder, _: &EngineOptions, _: u64) -> Result<Store, Error> {
+        Err(Error::Unsupported("a write-ahead log on this platform"))
     }
 
     /// Refuses a file whose tables were made with another key type (a file
@@ -100,6 +139,7 @@ impl Store {
         Ok(Store {
             db: Some(Database::ReadWrite(db)),
             durability: Durability::Immediate,
+            _log_lock: None,
         })
     }
 

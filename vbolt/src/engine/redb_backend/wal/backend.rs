@@ -1,0 +1,221 @@
+//! The engine's storage with a log: redb's file backend, whose syncs go to
+//! the write-ahead log instead of the database file.
+
+use std::fmt;
+use std::fs::File;
+use std::io;
+use std::ops::Bound;
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+
+use redb::backends::FileBackend;
+use redb::{BackendError, StorageBackend};
+
+use super::format::{Header, Kind, RECORD_HEADER, RECORDS_START, push_record};
+use super::write_header;
+
+/// Records waiting in memory are written to the log (unsynced) once they
+/// reach this size, so a large transaction's writes are not held twice.
+const SPILL: usize = 1 << 20;
+
+/// The database file, written in place but synced only at checkpoints,
+/// and its log, where each engine sync appends the writes since the last
+/// one and syncs only that.
+pub(crate) struct LoggedFile {
+    main: FileBackend,
+    /// Holds the log's lock for as long as the database is open.
+    log: File,
+    log_path: PathBuf,
+    owner: u64,
+    /// Records beyond this make the next one wait for a checkpoint.
+    capacity: u64,
+    state: Mutex<State>,
+}
+
+struct State {
+    epoch: u64,
+    /// Where the next records go in the log.
+    at: u64,
+    /// Records not yet written to the log.
+    pending: Vec<u8>,
+    /// Set by any I/O failure: the log may then lack a write the main
+    /// file has (or hold a torn batch), so nothing more is accepted.
+    failed: bool,
+}
+
+impl fmt::Debug for LoggedFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoggedFile")
+            .field("log", &self.log_path)
+            .field("capacity", &self.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LoggedFile {
+    /// Storage over `main` with `log` (locked, its header at `epoch`
+    /// already written and synced, nothing logged yet).
+    pub(super) fn new(
+        main: File,
+        log: File,
+        log_path: PathBuf,
+        header: Header,
+        capacity: u64,
+    ) -> Result<LoggedFile, redb::DatabaseError> {
+        Ok(LoggedFile {
+            main: FileBackend::new(main)?,
+            log,
+            log_path,
+            owner: header.owner,
+            capacity,
+            state: Mutex::new(State {
+                epoch: header.epoch,
+                at: RECORDS_START,
+                pending: Vec::new(),
+                failed: false,
+            }),
+        })
+    }
+
+    fn state(&self) -> io::Result<MutexGuard<'_, State>> {
+        let s = self
+            .state
+            .lock()
+            .map_err(|_| io::Error::other("the write-ahead log's state is poisoned"))?;
+        if s.failed {
+            return Err(io::Error::other(format!(
+                "the write-ahead log {} failed to write earlier; reopen the database",
+                self.log_path.display()
+            )));
+        }
+        Ok(s)
+    }
+
+    /// Runs `step` on the state; any failure stops the log for good.
+    fn logged<T>(&self, step: impl FnOnce(&mut State) -> io::Result<T>) -> io::Result<T> {
+        let mut s = self.state()?;
+        let out = step(&mut s);
+        if out.is_err() {
+            s.failed = true;
+        }
+        out
+    }
+
+    /// Appends a record, after a checkpoint if the log would grow past its
+    /// capacity (unless it is empty: a record larger than the whole log
+    /// then makes the file grow).
+    fn append(&self, s: &mut State, kind: Kind, arg: u64, payload: &[u8]) -> io::Result<()> {
+        let need = (RECORD_HEADER + payload.len() + s.pending.len()) as u64;
+        let empty = s.at == RECORDS_START && s.pending.is_empty();
+        if s.at + need > RECORDS_START + self.capacity && !empty {
+            self.checkpoint(s)?;
+        }
+        push_record(&mut s.pending, kind, s.epoch, arg, payload);
+        if s.pending.len() >= SPILL {
+            self.spill(s)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the pending records to the log, unsynced.
+    fn spill(&self, s: &mut State) -> io::Result<()> {
+        self.log.write_all_at(&s.pending, s.at)?;
+        s.at += s.pending.len() as u64;
+        s.pending.clear();
+        Ok(())
+    }
+
+    /// Makes the main file hold everything on its own (one sync of it),
+    /// then starts the log over under a new epoch. Pending records are
+    /// dropped: their writes are already in the main file, now synced.
+    fn checkpoint(&self, s: &mut State) -> io::Result<()> {
+        self.main.sync_data()?;
+        s.epoch += 1;
+        write_header(
+            &self.log,
+            &Header {
+                epoch: s.epoch,
+                owner: self.owner,
+            },
+        )?;
+        s.at = RECORDS_START;
+        s.pending.clear();
+        Ok(())
+    }
+}
+
+impl StorageBackend for LoggedFile {
+    fn len(&self) -> Result<u64, io::Error> {
+        self.main.len()
+    }
+
+    fn read(&self, offset: u64, out: &mut [u8]) -> Result<(), io::Error> {
+        // Writes reach the main file at once, so it reads as current.
+        self.main.read(offset, out)
+    }
+
+    fn set_len(&self, len: u64) -> Result<(), io::Error> {
+        self.logged(|s| {
+            self.append(s, Kind::SetLen, len, &[])?;
+            self.main.set_len(len)
+        })
+    }
+
+    fn write(&self, offset: u64, data: &[u8]) -> Result<(), io::Error> {
+        self.logged(|s| {
+            self.append(s, Kind::Write, offset, data)?;
+            self.main.write(offset, data)
+        })
+    }
+
+    /// The commit point: every write since the last sync, then a sync
+    /// record, written to the log in one piece and synced there.
+    fn sync_data(&self) -> Result<(), io::Error> {
+        self.logged(|s| {
+            self.append(s, Kind::Sync, 0, &[])?;
+            self.spill(s)?;
+            self.log.sync_data()
+        })
+    }
+
+    /// A last checkpoint, so a clean close leaves nothing to replay.
+    fn close(&self) -> Result<(), io::Error> {
+        let checkpointed = self.logged(|s| {
+            if s.at != RECORDS_START || !s.pending.is_empty() {
+                self.checkpoint(s)?;
+            }
+            Ok(())
+        });
+        let closed = self.main.close();
+        checkpointed.and(closed)
+    }
+
+    fn try_lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<bool, BackendError> {
+        self.main.try_lock_range(start, end)
+    }
+
+    fn try_lock_shared_range(
+        &self,
+        start: Bound<u64>,
+        end: Bound<u64>,
+    ) -> Result<bool, BackendError> {
+        self.main.try_lock_shared_range(start, end)
+    }
+
+    fn lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<(), BackendError> {
+        self.main.lock_range(start, end)
+    }
+
+    fn lock_shared_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<(), BackendError> {
+        self.main.lock_shared_range(start, end)
+    }
+
+    fn unlock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<(), BackendError> {
+        self.main.unlock_range(start, end)
+    }
+
+    fn query_lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<bool, BackendError> {
+        self.main.query_lock_range(start, end)
+    }
+}
