@@ -108,6 +108,11 @@ pub struct Args {
     /// `--commit-io NAME`: measure what one small commit of that system
     /// writes (run it under `strace -c` to count syncs).
     pub commit_io: Option<String>,
+    /// `--paired A,B`: the read figures of A and B side by side in one
+    /// process, round by round (`paired.rs`).
+    pub paired: Option<(String, String)>,
+    /// `--rounds N`: the rounds of `--paired`.
+    pub rounds: usize,
 }
 
 impl Args {
@@ -145,7 +150,11 @@ of medians with each figure's ratio to vbolt.
                  /proc/self/io); run under strace -f -c -e
                  trace=fsync,fdatasync,msync to count syncs
   --json         one JSON object per line, per system and figure, with the
-                 median and every run's value, instead of the tables";
+                 median and every run's value, instead of the tables
+  --paired A,B   the read figures of systems A and B in one process, taking
+                 turns round by round (--rounds N, default 21): the median
+                 of the per-round ratios A/B, immune to the machine's drift
+                 between the main table's processes";
 
 pub fn parse(args: &[String]) -> Result<Args, String> {
     let mut parsed = Args {
@@ -159,6 +168,8 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
         json: false,
         articles: None,
         commit_io: None,
+        paired: None,
+        rounds: 21,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -197,6 +208,21 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
                 parsed.child = Some(name.clone());
             }
             "--json" => parsed.json = true,
+            "--paired" => {
+                let list = it.next().ok_or("--paired needs two systems")?;
+                let (a, b) = list
+                    .split_once(',')
+                    .ok_or(format!("--paired: not two systems: {list:?}"))?;
+                parsed.paired = Some((system_name(a)?.to_string(), system_name(b)?.to_string()));
+            }
+            "--rounds" => {
+                let n = it.next().ok_or("--rounds needs a number")?;
+                parsed.rounds = n
+                    .parse()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or(format!("--rounds: not a count: {n:?}"))?;
+            }
             "--articles" => {
                 let n = it.next().ok_or("--articles needs a number")?;
                 parsed.articles = Some(

@@ -13,6 +13,7 @@
 #![deny(unsafe_code)]
 
 mod config;
+mod paired;
 mod run;
 mod systems;
 mod workload;
@@ -34,6 +35,15 @@ fn main() -> ExitCode {
     if let Some(name) = &args.commit_io {
         println!("{}", run::commit_io(name, &args.config()));
         return ExitCode::SUCCESS;
+    }
+    if let Some((a, b)) = &args.paired {
+        return match paired::run(a, b, &args.config(), args.rounds) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(msg) => {
+                eprintln!("vbolt-bench: {msg}");
+                ExitCode::FAILURE
+            }
+        };
     }
     if let Some(name) = &args.child {
         println!("{}", run::run(name, &args.config()).to_line());

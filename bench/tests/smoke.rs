@@ -70,3 +70,55 @@ fn several_runs_also_print_each_runs_ratio_range() {
         assert!(0.0 < lo && lo <= hi, "{cell} in {row}");
     }
 }
+
+#[test]
+fn the_write_ahead_log_variants_run_and_agree() {
+    let out = Command::new(env!("CARGO_BIN_EXE_vbolt-bench"))
+        .args([
+            "--tiny",
+            "--runs",
+            "1",
+            "--systems",
+            "vbolt,vbolt-wal,vbolt-wal-batch",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("answers cross-checked: identical"),
+        "{stdout}"
+    );
+    for system in ["| vbolt (wal) |", "| vbolt (wal, batch) |"] {
+        assert!(stdout.contains(system), "{system} missing:\n{stdout}");
+    }
+}
+
+#[test]
+fn paired_reads_print_a_ratio_per_read_figure() {
+    let out = Command::new(env!("CARGO_BIN_EXE_vbolt-bench"))
+        .args(["--tiny", "--paired", "vbolt,raw-redb", "--rounds", "5"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    for figure in [
+        "point_read (ns)",
+        "point_read_tx (ns)",
+        "page_query (µs)",
+        "count (ns)",
+    ] {
+        let row = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("| {figure} |")))
+            .unwrap_or_else(|| panic!("no {figure} row:\n{stdout}"));
+        let cells: Vec<&str> = row
+            .split('|')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        assert_eq!(cells.len(), 5, "{row}");
+        let ratio: f64 = cells[3].parse().unwrap();
+        assert!(ratio > 0.0 && ratio.is_finite(), "{row}");
+    }
+}
