@@ -7,7 +7,10 @@ use std::io;
 use std::ops::Bound;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
 
 use redb::backends::FileBackend;
 use redb::{BackendError, StorageBackend};
@@ -31,6 +34,72 @@ pub(crate) struct LoggedFile {
     /// Records beyond this make the next one wait for a checkpoint.
     capacity: u64,
     state: Mutex<State>,
+    /// Syncs the main file ahead of the checkpoint, off the commit's path.
+    early: EarlySync,
+}
+
+/// A thread that syncs the main file when the log is half full, so the
+/// checkpoint that follows finds fewer pages to write. Its sync changes
+/// nothing about what is durable when (the checkpoint still syncs, and
+/// only then starts the log over), with one exception it guards against:
+/// a failed sync may leave the kernel's pages marked clean though they
+/// never reached the disk, so a later sync would succeed without them. A
+/// failure therefore fails the next checkpoint, and with it the log.
+struct EarlySync {
+    wake: Option<SyncSender<()>>,
+    failed: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl EarlySync {
+    fn start(main: File) -> io::Result<EarlySync> {
+        let (wake, woken) = sync_channel::<()>(1);
+        let failed = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&failed);
+        let thread = std::thread::Builder::new()
+            .name("vbolt-wal-sync".into())
+            .spawn(move || {
+                while woken.recv().is_ok() {
+                    if main.sync_data().is_err() {
+                        flag.store(true, Ordering::SeqCst);
+                    }
+                }
+            })?;
+        Ok(EarlySync {
+            wake: Some(wake),
+            failed,
+            thread: Some(thread),
+        })
+    }
+
+    /// Asks for a sync unless one is already asked for; never waits.
+    fn ask(&self) {
+        if let Some(wake) = &self.wake {
+            let _ = wake.try_send(());
+        }
+    }
+
+    fn check(&self) -> io::Result<()> {
+        if self.failed.load(Ordering::SeqCst) {
+            return Err(io::Error::other(
+                "an early sync of the database file failed; its writes may not be on disk",
+            ));
+        }
+        Ok(())
+    }
+
+    fn stop(&mut self) {
+        self.wake = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for EarlySync {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }
 
 struct State {
@@ -62,8 +131,10 @@ impl LoggedFile {
         log_path: PathBuf,
         header: Header,
         capacity: u64,
-    ) -> Result<LoggedFile, redb::DatabaseError> {
+    ) -> Result<LoggedFile, crate::error::Error> {
+        let early = EarlySync::start(main.try_clone()?)?;
         Ok(LoggedFile {
+            early,
             main: FileBackend::new(main)?,
             log,
             log_path,
@@ -111,7 +182,12 @@ impl LoggedFile {
         if s.at + need > RECORDS_START + self.capacity && !empty {
             self.checkpoint(s)?;
         }
+        let half = RECORDS_START + self.capacity / 2;
+        let before = s.at + s.pending.len() as u64;
         push_record(&mut s.pending, kind, s.epoch, arg, payload);
+        if before < half && s.at + s.pending.len() as u64 >= half {
+            self.early.ask();
+        }
         if s.pending.len() >= SPILL {
             self.spill(s)?;
         }
@@ -130,7 +206,9 @@ impl LoggedFile {
     /// then starts the log over under a new epoch. Pending records are
     /// dropped: their writes are already in the main file, now synced.
     fn checkpoint(&self, s: &mut State) -> io::Result<()> {
+        self.early.check()?;
         self.main.sync_data()?;
+        self.early.check()?;
         s.epoch += 1;
         write_header(
             &self.log,
@@ -217,5 +295,21 @@ impl StorageBackend for LoggedFile {
 
     fn query_lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<bool, BackendError> {
         self.main.query_lock_range(start, end)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_early_sync_fails_the_next_checkpoint() {
+        // Syncing /dev/null fails (EINVAL), as a disk error would.
+        let mut early = EarlySync::start(File::open("/dev/null").unwrap()).unwrap();
+        assert!(early.check().is_ok());
+        early.ask();
+        early.stop();
+        let err = early.check().unwrap_err();
+        assert!(err.to_string().contains("early sync"), "{err}");
     }
 }

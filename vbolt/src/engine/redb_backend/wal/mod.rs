@@ -178,5 +178,5 @@ pub(crate) fn open(main: &Path, capacity: u64) -> Result<LoggedFile, Error> {
     log.sync_all()?;
     // The log's name must survive a crash before any commit relies on it.
     sync_dir_of(&path)?;
-    Ok(LoggedFile::new(file, log, path, header, capacity)?)
+    LoggedFile::new(file, log, path, header, capacity)
 }
