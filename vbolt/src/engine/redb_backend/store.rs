@@ -63,6 +63,21 @@ fn create_fresh(path: &Path, builder: &redb::Builder) -> Result<(), Error> {
     }
 }
 
+/// Opens `path` (which exists) with a write-ahead log of `capacity`
+/// bytes under the engine.
+#[cfg(unix)]
+fn open_logged(path: &Path, builder: &redb::Builder, capacity: u64) -> Result<Database, Error> {
+    let backend = super::wal::open(path, capacity)?;
+    guarded("open", || {
+        Ok(Database::ReadWrite(builder.create_with_backend(backend)?))
+    })
+}
+
+#[cfg(not(unix))]
+fn open_logged(_: &Path, _: &redb::Builder, _: u64) -> Result<Database, Error> {
+    Err(Error::Unsupported("a write-ahead log on this platform"))
+}
+
 impl Store {
     pub fn open(path: &Path, opts: &EngineOptions) -> Result<Store, Error> {
         let mut builder = redb::Builder::new();
@@ -73,20 +88,23 @@ impl Store {
         if !opts.read_only && !path.exists() {
             create_fresh(path, &builder)?;
         }
-        if let (Some(capacity), false) = (opts.write_ahead_log, opts.read_only) {
-            return Store::open_logged(path, &builder, opts, capacity);
-        }
-        #[cfg(unix)]
-        let log_lock = super::wal::settle(path, opts.read_only)?;
-        #[cfg(not(unix))]
-        let log_lock = None;
-        let db = guarded("open", || {
-            if opts.read_only {
-                Ok(Database::ReadOnly(builder.open_read_only(path)?))
-            } else {
-                Ok(Database::ReadWrite(builder.create(path)?))
+        let (db, log_lock) = match (opts.write_ahead_log, opts.read_only) {
+            (Some(capacity), false) => (open_logged(path, &builder, capacity)?, None),
+            _ => {
+                #[cfg(unix)]
+                let log_lock = super::wal::settle(path, opts.read_only)?;
+                #[cfg(not(unix))]
+                let log_lock = None;
+                let db = guarded("open", || {
+                    if opts.read_only {
+                        Ok(Database::ReadOnly(builder.open_read_only(path)?))
+                    } else {
+                        Ok(Database::ReadWrite(builder.create(path)?))
+                    }
+                })?;
+                (db, log_lock)
             }
-        })?;
+        };
         let store = Store {
             db: Some(db),
             durability: opts.durability,
@@ -94,33 +112,6 @@ impl Store {
         };
         store.check_table_types()?;
         Ok(store)
-    }
-
-    /// Opens `path` (which exists) with a write-ahead log of `capacity`
-    /// bytes under the engine.
-    #[cfg(unix)]
-    fn open_logged(
-        path: &Path,
-        builder: &redb::Builder,
-        opts: &EngineOptions,
-        capacity: u64,
-    ) -> Result<Store, Error> {
-        let backend = super::wal::open(path, capacity)?;
-        let db = guarded("open", || {
-            Ok(Database::ReadWrite(builder.create_with_backend(backend)?))
-        })?;
-        let store = Store {
-            db: Some(db),
-            durability: opts.durability,
-            _log_lock: None,
-        };
-        store.check_table_types()?;
-        Ok(store)
-    }
-
-    #[cfg(not(unix))]
-    fn open_logged(_: &Path, _: &redb::Builder, _: &EngineOptions, _: u64) -> Result<Store, Error> {
-        Err(Error::Unsupported("a write-ahead log on this platform"))
     }
 
     /// Refuses a file whose tables were made with another key type (a file
