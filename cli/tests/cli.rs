@@ -639,3 +639,21 @@ fn values_show_in_the_format_asked_and_compact_reports_the_closed_size() {
         .unwrap();
     assert_eq!(after, std::fs::metadata(&db).unwrap().len(), "{out}");
 }
+
+#[test]
+fn info_shows_a_write_ahead_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("logged.vbolt");
+    let db = chat::open_with(&path, vbolt::Options::new().write_ahead_log_size(1 << 20)).unwrap();
+    drop(db);
+    let out = ok(&["info", s(&path)]);
+    assert!(out.contains("logged.vbolt-wal"), "{out}");
+    let v: serde_json::Value = serde_json::from_str(&ok(&["info", s(&path), "--json"])).unwrap();
+    assert!(
+        v["write_ahead_log"]["size_bytes"].as_u64().unwrap() >= 1 << 20,
+        "{v}"
+    );
+    let plain = chat_db(dir.path(), 1, 1);
+    let v: serde_json::Value = serde_json::from_str(&ok(&["info", s(&plain), "--json"])).unwrap();
+    assert!(v["write_ahead_log"].is_null(), "{v}");
+}

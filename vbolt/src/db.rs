@@ -111,12 +111,14 @@ impl Options {
     /// The same guarantee as without it: a commit acknowledged as durable
     /// survives a crash.
     ///
-    /// The log belongs with the file: copy or move them together while
-    /// the database is open or after a crash. Any later open of the file
-    /// by vbolt, with this option or without, replays the commits a crash
-    /// left in the log first (a read-only open refuses them with
-    /// [`Error::NeedsRecovery`]); redb opening the file directly would
-    /// not. Files on Unix only ([`Error::Unsupported`] elsewhere).
+    /// Any later open of the file by vbolt, with this option or without,
+    /// first replays the commits a crash left in the log (a read-only open
+    /// refuses them with [`Error::NeedsRecovery`]); redb opening the file
+    /// directly would not. The log names its file by inode: after a
+    /// crash, move the two together, or open the original once (which
+    /// replays the log) before copying the file alone; a log holding
+    /// commits beside a copy is refused with [`Error::Corrupted`]. Files
+    /// on Unix only ([`Error::Unsupported`] elsewhere).
     ///
     /// ```
     /// use vbolt::{Db, Options};

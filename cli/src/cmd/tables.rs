@@ -48,6 +48,16 @@ pub fn info(args: InfoArgs) -> Result<(), Failure> {
             .map_err(|e| fail(Exit::Failed, e.to_string()))?
             .len()
     };
+    // The write-ahead log beside the file, if it has one: by now the open
+    // has replayed it (or refused to, read-only).
+    let wal = (!is_etcd(&file))
+        .then(|| {
+            let mut name = file.file_name().unwrap_or_default().to_os_string();
+            name.push("-wal");
+            let path = file.with_file_name(name);
+            std::fs::metadata(&path).ok().map(|m| (path, m.len()))
+        })
+        .flatten();
     let tables = vbolt::tables(&db).map_err(operation)?;
     let space = if space {
         Some(db.space().map_err(operation)?)
@@ -59,6 +69,9 @@ pub fn info(args: InfoArgs) -> Result<(), Failure> {
             "file": file.display().to_string(),
             "size_bytes": size,
             "engine": engine,
+            "write_ahead_log": wal.as_ref().map(|(p, n)| json!({
+                "file": p.display().to_string(), "size_bytes": n,
+            })),
             "free_bytes": space.map(|s| s.fragmented_bytes),
             "stored_bytes": space.map(|s| s.stored_bytes),
             "tables": tables.iter().map(|t| json!({
@@ -75,6 +88,12 @@ pub fn info(args: InfoArgs) -> Result<(), Failure> {
         println!("size:    {size} bytes");
     }
     println!("engine:  {engine} (vbolt layout: buckets, indexes as three tables)");
+    if let Some((path, len)) = &wal {
+        println!(
+            "log:     {} ({len} bytes; a write-ahead log, replayed by every open)",
+            path.display()
+        );
+    }
     match space {
         Some(s) => println!(
             "space:   {} bytes stored, {} metadata, {} free (reclaimable by `vbolt compact`)",
