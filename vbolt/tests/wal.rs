@@ -191,6 +191,7 @@ fn a_held_log_keeps_every_other_open_out() {
 
 #[test]
 fn checkpoints_keep_every_commit_through_reopens_with_and_without_the_log() {
+    static BLOBS: Bucket<u64, Vec<u8>> = Bucket::new("blobs", vpack::fuint, vpack::bytes);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("small.vbolt");
     let small = || Options::new().write_ahead_log_size(16 << 10);
@@ -218,6 +219,28 @@ fn checkpoints_keep_every_commit_through_reopens_with_and_without_the_log() {
     let mut db = Db::open(&path).unwrap();
     assert_eq!(committed(&db), n);
     assert!(db.check_engine().unwrap());
+    drop(db);
+    // Compaction moves pages and shrinks the file, all through the log.
+    let mut db = Db::open_with(&path, small()).unwrap();
+    db.update(|tx| {
+        for k in 1..=n / 2 {
+            delete(tx, &NOTES, k);
+        }
+        for round in 1..=4 {
+            delete(tx, &BLOBS, round);
+        }
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    let sizes = compact(&mut db, |_| {}).unwrap();
+    assert!(sizes.after < sizes.before, "{sizes:?}");
+    drop(db);
+    let db = Db::open(&path).unwrap();
+    let tx = db.read_tx().unwrap();
+    for k in 1..=n {
+        let found = get(&tx, &NOTES, k).unwrap();
+        assert_eq!(found, (k > n / 2).then(|| note(k)), "note {k}");
+    }
 }
 
 #[test]
