@@ -199,6 +199,10 @@ impl LoggedFile {
         self.log.write_all_at(&s.pending, s.at)?;
         s.at += s.pending.len() as u64;
         s.pending.clear();
+        // A large value's record leaves no large buffer behind.
+        if s.pending.capacity() > 4 * SPILL {
+            s.pending = Vec::new();
+        }
         Ok(())
     }
 
