@@ -371,10 +371,12 @@ impl Default for Clock {
 
 /// Opens (or creates) the chat database and its tables.
 pub fn open(path: &std::path::Path) -> Result<Db, Error> {
-    open_with(path, vbolt::Options::new())
+    let db = Db::open(path)?;
+    vbolt::ensure_buckets(&db, &INFO)?;
+    Ok(db)
 }
 
-/// [`open`] with `options`.
+/// [`open`] with `options` (a write-ahead log, for one).
 pub fn open_with(path: &std::path::Path, options: vbolt::Options) -> Result<Db, Error> {
     let db = Db::open_with(path, options)?;
     vbolt::ensure_buckets(&db, &INFO)?;
