@@ -89,7 +89,8 @@ fn recover(log: &File, main: &File, path: &Path, always: bool) -> Result<Option<
     let epoch = match read_header(log, path)? {
         None => 0,
         Some(h) => {
-            if synced_end(log, &h)? > RECORDS_START {
+            let end = synced_end(log, &h)?;
+            if end > RECORDS_START {
                 if h.owner != owner {
                     return Err(Error::Corrupted(format!(
                         "write-ahead log {} holds commits of another file (inode {}; \
@@ -99,7 +100,7 @@ fn recover(log: &File, main: &File, path: &Path, always: bool) -> Result<Option<
                         h.owner
                     )));
                 }
-                apply(log, main, &h, path)?;
+                apply(log, main, &h, end, path)?;
                 replayed = true;
             }
             h.epoch

@@ -121,7 +121,8 @@ pub(super) fn synced_end(log: &File, header: &Header) -> Result<u64, Error> {
     walk(log, header, u64::MAX, |_, _| Ok(()))
 }
 
-/// Copies every acknowledged record into `main`, in order, then syncs it.
+/// Copies every acknowledged record (those before `end`, as
+/// [`synced_end`] found it) into `main`, in order, then syncs it.
 /// A record that would write past the main file's length (as the records
 /// before it set it) is refused as damage: the engine never writes past
 /// its own length.
@@ -129,9 +130,9 @@ pub(super) fn apply(
     log: &File,
     main: &File,
     header: &Header,
+    end: u64,
     path: &Path,
 ) -> Result<Replayed, Error> {
-    let end = synced_end(log, header)?;
     let mut main_len = main.metadata()?.len();
     let mut done = Replayed::default();
     let mut buf = vec![0u8; CHUNK];
@@ -220,7 +221,14 @@ mod tests {
         let (_dir, log, main) = files(&r, 4);
         let h = read_header(&log, Path::new("log")).unwrap().unwrap();
         assert_eq!(h, HEADER);
-        let done = apply(&log, &main, &h, Path::new("log")).unwrap();
+        let done = apply(
+            &log,
+            &main,
+            &h,
+            synced_end(&log, &h).unwrap(),
+            Path::new("log"),
+        )
+        .unwrap();
         assert_eq!(contents(&main), b"ab\0\0cd");
         assert_eq!(
             done,
@@ -246,7 +254,14 @@ mod tests {
                 r[payload] ^= 1;
             }
             let (_dir, log, main) = files(&r, 4);
-            apply(&log, &main, &HEADER, Path::new("log")).unwrap();
+            apply(
+                &log,
+                &main,
+                &HEADER,
+                synced_end(&log, &HEADER).unwrap(),
+                Path::new("log"),
+            )
+            .unwrap();
             assert_eq!(contents(&main), b"ab\0\0", "case {bad}");
         }
     }
@@ -257,7 +272,13 @@ mod tests {
         push_record(&mut r, Kind::Write, 3, 3, b"ab");
         push_record(&mut r, Kind::Sync, 3, 0, &[]);
         let (_dir, log, main) = files(&r, 4);
-        match apply(&log, &main, &HEADER, Path::new("log")) {
+        match apply(
+            &log,
+            &main,
+            &HEADER,
+            synced_end(&log, &HEADER).unwrap(),
+            Path::new("log"),
+        ) {
             Err(Error::Corrupted(why)) => assert!(why.contains("offset 3"), "{why}"),
             other => panic!("{other:?}"),
         }
