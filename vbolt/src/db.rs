@@ -1,22 +1,22 @@
 //! The database handle [`Db`]: opening a file, and beginning transactions.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::engine::{EngineOptions, Store};
+use crate::engine::Store;
 use crate::error::Error;
 use crate::gate::Gate;
-use crate::group::{
-    BatchJob, Batched, Groups, Job, LeaderGuard, MemberGuard, Outcome, Report, Role, Turn,
-    lock_batched,
-};
+use crate::group::{Ctx, Groups};
 use crate::hub::Hub;
 use crate::notify::{Subscription, Topic};
 use crate::tx::{ReadTx, WriteTx};
 
 pub use crate::engine::{Durability, Space};
 pub use crate::group::CommitStats;
+#[cfg(feature = "etcd")]
+use crate::options::EtcdOptions;
+use crate::options::Options;
 
 /// An open vbolt database: a single file (or an in-memory database).
 ///
@@ -35,121 +35,7 @@ pub struct Db {
     path: Option<PathBuf>,
     writers: Arc<Gate>,
     groups: Groups,
-    group_commit: bool,
     hub: Arc<Hub>,
-}
-
-/// Settings for [`Db::open_with`].
-///
-/// ```
-/// use vbolt::{Db, Durability, Options};
-/// # let dir = tempfile::tempdir()?;
-/// # let path = dir.path().join("app.vbolt");
-/// # Db::open(&path)?;
-/// let db = Db::open_with(&path, Options::new().cache_size(64 << 20).read_only(true))?;
-/// assert!(db.write_tx().is_err());
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Debug, Clone)]
-pub struct Options {
-    engine: EngineOptions,
-    group_commit: bool,
-}
-
-impl Default for Options {
-    fn default() -> Options {
-        Options {
-            engine: EngineOptions::default(),
-            group_commit: true,
-        }
-    }
-}
-
-impl Options {
-    /// Defaults: durable commits, the engine's default cache, read-write,
-    /// group commit on.
-    pub fn new() -> Options {
-        Options::default()
-    }
-
-    /// How durable each commit is (default [`Durability::Immediate`]).
-    pub fn durability(mut self, d: Durability) -> Options {
-        self.engine.durability = d;
-        self
-    }
-
-    /// The page cache size in bytes.
-    pub fn cache_size(mut self, bytes: usize) -> Options {
-        self.engine.cache_size = Some(bytes);
-        self
-    }
-
-    /// Opens an existing database without ever writing to it; write
-    /// transactions fail with [`Error::ReadOnly`]. A file whose last writer
-    /// crashed cannot be opened this way ([`Error::NeedsRecovery`]) until a
-    /// read-write open has recovered it.
-    pub fn read_only(mut self, yes: bool) -> Options {
-        self.engine.read_only = yes;
-        self
-    }
-
-    /// Verifies the whole file when opening it: every page's checksum and
-    /// the trees' structure. A file altered since it was last written (a
-    /// flipped bit, a bad sector, a foreign write) then fails to open with
-    /// [`Error::Corrupted`] instead of being read. Costs a full read of the
-    /// file at open; does not apply to read-only opens. Default: off.
-    pub fn verify_on_open(mut self, yes: bool) -> Options {
-        self.engine.verify_on_open = yes;
-        self
-    }
-
-    /// Commits through a write-ahead log (default: off). A durable commit
-    /// then syncs one sequential write to a log beside the file
-    /// (`<file>-wal`, 64 MiB by default) instead of the pages it changed
-    /// across the file; the file itself is synced when the log is full
-    /// (a checkpoint, inside the commit that found it full) and at close.
-    /// The same guarantee as without it: a commit acknowledged as durable
-    /// survives a crash.
-    ///
-    /// Any later open of the file by vbolt, with this option or without,
-    /// first replays the commits a crash left in the log (a read-only open
-    /// refuses them with [`Error::NeedsRecovery`]); redb opening the file
-    /// directly would not. The log names its file by inode: after a
-    /// crash, move the two together, or open the original once (which
-    /// replays the log) before copying the file alone; a log holding
-    /// commits beside a copy is refused with [`Error::Corrupted`]. Files
-    /// on Unix only ([`Error::Unsupported`] elsewhere).
-    ///
-    /// ```
-    /// use vbolt::{Db, Options};
-    /// # let dir = tempfile::tempdir()?;
-    /// let path = dir.path().join("app.vbolt");
-    /// let db = Db::open_with(&path, Options::new().write_ahead_log(true))?;
-    /// assert!(dir.path().join("app.vbolt-wal").exists());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn write_ahead_log(mut self, yes: bool) -> Options {
-        self.engine.write_ahead_log = yes.then_some(crate::engine::DEFAULT_LOG_SIZE);
-        self
-    }
-
-    /// A write-ahead log of `bytes` (see [`Options::write_ahead_log`]): a
-    /// larger log means fewer checkpoints, each syncing more of the file.
-    pub fn write_ahead_log_size(mut self, bytes: u64) -> Options {
-        self.engine.write_ahead_log = Some(bytes);
-        self
-    }
-
-    /// Whether concurrent [`Db::update`] calls share commits (default:
-    /// yes). Off, each `update` is its own transaction and pays its own
-    /// durable commit, as [`Db::write_tx`] does. Turn it off when an
-    /// update's closure may wait for something (a lock, a channel) that
-    /// another thread holds across its own `update` call: in a group, the
-    /// callers whose closures ran first wait for the later closures.
-    pub fn group_commit(mut self, yes: bool) -> Options {
-        self.group_commit = yes;
-        self
-    }
 }
 
 impl Db {
@@ -165,26 +51,36 @@ impl Db {
 
     /// Opens the database file at `path` with `options`.
     pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Db, Error> {
-        Ok(Db {
-            store: Store::open(path.as_ref(), &options.engine)?,
-            path: Some(path.as_ref().to_path_buf()),
-            writers: Arc::default(),
-            groups: Groups::default(),
-            group_commit: options.group_commit,
-            hub: Arc::default(),
-        })
+        let store = Store::open(path.as_ref(), &options.engine)?;
+        Ok(Db::with_store(
+            store,
+            Some(path.as_ref().to_path_buf()),
+            options.group_commit,
+        ))
     }
 
     /// A new, empty database that lives in memory only (for tests).
     pub fn in_memory() -> Result<Db, Error> {
-        Ok(Db {
-            store: Store::in_memory()?,
-            path: None,
-            writers: Arc::default(),
-            groups: Groups::default(),
-            group_commit: true,
+        Ok(Db::with_store(Store::in_memory()?, None, true))
+    }
+
+    fn with_store(store: Store, path: Option<PathBuf>, group_commit: bool) -> Db {
+        let writers = Arc::new(Gate::default());
+        Db {
+            store,
+            path,
+            groups: Groups::new(Arc::clone(&writers), group_commit),
+            writers,
             hub: Arc::default(),
-        })
+        }
+    }
+
+    /// What a group of updates runs against.
+    fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            store: &self.store,
+            hub: &self.hub,
+        }
     }
 
     /// Connects to an etcd cluster (feature `etcd`) and opens the database
@@ -196,18 +92,24 @@ impl Db {
     /// databases can share one cluster. A write transaction commits only
     /// if no other commit happened since it began ([`Error::Conflict`]
     /// otherwise, which [`Db::update`] retries); see the crate docs,
-    /// section "On an etcd cluster", for what else differs.
+    /// section "On an etcd cluster", for what else differs. The settings
+    /// are [`EtcdOptions`]'s defaults ([`Db::open_etcd_with`] chooses).
     #[cfg(feature = "etcd")]
     pub fn open_etcd<S: AsRef<str>>(endpoints: &[S], prefix: &str) -> Result<Db, Error> {
+        Db::open_etcd_with(endpoints, prefix, EtcdOptions::new())
+    }
+
+    /// [`Db::open_etcd`] with `options`: the cluster's limits per
+    /// transaction, the deadline of one request, and group commit.
+    #[cfg(feature = "etcd")]
+    pub fn open_etcd_with<S: AsRef<str>>(
+        endpoints: &[S],
+        prefix: &str,
+        options: EtcdOptions,
+    ) -> Result<Db, Error> {
         let endpoints: Vec<String> = endpoints.iter().map(|e| e.as_ref().to_string()).collect();
-        Ok(Db {
-            store: Store::open_etcd(&endpoints, prefix)?,
-            path: None,
-            writers: Arc::default(),
-            groups: Groups::default(),
-            group_commit: true,
-            hub: Arc::default(),
-        })
+        let store = Store::open_etcd(&endpoints, prefix, &options.engine)?;
+        Ok(Db::with_store(store, None, options.group_commit))
     }
 
     /// Begins a read transaction (a snapshot).
@@ -315,25 +217,11 @@ impl Db {
     /// })?;
     /// # Ok::<(), vbolt::Error>(())
     /// ```
-    pub fn update<T, E>(&self, mut f: impl FnMut(&mut WriteTx) -> Result<T, E>) -> Result<T, E>
+    pub fn update<T, E>(&self, f: impl FnMut(&mut WriteTx) -> Result<T, E>) -> Result<T, E>
     where
         E: From<Error>,
     {
-        if self.writers.held_by_me() {
-            return Err(Error::WriteInProgress.into());
-        }
-        if !self.group_commit {
-            return self.update_alone(&mut f);
-        }
-        loop {
-            let step = match self.groups.join(None) {
-                Role::Leader => self.lead(&mut f),
-                Role::Member(id) => self.serve(id, &mut f),
-            };
-            if let Some(result) = step {
-                return result;
-            }
-        }
+        self.groups.update(self.ctx(), f)
     }
 
     /// [`Db::update`] for a closure that owns what it uses (`Send` and
@@ -382,212 +270,7 @@ impl Db {
         T: Send + 'static,
         E: From<Error> + Send + 'static,
     {
-        if self.writers.held_by_me() {
-            return Err(Error::WriteInProgress.into());
-        }
-        if !self.group_commit {
-            let mut f = f;
-            return self.update_alone(&mut f);
-        }
-        let cell = Arc::new(Mutex::new(Batched {
-            f,
-            result: None,
-            panic: None,
-        }));
-        loop {
-            let job: Box<dyn Job> = Box::new(BatchJob(Arc::clone(&cell)));
-            let step = match self.groups.join(Some(job)) {
-                Role::Leader => self.lead(&mut lock_batched(&cell).f),
-                Role::Member(id) => match self.groups.wait_outcome(id) {
-                    Outcome::Committed | Outcome::Own => {
-                        let mut c = lock_batched(&cell);
-                        if let Some(panic) = c.panic.take() {
-                            drop(c);
-                            std::panic::resume_unwind(panic);
-                        }
-                        // A job told its outcome has run: a missing result
-                        // would be a bug of this module, not the caller's.
-                        Some(c.result.take().unwrap_or(Err(Error::Finished.into())))
-                    }
-                    Outcome::Failed(e) => Some(Err(e.into())),
-                    Outcome::Again => None,
-                },
-            };
-            if let Some(result) = step {
-                return result;
-            }
-        }
-    }
-
-    /// [`Db::update`] without group commit: its own transaction, retried
-    /// on a conflict.
-    fn update_alone<T, E: From<Error>>(
-        &self,
-        f: &mut impl FnMut(&mut WriteTx) -> Result<T, E>,
-    ) -> Result<T, E> {
-        let mut retry = Retry::new();
-        loop {
-            let mut tx = self.write_tx()?;
-            let value = f(&mut tx)?;
-            match tx.commit() {
-                Ok(()) => {
-                    self.groups.count_commit();
-                    return Ok(value);
-                }
-                Err(Error::Conflict) if retry.again() => drop(value),
-                Err(e) => return Err(e.into()),
-            }
-        }
-    }
-
-    /// Leads a group commit (see [`crate::group`]): runs `f`, then each
-    /// member's closure, then commits for all. `None`: this caller must
-    /// join again (never, for a leader; kept for symmetry with `serve`).
-    fn lead<T, E: From<Error>>(
-        &self,
-        f: &mut impl FnMut(&mut WriteTx) -> Result<T, E>,
-    ) -> Option<Result<T, E>> {
-        let mut guard = LeaderGuard {
-            groups: &self.groups,
-            done: false,
-        };
-        let turn = match self.writers.enter(None) {
-            Ok(turn) => turn,
-            Err(e) => return Some(Err(e.into())), // the guard lets the members rejoin
-        };
-        let mut retry = Retry::new();
-        loop {
-            self.hub.discard_staged();
-            let txn = match self.store.begin_write() {
-                Ok(txn) => txn,
-                Err(e) => {
-                    self.groups.fail_all(&e);
-                    guard.done = true;
-                    return Some(Err(e.into()));
-                }
-            };
-            // The leader's own closure first.
-            let mut tx = WriteTx::grouped(txn, &self.hub);
-            let result = f(&mut tx);
-            let (kv, recorded, changes) = tx.into_parts();
-            let (value, txn) = match (result, recorded, kv) {
-                (Ok(v), None, Some(kv)) => {
-                    self.hub.stage(changes);
-                    (v, kv)
-                }
-                (Err(e), _, _) => return Some(Err(e)),
-                (Ok(_), Some(e), _) => return Some(Err(e.into())),
-                (Ok(_), None, None) => return Some(Err(Error::Finished.into())),
-            };
-            // Then each member's, on the member's thread.
-            let mut current = Some(txn);
-            while let Some(txn) = current.take() {
-                let Some(mut member) = self.groups.next_member() else {
-                    current = Some(txn);
-                    break;
-                };
-                // A job runs here, on the leader's thread.
-                if let Some(job) = member.job.as_mut() {
-                    let mut tx = WriteTx::grouped(txn, &self.hub);
-                    let ok = job.run(&mut tx);
-                    let (kv, recorded, changes) = tx.into_parts();
-                    match (ok, recorded, kv) {
-                        (true, None, Some(kv)) => {
-                            self.hub.stage(changes);
-                            self.groups.ran_in_place(member);
-                            current = Some(kv);
-                        }
-                        (ok, recorded, _) => {
-                            if ok {
-                                job.fail(recorded.unwrap_or(Error::Finished));
-                            }
-                            self.groups.release(member);
-                            self.groups.rerun();
-                        }
-                    }
-                    continue;
-                }
-                self.writers.lend(member.thread.id());
-                let (kv, report) = self.groups.hand(&member, txn);
-                self.writers.reclaim();
-                match (kv, report) {
-                    // Every queued member ran; the group is closed.
-                    (Some(kv), Report::Ran) => current = Some(kv),
-                    // The member failed with writes in the transaction:
-                    // start over without it.
-                    _ => self.groups.rerun(),
-                }
-            }
-            let Some(txn) = current else {
-                continue;
-            };
-            match txn.commit() {
-                Ok(()) => {
-                    self.groups.count_commit();
-                    self.hub.publish_staged();
-                    self.groups.finish(|| Outcome::Committed);
-                    guard.done = true;
-                    drop(turn);
-                    return Some(Ok(value));
-                }
-                Err(Error::Conflict) if retry.again() => self.groups.rerun(),
-                Err(e) => {
-                    self.groups.finish(|| Outcome::Failed(e.duplicate()));
-                    guard.done = true;
-                    return Some(Err(e.into()));
-                }
-            }
-        }
-    }
-
-    /// Takes part in a group commit as a member: runs `f` in its turn and
-    /// waits for the group's outcome. `None`: join again (the group was
-    /// abandoned, or must run again without another member).
-    fn serve<T, E: From<Error>>(
-        &self,
-        id: u64,
-        f: &mut impl FnMut(&mut WriteTx) -> Result<T, E>,
-    ) -> Option<Result<T, E>> {
-        let txn = match self.groups.wait_turn(id) {
-            Turn::Run(txn) => txn,
-            Turn::Word(Outcome::Again) => return None,
-            Turn::Word(Outcome::Failed(e)) => return Some(Err(e.into())),
-            // Word of a finished run before any turn: not for a member
-            // without a job (it is told in its turn), kept for totality.
-            Turn::Word(Outcome::Committed | Outcome::Own) => {
-                return Some(Err(Error::Finished.into()));
-            }
-        };
-        let mut guard = MemberGuard {
-            groups: &self.groups,
-            armed: true,
-        };
-        let mut tx = WriteTx::grouped(txn, &self.hub);
-        let result = f(&mut tx);
-        let (kv, recorded, changes) = tx.into_parts();
-        guard.armed = false;
-        let value = match (result, recorded, kv) {
-            (Ok(v), None, Some(kv)) => {
-                self.hub.stage(changes);
-                self.groups.pass_on(id, kv, |next| self.writers.lend(next));
-                v
-            }
-            (result, recorded, kv) => {
-                self.groups.give_back(kv, Report::Failed);
-                return Some(match (result, recorded) {
-                    (Err(e), _) => Err(e),
-                    (Ok(_), Some(e)) => Err(e.into()),
-                    (Ok(_), None) => Err(Error::Finished.into()),
-                });
-            }
-        };
-        match self.groups.wait_outcome(id) {
-            Outcome::Committed => Some(Ok(value)),
-            Outcome::Failed(e) => Some(Err(e.into())),
-            Outcome::Again => None,
-            // Only a member with a job is told this.
-            Outcome::Own => Some(Err(Error::Finished.into())),
-        }
+        self.groups.batch(self.ctx(), f)
     }
 
     /// How many [`Db::update`] calls committed since this handle was
@@ -709,51 +392,4 @@ impl Drop for Db {
     fn drop(&mut self) {
         self.hub.close();
     }
-}
-
-/// The retries of [`Db::update`] after a conflict: at least
-/// [`Retry::MIN_ATTEMPTS`], and more until [`Retry::BUDGET`] has passed
-/// (a cluster electing a new leader stalls every writer for about a
-/// second), each after a pause that doubles (from 1 ms, at most 100 ms),
-/// randomized so that writers that collided do not collide again in step.
-struct Retry {
-    attempts: u32,
-    pause: Duration,
-    start: std::time::Instant,
-}
-
-impl Retry {
-    const MIN_ATTEMPTS: u32 = 20;
-    const BUDGET: Duration = Duration::from_secs(10);
-
-    fn new() -> Retry {
-        Retry {
-            attempts: 0,
-            pause: Duration::from_millis(1),
-            start: std::time::Instant::now(),
-        }
-    }
-
-    /// Waits before another attempt; false when the attempts are used up.
-    fn again(&mut self) -> bool {
-        self.attempts += 1;
-        if self.attempts > Retry::MIN_ATTEMPTS && self.start.elapsed() > Retry::BUDGET {
-            return false;
-        }
-        std::thread::sleep(self.pause.mul_f64(0.5 + jitter()));
-        self.pause = (self.pause * 2).min(Duration::from_millis(100));
-        true
-    }
-}
-
-/// A number in `[0, 1)` that differs between threads and calls.
-fn jitter() -> f64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos() as u64),
-    );
-    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
 }

@@ -72,16 +72,12 @@ impl Gate {
         *self.holder() == Some(thread::current().id())
     }
 
-    /// Lends the turn to `thread` while it runs its part of a group commit
-    /// (so that thread, not the lender, is refused a second write
-    /// transaction); [`Gate::reclaim`] takes it back.
+    /// Names `thread` as the holder while it holds a group's transaction
+    /// (so that thread, not the leader, is refused a second write
+    /// transaction); the group module hands the turn on with the
+    /// transaction and back to the leader before a member returns.
     pub(crate) fn lend(&self, thread: ThreadId) {
         *self.holder() = Some(thread);
-    }
-
-    /// Takes a lent turn back to this thread.
-    pub(crate) fn reclaim(&self) {
-        *self.holder() = Some(thread::current().id());
     }
 }
 

@@ -273,6 +273,7 @@ mod iter;
 mod key;
 pub mod notify;
 mod ops;
+mod options;
 mod range;
 mod scan;
 mod schema;
@@ -284,7 +285,7 @@ pub use bucket::{
     Bucket, delete, get, has_key, next_int_id, raise_sequence, read, read_append, read_slice,
     read_slice_to_map, read_to_map, write,
 };
-pub use db::{CommitStats, Db, Durability, Options, Space};
+pub use db::{CommitStats, Db, Durability, Space};
 pub use engine::TreeShape;
 pub use error::Error;
 pub use index::{
@@ -304,6 +305,9 @@ pub use ops::{
     compact_into, debug_entries, process_applied, raw_entries, rebuild_index, restore,
     restore_into, tables,
 };
+#[cfg(feature = "etcd")]
+pub use options::EtcdOptions;
+pub use options::Options;
 pub use scan::{
     iterate_all, iterate_all_reverse, iterate_bucket_from, iterate_in_batches, scan_list,
     tx_write_batches,

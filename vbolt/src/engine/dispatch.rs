@@ -8,6 +8,8 @@
 //! and one predictable branch when there are two.
 
 #[cfg(feature = "etcd")]
+use super::EtcdSettings;
+#[cfg(feature = "etcd")]
 use super::etcd_backend;
 use super::redb_backend;
 use super::{EngineOptions, KeyBound, KvRead, Space, TableId, TreeShape};
@@ -65,8 +67,12 @@ impl Store {
 
     /// Connects to an etcd cluster, keeping every key under `prefix`.
     #[cfg(feature = "etcd")]
-    pub fn open_etcd(endpoints: &[String], prefix: &str) -> Result<Store, Error> {
-        etcd_backend::Store::open(endpoints, prefix).map(Store::Etcd)
+    pub fn open_etcd(
+        endpoints: &[String],
+        prefix: &str,
+        settings: &EtcdSettings,
+    ) -> Result<Store, Error> {
+        etcd_backend::Store::open(endpoints, prefix, settings).map(Store::Etcd)
     }
 
     pub fn begin_read(&self) -> Result<ReadTxn, Error> {
@@ -82,6 +88,20 @@ impl Store {
             Store::Redb(s) => s.begin_write().map(WriteTxn::Redb),
             #[cfg(feature = "etcd")]
             Store::Etcd(s) => s.begin_write().map(WriteTxn::Etcd),
+        }
+    }
+
+    /// [`Store::begin_write`] for an attempt after `lost` attempts that
+    /// lost to other writers in a row.
+    pub fn begin_write_retry(&self, lost: u32) -> Result<WriteTxn, Error> {
+        match self {
+            // A file has one writer: nobody to lose to.
+            Store::Redb(s) => {
+                let _ = lost;
+                s.begin_write().map(WriteTxn::Redb)
+            }
+            #[cfg(feature = "etcd")]
+            Store::Etcd(s) => s.begin_write_retry(lost).map(WriteTxn::Etcd),
         }
     }
 
@@ -215,6 +235,17 @@ impl WriteTxn {
 
     pub fn set_sequence(&mut self, table: &TableId, value: u64) -> Result<(), Error> {
         forward!(self, t => t.set_sequence(table, value))
+    }
+
+    /// `Ok` while this transaction's commit is within the engine's limits
+    /// per transaction; [`Error::LimitExceeded`] naming the limit when not.
+    #[inline]
+    pub fn fits(&self) -> Result<(), Error> {
+        match self {
+            WriteTxn::Redb(_) => Ok(()),
+            #[cfg(feature = "etcd")]
+            WriteTxn::Etcd(t) => t.fits(),
+        }
     }
 
     /// Makes every change of this transaction durable and visible, or none.

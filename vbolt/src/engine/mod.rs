@@ -22,6 +22,15 @@
 //!   at once, from any threads.
 //! - **The writer.** At most one [`WriteTxn`] exists at a time (`begin_write`
 //!   waits for the previous one to end). It reads its own uncommitted writes.
+//!   A shared engine's commit can lose to another writer's
+//!   ([`Error::Conflict`], nothing written); the next attempt begins with
+//!   `begin_write_retry(lost)`, telling the engine how many attempts lost
+//!   in a row, so that it can give that writer priority.
+//! - **Limits.** An engine may limit what one transaction holds (etcd:
+//!   operations and bytes per request). `WriteTxn::fits` says whether the
+//!   transaction's commit is still within them ([`Error::LimitExceeded`]
+//!   otherwise); group commit asks after each closure and cuts its groups
+//!   to fit. Without limits (redb) it is always `Ok`.
 //!   Its changes become visible to new snapshots atomically at `commit`, and
 //!   are discarded entirely if it is dropped without committing. After
 //!   `commit` returns `Ok` with durable settings, the changes survive a
@@ -65,6 +74,27 @@ pub enum Durability {
     /// lost in a crash until a later `Immediate` commit. The database stays
     /// consistent either way.
     None,
+}
+
+/// Settings of a database on an etcd cluster, chosen at open time (see
+/// [`EtcdOptions`](crate::EtcdOptions) for their meaning).
+#[cfg(feature = "etcd")]
+#[derive(Debug, Clone)]
+pub struct EtcdSettings {
+    pub request_timeout: std::time::Duration,
+    pub max_txn_ops: usize,
+    pub max_request_bytes: usize,
+}
+
+#[cfg(feature = "etcd")]
+impl Default for EtcdSettings {
+    fn default() -> EtcdSettings {
+        EtcdSettings {
+            request_timeout: std::time::Duration::from_secs(1),
+            max_txn_ops: 128,
+            max_request_bytes: 3 << 19,
+        }
+    }
 }
 
 /// Engine settings chosen at open time.

@@ -12,6 +12,7 @@
 //! | `P d/ TABLE 0x00 KEY` | the value of `KEY` in `TABLE` |
 //! | `P c/ TABLE` | (empty) table `TABLE` exists |
 //! | `P token` | the id of the last commit |
+//! | `P claim` | (while a writer that kept losing has priority) its id, under a lease |
 //!
 //! Table names never contain a NUL byte, so one table's keys are exactly
 //! the range `[P d/ TABLE 0x00, P d/ TABLE 0x01)`, in the engine's key
@@ -29,35 +30,50 @@
 //!   reads fail with [`Error::SnapshotExpired`].
 //! - A **write transaction** reads the same way, keeps its writes in
 //!   memory (reads see them), and commits them as one etcd `Txn` guarded
-//!   by "the commit token has not changed since the revision I read at":
-//!   the commit applies only if no other commit happened since, and then
-//!   all of it applies at once. Otherwise it
-//!   is [`Error::Conflict`], with nothing written, and
-//!   [`Db::update`](crate::Db::update) runs the closure again. Commits are
-//!   thus serializable, across every process and machine.
+//!   by "the commit token has not changed since the revision I read at"
+//!   (and "no other writer holds the claim", see below): the commit
+//!   applies only if no other commit happened since, and then all of it
+//!   applies at once. Otherwise it is [`Error::Conflict`], with nothing
+//!   written, and [`Db::update`](crate::Db::update) runs the closure
+//!   again. Commits are thus serializable, across every process and
+//!   machine.
 //! - A commit acknowledged by the cluster is on a majority of members'
 //!   disks.
-//! - **Unknown outcomes.** When the connection fails while a commit is in
-//!   flight, the backend finds out what happened before answering: it
-//!   tries to move the token on itself (a "fence": if that succeeds, the
-//!   lost commit can never apply later, and the answer is
-//!   [`Error::Conflict`]); if the token already moved, it reads the token's
-//!   history: the first change after the transaction's start is either
-//!   this commit (`Ok`) or another (`Conflict`). Only if that history was
-//!   compacted, or the cluster stays unreachable, is the answer
-//!   [`Error::CommitUnknown`]. A commit that landed is never reported as
-//!   failed, nor one that did not as done.
-//!
+//! - **Settling a commit whose answer is lost.** Whatever stops the answer
+//!   (a deadline, a cancelled request, a reset connection, a member that
+//!   stopped or lost its leader), the backend finds out what happened
+//!   before answering, trying the members in turn: it tries to move the
+//!   token on itself (a "fence": if that succeeds, the lost commit can
+//!   never apply later, and the answer is [`Error::Conflict`]); if the
+//!   token already moved, it reads the token's history: the first change
+//!   after the transaction's start is either this commit (`Ok`) or another
+//!   (`Conflict`). Only if that history was compacted, or no member
+//!   answered for 30 seconds, is the answer [`Error::CommitUnknown`]. A
+//!   commit that landed is never reported as failed, nor one that did not
+//!   as done.
+//! - **Fairness.** A writer that lost three times in a row claims priority
+//!   before its next attempt ([`claim`]): while its claim stands, other
+//!   commits lose, so it commits next. No writer starves while others
+//!   commit.
+//! - **Members.** Requests go to one member at a time, each with a
+//!   deadline; a member that fails or does not answer in time is left for
+//!   the next (see [`bridge`]), so a paused member costs one deadline.
+
 //! # Limits
 //!
 //! A commit is one etcd request: its operations (one per key written or
 //! deleted, plus the token) and its bytes must fit the cluster's
-//! `--max-txn-ops` (128 by default) and `--max-request-bytes` (1.5 MiB).
-//! Past them the commit fails with [`Error::LimitExceeded`] naming the
-//! setting; nothing is written. Bulk loading (`restore`) writes in batches
+//! `--max-txn-ops` (128 by default) and `--max-request-bytes` (1.5 MiB),
+//! which the store is told at open ([`crate::EtcdOptions`]) and which it
+//! lowers when the cluster refuses less ([`limits`]). A transaction past
+//! them fails with [`Error::LimitExceeded`] naming the setting; nothing is
+//! written. Group commit cuts its groups to fit, so only an update that
+//! alone is too large fails. Bulk loading (`restore`) writes in batches
 //! that each commit on their own: it is not atomic.
 
 mod bridge;
+mod claim;
+mod limits;
 mod read;
 mod store;
 mod write;
@@ -118,5 +134,10 @@ impl Layout {
     /// The commit token.
     fn token(&self) -> Vec<u8> {
         self.with(&[b"token"])
+    }
+
+    /// The priority claim of a writer that keeps losing (see [`claim`]).
+    fn claim(&self) -> Vec<u8> {
+        self.with(&[b"claim"])
     }
 }

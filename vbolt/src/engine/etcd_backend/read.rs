@@ -18,6 +18,7 @@ use etcd_client::{
 
 use super::Layout;
 use super::bridge::{Bridge, EtcdError, is_compacted, to_error};
+use super::limits::Limits;
 use crate::engine::{KeyBound, KvRead, TableId, TreeShape};
 use crate::error::Error;
 
@@ -34,6 +35,8 @@ const BATCH: usize = 100;
 pub(super) struct Shared {
     pub bridge: Bridge,
     pub layout: Layout,
+    /// The cluster's limits on one commit.
+    pub limits: Limits,
     /// Tables known to have their catalog entry, so a commit writes it
     /// only the first time.
     pub cataloged: Mutex<HashSet<String>>,

@@ -6,12 +6,13 @@ use std::sync::{Arc, Mutex};
 
 use super::Layout;
 use super::bridge::Bridge;
+use super::limits::Limits;
 use super::read::{ReadTxn, Shared};
 use super::write::WriteTxn;
-use crate::engine::Space;
+use crate::engine::{EtcdSettings, Space};
 use crate::error::Error;
 
-/// How many entries `load` writes per commit: below etcd's default limit
+/// The most entries `load` writes per commit: below etcd's default limit
 /// of 128 operations per transaction, with room for the catalog entry and
 /// the token.
 const LOAD_BATCH: usize = 100;
@@ -24,15 +25,20 @@ pub struct Store {
 impl Store {
     /// Connects to the cluster; every key of this database lives under
     /// `prefix`.
-    pub fn open(endpoints: &[String], prefix: &str) -> Result<Store, Error> {
+    pub fn open(
+        endpoints: &[String],
+        prefix: &str,
+        settings: &EtcdSettings,
+    ) -> Result<Store, Error> {
         if endpoints.is_empty() {
             return Err(Error::Engine("etcd: no endpoints given".into()));
         }
-        let bridge = Bridge::connect(endpoints)?;
+        let bridge = Bridge::connect(endpoints, settings.request_timeout)?;
         let store = Store {
             shared: Arc::new(Shared {
                 bridge,
                 layout: Layout::new(prefix),
+                limits: Limits::new(settings.max_txn_ops, settings.max_request_bytes),
                 cataloged: Mutex::new(HashSet::new()),
             }),
         };
@@ -48,6 +54,15 @@ impl Store {
 
     pub fn begin_write(&self) -> Result<WriteTxn, Error> {
         Ok(WriteTxn::new(ReadTxn::begin(self.shared.clone())))
+    }
+
+    /// A write transaction for an attempt after `lost` that lost to other
+    /// writers (it may claim priority first).
+    pub fn begin_write_retry(&self, lost: u32) -> Result<WriteTxn, Error> {
+        Ok(WriteTxn::after_losses(
+            ReadTxn::begin(self.shared.clone()),
+            lost,
+        ))
     }
 
     /// etcd checks its own data (`etcdctl check`, `etcdutl`); there is no

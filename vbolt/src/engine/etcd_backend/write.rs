@@ -1,7 +1,7 @@
 //! The write transaction: reads at its start revision with its own writes
 //! laid over them, and a commit that is one guarded etcd `Txn` (see the
-//! module docs of the backend for the protocol and the unknown-outcome
-//! rule).
+//! module docs of the backend for the protocol), followed, when its answer
+//! is lost, by the settle step that finds out what happened.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
@@ -9,21 +9,29 @@ use std::time::{Duration, Instant};
 
 use etcd_client::{Compare, CompareOp, Txn, TxnOp, WatchOptions};
 
-use super::bridge::{is_transient, to_error};
+use super::bridge::{limit_of, to_error};
+use super::claim::{self, Claim};
+use super::limits::{BASE_BYTES, OP_OVERHEAD, Size};
 use super::read::ReadTxn;
 use crate::engine::{KeyBound, KvRead, SEQUENCES, TableId};
 use crate::error::Error;
 
-/// How long finding out a commit's outcome may keep trying.
-const RESOLVE_FOR: Duration = Duration::from_secs(30);
+/// How long finding out a commit's outcome may keep trying, across the
+/// members, before it is [`Error::CommitUnknown`].
+pub(super) const SETTLE_FOR: Duration = Duration::from_secs(30);
 
 /// The write transaction.
 pub struct WriteTxn {
     read: ReadTxn,
     /// etcd key -> new value (`None`: deleted), in key order.
     changes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// The bytes `changes` adds to the commit request.
+    change_bytes: usize,
     /// Tables written or created (for the catalog).
     touched: BTreeSet<String>,
+    /// The priority this transaction holds, if it took it (see
+    /// [`claim`]); given back when it ends without committing.
+    claim: Option<Claim>,
 }
 
 impl WriteTxn {
@@ -31,8 +39,20 @@ impl WriteTxn {
         WriteTxn {
             read,
             changes: BTreeMap::new(),
+            change_bytes: 0,
             touched: BTreeSet::new(),
+            claim: None,
         }
+    }
+
+    /// A write transaction for an attempt after `lost` lost ones: past
+    /// [`claim::CLAIM_AFTER`], it first claims priority.
+    pub(super) fn after_losses(read: ReadTxn, lost: u32) -> WriteTxn {
+        let mut txn = WriteTxn::new(read);
+        if lost >= claim::CLAIM_AFTER {
+            txn.claim = claim::take(&txn.read.shared, commit_id());
+        }
+        txn
     }
 
     fn data_key(&self, table: &TableId, key: &[u8]) -> Vec<u8> {
@@ -50,6 +70,16 @@ impl WriteTxn {
         }
     }
 
+    /// Records a change of etcd key `k`, keeping the request size.
+    fn change(&mut self, k: Vec<u8>, v: Option<Vec<u8>>) {
+        let cost = |v: &Option<Vec<u8>>| k.len() + v.as_ref().map_or(0, Vec::len) + OP_OVERHEAD;
+        self.change_bytes += cost(&v);
+        let klen = k.len();
+        if let Some(old) = self.changes.insert(k, v) {
+            self.change_bytes -= klen + old.as_ref().map_or(0, Vec::len) + OP_OVERHEAD;
+        }
+    }
+
     pub fn put(&mut self, table: &TableId, key: &[u8], value: &[u8]) -> Result<(), Error> {
         self.put_named(table.full_name(), key, value);
         Ok(())
@@ -58,7 +88,7 @@ impl WriteTxn {
     /// Writes `key` in the table called `name` (engine-level).
     pub(super) fn put_named(&mut self, name: &str, key: &[u8], value: &[u8]) {
         let k = self.read.shared.layout.data_key(name, key);
-        self.changes.insert(k, Some(value.to_vec()));
+        self.change(k, Some(value.to_vec()));
         self.touch_named(name);
     }
 
@@ -68,7 +98,7 @@ impl WriteTxn {
             Some(change) => change.is_some(),
             None => self.read.get_raw(k.clone())?.is_some(),
         };
-        self.changes.insert(k, None);
+        self.change(k, None);
         self.touch(table);
         Ok(existed)
     }
@@ -102,27 +132,58 @@ impl WriteTxn {
         )
     }
 
+    /// The tables this transaction creates (their catalog entries go into
+    /// its commit).
+    fn new_tables(&self) -> Vec<String> {
+        let known = self
+            .read
+            .shared
+            .cataloged
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        self.touched
+            .iter()
+            .filter(|t| !known.contains(*t))
+            .cloned()
+            .collect()
+    }
+
+    /// What the commit request holds: every change, the new tables'
+    /// catalog entries, the token, and the claim's delete.
+    fn size(&self, new_tables: &[String]) -> Size {
+        let layout = &self.read.shared.layout;
+        let catalog: usize = new_tables
+            .iter()
+            .map(|t| layout.catalog_key(t).len() + OP_OVERHEAD)
+            .sum();
+        Size {
+            ops: self.changes.len() + new_tables.len() + 1 + usize::from(self.claim.is_some()),
+            bytes: BASE_BYTES + self.change_bytes + catalog,
+        }
+    }
+
+    /// `Ok` if this transaction's commit is within the cluster's limits;
+    /// [`Error::LimitExceeded`] naming the limit otherwise.
+    pub fn fits(&self) -> Result<(), Error> {
+        self.read.shared.limits.check(self.size(&self.new_tables()))
+    }
+
     /// Commits every change at once if no other commit happened since this
     /// transaction began; [`Error::Conflict`] (nothing written) otherwise.
-    pub fn commit(self) -> Result<(), Error> {
-        let shared = &self.read.shared;
-        let new_tables: Vec<String> = {
-            let known = shared.cataloged.lock().unwrap_or_else(|p| p.into_inner());
-            self.touched
-                .iter()
-                .filter(|t| !known.contains(*t))
-                .cloned()
-                .collect()
-        };
+    pub fn commit(mut self) -> Result<(), Error> {
+        let new_tables = self.new_tables();
         if self.changes.is_empty() && new_tables.is_empty() {
             return Ok(());
         }
+        let size = self.size(&new_tables);
+        let shared = &self.read.shared;
+        shared.limits.check(size)?;
         // The revision this transaction read at (pinned now, for a
         // transaction that wrote without reading).
         let start = self.read.pin()?;
         let token = shared.layout.token();
         let id = commit_id();
-        let mut ops: Vec<TxnOp> = Vec::with_capacity(self.changes.len() + new_tables.len() + 1);
+        let mut ops: Vec<TxnOp> = Vec::with_capacity(size.ops);
         for (k, v) in &self.changes {
             ops.push(match v {
                 Some(v) => TxnOp::put(k.clone(), v.clone(), None),
@@ -133,49 +194,73 @@ impl WriteTxn {
             ops.push(TxnOp::put(shared.layout.catalog_key(t), Vec::new(), None));
         }
         ops.push(TxnOp::put(token.clone(), id.to_vec(), None));
+        if self.claim.is_some() {
+            ops.push(TxnOp::delete(shared.layout.claim(), None));
+        }
         let txn = Txn::new()
-            .when([unmoved_since(&token, start)])
+            .when([
+                unmoved_since(&token, start),
+                claim::compare(shared, self.claim.as_ref()),
+            ])
             .and_then(ops);
 
         let outcome = match shared.bridge.once(|mut c| async move { c.txn(txn).await }) {
             Ok(response) if response.succeeded() => Ok(()),
             Ok(_) => Err(Error::Conflict),
-            Err(e) if is_transient(&e) => self.resolve(&token, &id, start),
-            Err(e) => Err(to_error(e)),
+            Err(e) => match limit_of(&e) {
+                Some(limit) => {
+                    shared.limits.learn(limit, size);
+                    Err(to_error(e))
+                }
+                // Every other failure may have happened after the cluster
+                // applied the commit: find out.
+                None => self.settle(&token, &id, start, &e),
+            },
         };
         if outcome.is_ok() {
+            // The commit deleted the claim.
+            self.claim = None;
             let mut known = shared.cataloged.lock().unwrap_or_else(|p| p.into_inner());
             known.extend(new_tables);
         }
         outcome
     }
 
-    /// Finds out whether the commit with `id`, whose request failed in
-    /// flight, was applied: `Ok` if it was, [`Error::Conflict`] if it was
-    /// not and never will be, [`Error::CommitUnknown`] if that cannot be
-    /// told.
-    fn resolve(&self, token: &[u8], id: &[u8; 16], start: i64) -> Result<(), Error> {
+    /// Finds out whether the commit with `id`, whose request failed with
+    /// `first` (in flight, or before it was sent), was applied: `Ok` if it
+    /// was, [`Error::Conflict`] if it was not and never will be,
+    /// [`Error::CommitUnknown`] if the cluster gave no answer on any
+    /// member for [`SETTLE_FOR`], or compacted the history that tells.
+    fn settle(
+        &self,
+        token: &[u8],
+        id: &[u8; 16],
+        start: i64,
+        first: &etcd_client::Error,
+    ) -> Result<(), Error> {
         let bridge = &self.read.shared.bridge;
         let mut fence = b"fence:".to_vec();
         fence.extend_from_slice(id);
         let began = Instant::now();
-        let mut pause = Duration::from_millis(50);
-        let unknown = |why: String| Error::CommitUnknown(why);
+        let mut pause = Duration::from_millis(10);
+        let mut last = first.to_string();
+        let mut n: u32 = 0;
         loop {
             // Move the token on, if it is where this transaction left it:
             // then the lost commit's compare can never succeed.
             let fenced = Txn::new()
                 .when([unmoved_since(token, start)])
                 .and_then([TxnOp::put(token.to_vec(), fence.clone(), None)]);
+            let round = n / bridge.members() as u32;
             let attempt = bridge
-                .once(|mut c| async move { c.txn(fenced).await })
+                .attempt(round, |mut c| async move { c.txn(fenced).await })
                 .and_then(|r| {
                     if r.succeeded() {
                         Ok(None)
                     } else {
                         // The token moved: the first change after this
                         // transaction began tells whose it was.
-                        self.first_token_change(token, start).map(Some)
+                        self.first_token_change(token, start, round).map(Some)
                     }
                 });
             match attempt {
@@ -188,15 +273,25 @@ impl WriteTxn {
                     };
                 }
                 Ok(Some(None)) => {
-                    return Err(unknown(
+                    return Err(Error::CommitUnknown(
                         "the cluster compacted the history that would tell".into(),
                     ));
                 }
-                Err(e) if is_transient(&e) && began.elapsed() < RESOLVE_FOR => {
-                    std::thread::sleep(pause);
-                    pause = (pause * 2).min(Duration::from_secs(1));
+                Err(e) if began.elapsed() < SETTLE_FOR => {
+                    last = e.to_string();
+                    n += 1;
+                    // Every member once without a pause; then wait for
+                    // the cluster between rounds.
+                    if n % bridge.members() as u32 == 0 {
+                        std::thread::sleep(pause);
+                        pause = (pause * 2).min(Duration::from_millis(500));
+                    }
                 }
-                Err(e) => return Err(unknown(format!("the cluster did not answer: {e}"))),
+                Err(_) => {
+                    return Err(Error::CommitUnknown(format!(
+                        "no member answered for {SETTLE_FOR:?} (last: {last})"
+                    )));
+                }
             }
         }
     }
@@ -207,10 +302,11 @@ impl WriteTxn {
         &self,
         token: &[u8],
         start: i64,
+        round: u32,
     ) -> Result<Option<Vec<u8>>, etcd_client::Error> {
         let options = WatchOptions::new().with_start_revision(start + 1);
         let token = token.to_vec();
-        self.read.shared.bridge.once(|mut c| async move {
+        self.read.shared.bridge.attempt(round, |mut c| async move {
             let mut stream = c.watch(token, Some(options)).await?;
             while let Some(response) = stream.message().await? {
                 if response.compact_revision() > 0 || response.canceled() {
@@ -242,9 +338,19 @@ fn unmoved_since(token: &[u8], start: i64) -> Compare {
     Compare::mod_revision(token.to_vec(), CompareOp::Less, start + 1)
 }
 
+impl Drop for WriteTxn {
+    /// A transaction that ends holding the claim (it did not commit) gives
+    /// it back, so the writers it holds back need not wait for its lease.
+    fn drop(&mut self) {
+        if let Some(claim) = self.claim.take() {
+            claim::give_back(&self.read.shared, &claim);
+        }
+    }
+}
+
 /// A commit's id: 16 bytes that no other commit has (time, process,
 /// counter and the standard library's random hash keys).
-fn commit_id() -> [u8; 16] {
+pub(super) fn commit_id() -> [u8; 16] {
     use std::hash::{BuildHasher, Hasher};
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);

@@ -1,59 +1,42 @@
-//! Group commit: concurrent [`Db::update`](crate::Db::update) calls share
-//! one engine transaction and one durable commit.
-//!
-//! The first caller to arrive when no group is running becomes the
-//! group's *leader*: it takes the write turn, begins the engine
-//! transaction and runs its own closure. Callers that arrive meanwhile
-//! join the group as *members* and wait. When its closure is done, the
-//! leader hands the transaction to the first member; each member runs its
-//! closure on its own thread (closures borrow their caller's stack, so
-//! they cannot move) and hands the transaction on to the next member in
-//! arrival order. The last one gives it back to the leader, which commits
-//! once, for everyone, and tells each member the outcome. Nobody waits on a timer: a caller alone
-//! commits at once, and the callers that pile up during one commit's
-//! `fsync` form the next group.
-//!
-//! **Isolation.** Closures run one after another, each seeing the writes
-//! of those before it, exactly as if their transactions had run in that
-//! order. When a closure fails (returns `Err`, fails its transaction, or
-//! panics), only its caller gets the failure: the group's transaction,
-//! which holds that closure's writes, is abandoned, and the closures that
-//! had already run in it run again in a new one (the failed one is not
-//! among them). So a closure may run more than once; its caller sees only
-//! the result of its last run, and only once the group committed.
-//!
-//! **Jobs.** A caller of [`Db::batch`](crate::Db::batch) joins with a
-//! *job*: its closure owns what it uses and is `Send`, so whichever thread
-//! holds the transaction runs it in place, and its caller's thread is woken
-//! only once, for the outcome. A member hands the transaction back to the
-//! leader when the next in line is a job; the leader runs jobs one after
-//! another with no thread switch between them. On a 2-core machine a
-//! hand-over between threads cost more than the closure itself.
-//!
-//! A group takes at most [`MAX_MEMBERS`] members, so a steady stream of
-//! callers cannot keep a commit from happening.
+//! The group's shared state: who leads, who waits for a turn, who ran,
+//! where the transaction is, and the word each member is waiting for.
+//! Every change happens in one step under one lock; the leader and the
+//! members (see [`run`](super::run)) only call the steps below.
 
 use std::collections::{HashMap, VecDeque};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::thread::{self, Thread, ThreadId};
 
+use super::job::Job;
 use crate::engine::WriteTxn;
 use crate::error::Error;
-use crate::tx::WriteTx;
+use crate::gate::Gate;
 
 /// The most members one group takes (the leader not counted).
 pub(crate) const MAX_MEMBERS: usize = 256;
 
 /// The group-commit state of one database.
-#[derive(Default)]
-pub(crate) struct Groups {
+pub(crate) struct Queue {
     state: Mutex<State>,
     changed: Condvar,
     /// Updates committed, and the engine commits that carried them.
     updates: AtomicU64,
     commits: AtomicU64,
+}
+
+impl Default for Queue {
+    fn default() -> Queue {
+        Queue {
+            state: Mutex::new(State {
+                cap: MAX_MEMBERS,
+                ..State::default()
+            }),
+            changed: Condvar::new(),
+            updates: AtomicU64::new(0),
+            commits: AtomicU64::new(0),
+        }
+    }
 }
 
 /// How well concurrent updates were grouped (see
@@ -75,6 +58,10 @@ struct State {
     open: bool,
     /// Members admitted to the running group so far.
     admitted: usize,
+    /// The most members a group admits now: [`MAX_MEMBERS`], halved after
+    /// each commit that lost to another writer, doubled back after each
+    /// that did not.
+    cap: usize,
     /// Members waiting for their turn, oldest first.
     queue: VecDeque<Ticket>,
     /// Members whose closures ran in the group's transaction and who wait
@@ -90,6 +77,10 @@ struct State {
     report: Option<Report>,
     /// Word for members: their outcome, or that they must join again.
     outcomes: HashMap<u64, Outcome>,
+    /// The caller that leads the next group: a member whose writes took
+    /// its group past the engine's limits runs first in the next one, so
+    /// that it is judged alone.
+    heir: Option<ThreadId>,
     /// The last group ended by waking members, who may be about to join
     /// the next one.
     just_told: bool,
@@ -105,25 +96,17 @@ pub(crate) struct Ticket {
     pub job: Option<Box<dyn Job>>,
 }
 
-/// A member's closure that the thread holding the group's transaction
-/// runs in place (see "Jobs" above). Its caller reads the result once told
-/// its outcome.
-pub(crate) trait Job: Send {
-    /// Runs the closure in `tx`: `true` if it returned `Ok` (its value is
-    /// kept for its caller). A panic is caught and kept for the caller's
-    /// thread, and counts as a failure.
-    fn run(&mut self, tx: &mut WriteTx) -> bool;
-    /// The closure returned `Ok`, but its run failed after all (it failed
-    /// the transaction): `e` is its caller's result instead.
-    fn fail(&mut self, e: Error);
-}
-
-/// How a member's closure went.
+/// How a member's turn went.
 pub(crate) enum Report {
-    /// It ran and left its writes in the transaction.
+    /// Its closure ran and left its writes in the transaction.
     Ran,
-    /// It failed: the transaction holds writes that must not commit.
+    /// Its closure failed: the transaction holds writes that must not
+    /// commit.
     Failed,
+    /// Its closure ran, but the transaction no longer fits the engine's
+    /// limits: the member (this ticket) must run again, first in the next
+    /// group.
+    Over(Ticket),
 }
 
 /// What a member is told.
@@ -139,57 +122,6 @@ pub(crate) enum Outcome {
     Own,
 }
 
-/// A [`Db::batch`](crate::Db::batch) caller's closure and what its last
-/// run left, shared between the caller and the [`Job`] that any thread
-/// may run.
-pub(crate) struct Batched<F, T, E> {
-    pub f: F,
-    /// The result of the last run.
-    pub result: Option<Result<T, E>>,
-    /// The last run's panic, resumed on the caller's thread.
-    pub panic: Option<Box<dyn std::any::Any + Send>>,
-}
-
-/// The [`Job`] of a [`Batched`] closure.
-pub(crate) struct BatchJob<F, T, E>(pub Arc<Mutex<Batched<F, T, E>>>);
-
-/// Locks a batched closure's cell. Nothing panics while it is locked (a
-/// run's panic is caught inside), so a poisoned lock only means an
-/// earlier thread died elsewhere; its contents are whole.
-pub(crate) fn lock_batched<F, T, E>(
-    cell: &Mutex<Batched<F, T, E>>,
-) -> MutexGuard<'_, Batched<F, T, E>> {
-    cell.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-impl<F, T, E> Job for BatchJob<F, T, E>
-where
-    F: FnMut(&mut WriteTx) -> Result<T, E> + Send,
-    T: Send,
-    E: From<Error> + Send,
-{
-    fn run(&mut self, tx: &mut WriteTx) -> bool {
-        let mut cell = lock_batched(&self.0);
-        let cell = &mut *cell;
-        match catch_unwind(AssertUnwindSafe(|| (cell.f)(tx))) {
-            Ok(result) => {
-                let ok = result.is_ok();
-                cell.result = Some(result);
-                ok
-            }
-            Err(panic) => {
-                cell.result = None;
-                cell.panic = Some(panic);
-                false
-            }
-        }
-    }
-
-    fn fail(&mut self, e: Error) {
-        lock_batched(&self.0).result = Some(Err(e.into()));
-    }
-}
-
 /// What a caller of `Db::update` becomes.
 pub(crate) enum Role {
     Leader,
@@ -198,13 +130,14 @@ pub(crate) enum Role {
 
 /// What a waiting member gets.
 pub(crate) enum Turn {
-    /// The transaction: run the closure in it, then [`Groups::give_back`].
+    /// The transaction: run the closure in it, then pass it on or give it
+    /// back.
     Run(WriteTxn),
     /// Word instead of a turn.
     Word(Outcome),
 }
 
-impl Groups {
+impl Queue {
     fn lock(&self) -> MutexGuard<'_, State> {
         // The state is only changed in whole steps under the lock; a
         // panic elsewhere cannot leave it half-written.
@@ -217,24 +150,30 @@ impl Groups {
 
     /// Joins the running group as a member (with `job`, one whose closure
     /// any thread may run), or leads a new one (`job` is then dropped: the
-    /// leader runs its closure itself).
+    /// leader runs its closure itself). While an heir is named, only the
+    /// heir may lead.
     pub fn join(&self, job: Option<Box<dyn Job>>) -> Role {
+        let me = thread::current();
         let mut s = self.lock();
         loop {
-            if !s.leading {
+            if !s.leading && s.heir.is_none_or(|h| h == me.id()) {
+                if s.heir.take().is_some() {
+                    // Callers held back for the heir may join it now.
+                    self.changed.notify_all();
+                }
                 s.leading = true;
                 s.open = true;
                 s.admitted = 0;
-                s.leader = Some(thread::current());
+                s.leader = Some(me);
                 return Role::Leader;
             }
-            if s.open && s.admitted < MAX_MEMBERS {
+            if s.leading && s.open && s.admitted < s.cap {
                 s.admitted += 1;
                 let id = s.next_ticket;
                 s.next_ticket += 1;
                 s.queue.push_back(Ticket {
                     id,
-                    thread: thread::current(),
+                    thread: me,
                     job,
                 });
                 return Role::Member(id);
@@ -244,6 +183,15 @@ impl Groups {
     }
 
     // ---- the member's side ----
+
+    /// A ticket for the calling member, to report with.
+    pub fn ticket(id: u64) -> Ticket {
+        Ticket {
+            id,
+            thread: thread::current(),
+            job: None,
+        }
+    }
 
     /// Waits for the member's turn (or for word that replaces it).
     pub fn wait_turn(&self, id: u64) -> Turn {
@@ -269,37 +217,33 @@ impl Groups {
     /// Ends a member's turn whose closure ran and left its writes in
     /// `txn`: records the member among those that ran, and hands `txn`
     /// straight to the next member in the queue, lending it the write turn
-    /// (`lend`, called before that member can see its turn) and waking it.
-    /// With nobody queued, the group closes and `txn` goes back to the
-    /// leader, which commits. One wake-up per member instead of two (to the
-    /// member and back to the leader).
+    /// before that member can see its turn, and waking it. With nobody
+    /// queued, the group closes and `txn` goes back to the leader, which
+    /// commits. One wake-up per member instead of two (to the member and
+    /// back to the leader).
     ///
     /// When the next in line is a job, `txn` goes back to the leader
     /// instead, which runs the jobs itself.
-    pub fn pass_on(&self, id: u64, txn: WriteTxn, lend: impl FnOnce(ThreadId)) {
+    pub fn pass_on(&self, id: u64, txn: WriteTxn, gate: &Gate) {
         let mut s = self.lock();
-        s.ran.push(Ticket {
-            id,
-            thread: thread::current(),
-            job: None,
-        });
+        s.ran.push(Queue::ticket(id));
         s.slot = Some(txn);
         let next_is_job = s.queue.front().map(|t| t.job.is_some());
         let wake = match next_is_job {
             Some(false) => {
                 let next = s.queue.pop_front().expect("the front was just seen");
-                lend(next.thread.id());
+                gate.lend(next.thread.id());
                 s.handed = Some(next.id);
                 Some(next.thread)
             }
             Some(true) => {
                 s.report = Some(Report::Ran);
-                s.leader.clone()
+                give_turn_to_leader(&s, gate)
             }
             None => {
                 s.open = false;
                 s.report = Some(Report::Ran);
-                s.leader.clone()
+                give_turn_to_leader(&s, gate)
             }
         };
         drop(s);
@@ -308,12 +252,15 @@ impl Groups {
         }
     }
 
-    /// Hands the transaction back to the leader after the member's turn.
-    pub fn give_back(&self, txn: Option<WriteTxn>, report: Report) {
+    /// Hands the transaction (`None` if a panic lost it) back to the
+    /// leader after the member's turn, with the write turn: the member
+    /// holds neither when this returns, so its caller's next update is not
+    /// mistaken for a nested one.
+    pub fn give_back(&self, txn: Option<WriteTxn>, report: Report, gate: &Gate) {
         let mut s = self.lock();
         s.slot = txn;
         s.report = Some(report);
-        let leader = s.leader.clone();
+        let leader = give_turn_to_leader(&s, gate);
         drop(s);
         if let Some(leader) = leader {
             leader.unpark();
@@ -369,16 +316,18 @@ impl Groups {
         member.thread.unpark();
     }
 
-    /// Gives `member` its turn with `txn` and waits until the members'
-    /// turns are done (each passes the transaction on to the next, see
-    /// [`Groups::pass_on`]): the transaction (`None` if a member lost it,
-    /// panicking) and the report of the last turn. `Ran`: every member
-    /// queued ran and the group is closed. `Failed`: the member that
-    /// failed gave the transaction back; those before it are among the
-    /// ones that ran, those after it still wait in the queue.
-    pub fn hand(&self, member: &Ticket, txn: WriteTxn) -> (Option<WriteTxn>, Report) {
+    /// Gives `member` its turn with `txn` and the write turn, and waits
+    /// until the members' turns are done (each passes the transaction on
+    /// to the next, see [`Queue::pass_on`]): the transaction (`None` if a
+    /// member lost it, panicking) and the report of the last turn. `Ran`:
+    /// every member queued ran and the group is closed. Otherwise the
+    /// member that reported gave the transaction back; those before it are
+    /// among the ones that ran, those after it still wait in the queue.
+    /// Either way the write turn is the leader's again.
+    pub fn hand(&self, member: &Ticket, txn: WriteTxn, gate: &Gate) -> (Option<WriteTxn>, Report) {
         {
             let mut s = self.lock();
+            gate.lend(member.thread.id());
             s.slot = Some(txn);
             s.handed = Some(member.id);
             s.report = None;
@@ -395,11 +344,64 @@ impl Groups {
         }
     }
 
-    /// Abandons the group's transaction: the members that ran in it run
-    /// again (jobs go back to the front of the queue, in the order they
-    /// ran; the others join again), and the group takes members again.
+    /// Abandons the group's transaction after a member failed: the members
+    /// that ran in it run again (jobs go back to the front of the queue,
+    /// in the order they ran; the others join again), and the group takes
+    /// members again.
     pub fn rerun(&self) {
         let mut s = self.lock();
+        s.open = true;
+        self.restart(s);
+    }
+
+    /// Abandons the group's transaction because `member`'s writes took it
+    /// past the engine's limits: `member` and every member still queued
+    /// join again, `member` as the next group's leader; the members that
+    /// ran before it run again, and the group takes no new members.
+    pub fn overflow(&self, member: Ticket) {
+        let mut s = self.lock();
+        s.open = false;
+        s.heir = Some(member.thread.id());
+        let queued = std::mem::take(&mut s.queue);
+        for t in std::iter::once(&member).chain(&queued) {
+            s.admitted = s.admitted.saturating_sub(1);
+            s.outcomes.insert(t.id, Outcome::Again);
+        }
+        let woken: Vec<Thread> = std::iter::once(member)
+            .chain(queued)
+            .map(|t| t.thread)
+            .collect();
+        self.restart(s);
+        for t in woken {
+            t.unpark();
+        }
+    }
+
+    /// Abandons the group's transaction because its commit lost to another
+    /// writer's: every member joins again (so the leader's next attempt is
+    /// alone, and short), and groups take half as many members until a
+    /// commit succeeds.
+    pub fn lost(&self) {
+        let mut s = self.lock();
+        s.open = false;
+        s.cap /= 2;
+        let mut woken = Vec::new();
+        let ran = std::mem::take(&mut s.ran);
+        let queued = std::mem::take(&mut s.queue);
+        for t in ran.into_iter().chain(queued) {
+            s.admitted = s.admitted.saturating_sub(1);
+            s.outcomes.insert(t.id, Outcome::Again);
+            woken.push(t.thread);
+        }
+        drop(s);
+        for t in woken {
+            t.unpark();
+        }
+    }
+
+    /// The members that ran go back: jobs to the front of the queue, the
+    /// others told to join again.
+    fn restart(&self, mut s: MutexGuard<'_, State>) {
         let ran = std::mem::take(&mut s.ran);
         let (jobs, again): (Vec<Ticket>, Vec<Ticket>) =
             ran.into_iter().partition(|t| t.job.is_some());
@@ -407,15 +409,19 @@ impl Groups {
             s.queue.push_front(t);
         }
         for t in &again {
-            s.admitted -= 1;
+            s.admitted = s.admitted.saturating_sub(1);
             s.outcomes.insert(t.id, Outcome::Again);
         }
-        s.open = true;
         drop(s);
         for t in again {
             t.thread.unpark();
         }
         self.changed.notify_all();
+    }
+
+    /// How many members ran in the group's transaction so far.
+    pub fn members_ran(&self) -> usize {
+        self.lock().ran.len()
     }
 
     /// Counts a commit that carried the leader's update and those of the
@@ -432,6 +438,16 @@ impl Groups {
             updates: self.updates.load(Ordering::Relaxed),
             commits: self.commits.load(Ordering::Relaxed),
         }
+    }
+
+    /// Ends the group after its commit: every member that ran is told it
+    /// committed, and groups may grow again.
+    pub fn committed(&self) {
+        {
+            let mut s = self.lock();
+            s.cap = (s.cap * 2).clamp(1, MAX_MEMBERS);
+        }
+        self.finish(|| Outcome::Committed);
     }
 
     /// Ends the group: every member that ran gets `outcome`, every member
@@ -483,32 +499,12 @@ impl Groups {
     }
 }
 
-/// Ends the leader's group if the leader leaves it any other way than
-/// through [`Groups::finish`] (an error, or a panic in its closure).
-pub(crate) struct LeaderGuard<'a> {
-    pub groups: &'a Groups,
-    pub done: bool,
-}
-
-impl Drop for LeaderGuard<'_> {
-    fn drop(&mut self) {
-        if !self.done {
-            self.groups.abandon();
-        }
-    }
-}
-
-/// Gives the transaction back as failed if the member's closure panics
-/// while holding it.
-pub(crate) struct MemberGuard<'a> {
-    pub groups: &'a Groups,
-    pub armed: bool,
-}
-
-impl Drop for MemberGuard<'_> {
-    fn drop(&mut self) {
-        if self.armed {
-            self.groups.give_back(None, Report::Failed);
-        }
-    }
+/// Puts the write turn back in the leader's name; the leader's thread, to
+/// wake. Called by a member under the state lock, before it can return to
+/// its caller. (A member's turn only happens while its leader leads, so
+/// there is always one.)
+fn give_turn_to_leader(s: &State, gate: &Gate) -> Option<Thread> {
+    let leader = s.leader.clone()?;
+    gate.lend(leader.id());
+    Some(leader)
 }
