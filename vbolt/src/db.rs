@@ -176,7 +176,10 @@ impl Db {
     /// writer's ([`Error::Conflict`]): then `f` runs again in a new
     /// transaction, on the new state, with a growing, randomized pause (at
     /// least 20 times, and for at least 10 seconds) before the conflict is
-    /// returned.
+    /// returned; after three losses in a row the writer claims priority
+    /// over the others, so it does not starve. The crate docs list every
+    /// outcome and when it happens ([what a write's outcome
+    /// means](crate#what-a-writes-outcome-means)).
     ///
     /// `f`'s error type only needs `From<vbolt::Error>`, so one `?` chain
     /// serves vbolt's reads and the application's own checks:

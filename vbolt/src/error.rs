@@ -86,10 +86,12 @@ pub enum Error {
         /// The index read.
         index: &'static str,
     },
-    /// [`Db::write_tx`](crate::Db::write_tx) was called on a thread that
-    /// already holds the open write transaction: waiting would wait forever.
-    /// Finish (commit or drop) the first one, or pass it down instead of
-    /// beginning another.
+    /// The calling thread already holds the write transaction and asked
+    /// for another one ([`Db::write_tx`](crate::Db::write_tx), or
+    /// [`Db::update`](crate::Db::update) from inside an update's closure):
+    /// waiting would wait forever. Finish (commit or drop) the first one,
+    /// or pass it down instead of beginning another. Never caused by
+    /// another thread, nor by an earlier update that failed.
     WriteInProgress,
     /// [`Db::write_tx_timeout`](crate::Db::write_tx_timeout) waited the
     /// whole time while another thread held the write transaction.
@@ -112,8 +114,10 @@ pub enum Error {
     /// A write transaction on a shared engine (etcd) lost to another
     /// writer that committed first; nothing of it was written.
     /// [`Db::update`](crate::Db::update) runs its closure again on this
-    /// error, a bounded number of times; a hand-made
-    /// [`WriteTx`](crate::WriteTx) can be retried by the caller.
+    /// error (at least 20 times and for at least 10 s, claiming priority
+    /// after three losses) and returns it only when all of that lost; a
+    /// hand-made [`WriteTx`](crate::WriteTx) can be retried by the caller.
+    /// See [what a write's outcome means](crate#what-a-writes-outcome-means).
     Conflict,
     /// A read transaction on a shared engine (etcd) outlived its snapshot:
     /// the cluster compacted the history it reads from. Start a new
@@ -122,13 +126,19 @@ pub enum Error {
         /// The revision the transaction was reading.
         revision: i64,
     },
-    /// The connection failed while a commit was in flight, and whether it
-    /// was applied could not be found out (the reason says why). The
-    /// commit may or may not be in the database.
+    /// The answer to a commit was lost (a deadline, a cut connection, a
+    /// member that stopped), and whether it was applied could not be found
+    /// out on any member for 30 s, or the history that tells was
+    /// compacted (the reason says which). The commit may or may not be in
+    /// the database. Every other lost answer is settled before the call
+    /// returns: `Ok` if the commit landed, [`Error::Conflict`] if it did
+    /// not and never will.
     CommitUnknown(String),
     /// A transaction exceeded a limit of the engine (etcd's operations per
     /// transaction or bytes per request); the reason names the limit and
-    /// the server setting that raises it. Nothing was written.
+    /// the server setting that raises it. Nothing was written. Under group
+    /// commit only an update that is past the limit alone gets it: groups
+    /// are cut to fit.
     LimitExceeded(String),
     /// The operation does not exist on this engine (for example compacting
     /// an etcd cluster, which its own tools do).

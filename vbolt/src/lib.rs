@@ -144,6 +144,24 @@
 //!
 //! vbolt does not panic on bad data, I/O failure or a full disk.
 //!
+//! ## What a write's outcome means
+//!
+//! [`Db::update`] and [`Db::batch`] give each caller exactly its own
+//! outcome, also when its update shared a commit with others (group
+//! commit) and whatever the other callers' closures did:
+//!
+//! | outcome | means | when |
+//! |---|---|---|
+//! | `Ok(value)` | the closure's writes are committed, durable (fsync on a file, a majority of members on etcd) and visible to new snapshots | always, when the commit succeeded; never before |
+//! | the closure's own `Err` (or its panic, resumed on the caller's thread) | nothing it wrote is kept | the closure returned `Err` or panicked; no other caller is affected |
+//! | a failure recorded in its transaction ([`Error::ZeroKey`], [`Error::Encode`], ...) | nothing it wrote is kept | one of its writes failed; no other caller is affected |
+//! | [`Error::Conflict`] | nothing was written | etcd only: every attempt lost to other writers' commits for the whole retry budget (at least 20 attempts and 10 s). A writer that keeps losing claims priority after three losses, so this takes a cluster where no commit of this writer can land at all (a claim held by a stalled writer for its 2 s lease, at most, does not) |
+//! | [`Error::CommitUnknown`] | the commit may or may not be in the database | etcd only: the answer to the commit was lost and no member could tell what happened for 30 s, or the cluster compacted the history that tells. A commit that landed is never reported as failed, nor one that did not as done |
+//! | [`Error::LimitExceeded`] | nothing was written | etcd only: the caller's own update, alone in its transaction, is past the cluster's operations or bytes per request (`EtcdOptions`, feature `etcd`). Group commit cuts its groups to fit, so another caller's size never fails this one |
+//! | [`Error::WriteInProgress`] | nothing was done | the calling thread already holds the write transaction: a closure (or the code around a [`WriteTx`]) asked for another one, which would wait for itself forever. Never because of another thread |
+//! | [`Error::Timeout`] | nothing was done | only [`Db::write_tx_timeout`], when another thread held the write transaction for the whole time |
+//! | any other error ([`Error::Io`], [`Error::Engine`], ...) | the commit failed; nothing of the group is kept | the engine failed to commit (a full disk, a lost file); every caller whose closure ran in that group gets it |
+//!
 //! # Keys
 //!
 //! Wherever a key, a term or a target is expected, a function takes any
@@ -221,8 +239,17 @@
 //!   limits is [`Error::LimitExceeded`]; a commit whose connection broke is
 //!   settled before the call returns (landed: `Ok`; did not land and never
 //!   will: `Conflict`), and only when that cannot be found out is it
-//!   [`Error::CommitUnknown`]. While the cluster elects a new leader, calls
-//!   wait (reads retry for up to 15 s).
+//!   [`Error::CommitUnknown`] (see [what a write's outcome
+//!   means](#what-a-writes-outcome-means)). While the cluster elects a new
+//!   leader, calls wait (reads retry on the other members for up to 15 s).
+//! - **Members that fail.** Each request has a deadline (1 s by default,
+//!   `EtcdOptions::request_timeout`); a member that misses it, or fails
+//!   the connection, is left for the next one, so a paused or cut-off
+//!   member stalls the writers for about one deadline, not for its whole
+//!   outage (RELIABILITY.md has the measured stalls).
+//! - **Limits.** A commit is one request, within the cluster's
+//!   `--max-txn-ops` and `--max-request-bytes`; tell the store when the
+//!   cluster's differ from etcd's defaults (`Db::open_etcd_with`).
 //! - **Not here:** compaction, engine checks and file-space figures are
 //!   the cluster operator's (etcd's own tools): [`compact`],
 //!   [`Db::check_engine`] and [`Db::space`] return [`Error::Unsupported`].

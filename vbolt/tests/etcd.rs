@@ -9,6 +9,7 @@
 #![cfg(feature = "etcd")]
 
 mod etcd_cluster;
+mod etcd_proxy;
 #[allow(dead_code)] // the fuzz targets and model_ops use the rest
 mod model;
 
@@ -18,7 +19,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use etcd_cluster::{Cluster, MAX_TXN_OPS};
+use etcd_proxy::{Loss, Proxy};
 use vbolt::*;
+
+/// The test clusters take more operations per transaction than etcd's
+/// default; the databases are told so.
+fn test_options() -> EtcdOptions {
+    EtcdOptions::new().max_txn_ops(MAX_TXN_OPS)
+}
 
 static NAMES: Bucket<u64, String> = Bucket::new("names", vpack::fuint, vpack::string);
 static COUNTERS: Bucket<String, u64> = Bucket::new("counters", vpack::string_z, vpack::uint);
@@ -33,7 +41,7 @@ fn fresh(cluster: &Cluster) -> Db {
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     );
-    Db::open_etcd(&cluster.endpoints(), &prefix).unwrap()
+    Db::open_etcd_with(&cluster.endpoints(), &prefix, test_options()).unwrap()
 }
 
 fn inputs(seed: u64, count: usize, max_len: usize) -> Vec<Vec<u8>> {
@@ -307,7 +315,7 @@ fn counter_child() {
     let me = std::env::var("VBOLT_WORKER").unwrap();
     let rounds: u64 = std::env::var("VBOLT_ROUNDS").unwrap().parse().unwrap();
     let endpoints: Vec<&str> = endpoints.split(',').collect();
-    let db = Db::open_etcd(&endpoints, &prefix).unwrap();
+    let db = Db::open_etcd_with(&endpoints, &prefix, test_options()).unwrap();
     for _ in 0..rounds {
         db.update(|tx| {
             for name in ["total", "also-total", me.as_str()] {
@@ -343,7 +351,7 @@ fn concurrent_writers_in_several_processes_lose_no_update() {
         let out = c.wait_with_output().unwrap();
         assert!(out.status.success(), "a writer failed");
     }
-    let db = Db::open_etcd(&cluster.endpoints(), &prefix).unwrap();
+    let db = Db::open_etcd_with(&cluster.endpoints(), &prefix, test_options()).unwrap();
     let counts: BTreeMap<String, u64> = db
         .view(|tx| entries(tx, &COUNTERS).collect::<Result<_, _>>())
         .unwrap();
@@ -368,7 +376,7 @@ fn event_child() {
     let worker: u32 = std::env::var("VBOLT_WORKER").unwrap().parse().unwrap();
     let seconds: u64 = std::env::var("VBOLT_SECONDS").unwrap().parse().unwrap();
     let endpoints: Vec<&str> = endpoints.split(',').collect();
-    let db = Db::open_etcd(&endpoints, &prefix).unwrap();
+    let db = Db::open_etcd_with(&endpoints, &prefix, test_options()).unwrap();
     let until = Instant::now() + Duration::from_secs(seconds);
     let mut i = 0u64;
     let mut runs = 0u64;
@@ -396,7 +404,7 @@ fn event_child() {
 fn killing_the_leader_loses_no_acknowledged_commit() {
     let mut cluster = Cluster::start(3);
     let prefix = format!("events-{}/", std::process::id());
-    let db = Db::open_etcd(&cluster.endpoints(), &prefix).unwrap();
+    let db = Db::open_etcd_with(&cluster.endpoints(), &prefix, test_options()).unwrap();
     db.update(|tx| {
         write(tx, &NAMES, 1, &mut "before".to_string());
         Ok::<_, Error>(())
@@ -498,86 +506,11 @@ fn killing_the_leader_loses_no_acknowledged_commit() {
 
 // ---- a commit whose answer is lost ------------------------------------------------
 
-/// A TCP proxy in front of one etcd member that, once armed, lets the
-/// client's next bytes (a request) through and then cuts the connection
-/// at the first bytes of the answer: the request may have been applied,
-/// and the client cannot know.
-struct CutProxy {
-    addr: std::net::SocketAddr,
-    armed: std::sync::Arc<std::sync::atomic::AtomicU8>,
-    cuts: std::sync::Arc<AtomicUsize>,
-}
-
-/// `armed` states: waiting for the request, then for the answer to drop.
-const IDLE: u8 = 0;
-const ARMED: u8 = 1;
-const SENT: u8 = 2;
-
-impl CutProxy {
-    fn start(target: &str) -> CutProxy {
-        use std::io::{Read, Write};
-        use std::net::{Shutdown, TcpListener, TcpStream};
-        use std::sync::Arc;
-        use std::sync::atomic::AtomicU8;
-
-        let target = target.trim_start_matches("http://").to_string();
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let armed = Arc::new(AtomicU8::new(IDLE));
-        let cuts = Arc::new(AtomicUsize::new(0));
-        let (a, c) = (armed.clone(), cuts.clone());
-        std::thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                let Ok(server) = TcpStream::connect(&target) else {
-                    continue;
-                };
-                let (mut c_in, mut c_out) = (client.try_clone().unwrap(), client);
-                let (mut s_in, mut s_out) = (server.try_clone().unwrap(), server);
-                let up = a.clone();
-                std::thread::spawn(move || {
-                    let mut buf = [0u8; 16 << 10];
-                    while let Ok(n @ 1..) = c_in.read(&mut buf) {
-                        if s_out.write_all(&buf[..n]).is_err() {
-                            break;
-                        }
-                        let _ =
-                            up.compare_exchange(ARMED, SENT, Ordering::SeqCst, Ordering::SeqCst);
-                    }
-                    let _ = s_out.shutdown(Shutdown::Both);
-                });
-                let (down, cut) = (a.clone(), c.clone());
-                std::thread::spawn(move || {
-                    let mut buf = [0u8; 16 << 10];
-                    while let Ok(n @ 1..) = s_in.read(&mut buf) {
-                        if down
-                            .compare_exchange(SENT, IDLE, Ordering::SeqCst, Ordering::SeqCst)
-                            .is_ok()
-                        {
-                            cut.fetch_add(1, Ordering::SeqCst);
-                            break; // the answer is dropped
-                        }
-                        if c_out.write_all(&buf[..n]).is_err() {
-                            break;
-                        }
-                    }
-                    let _ = c_out.shutdown(Shutdown::Both);
-                    let _ = s_in.shutdown(Shutdown::Both);
-                });
-            }
-        });
-        CutProxy { addr, armed, cuts }
-    }
-
-    fn arm(&self) {
-        self.armed.store(ARMED, Ordering::SeqCst);
-    }
-}
-
 #[test]
 fn a_commit_whose_answer_is_lost_reports_exactly_what_happened() {
     let cluster = Cluster::start(1);
-    let proxy = CutProxy::start(&cluster.endpoints()[0]);
-    let db = Db::open_etcd(&[format!("http://{}", proxy.addr)], "lost-answers/").unwrap();
+    let proxy = Proxy::start(&cluster.endpoints()[0], Loss::Cut);
+    let db = Db::open_etcd_with(&[proxy.url()], "lost-answers/", test_options()).unwrap();
     let (mut landed, mut refused, mut unknown) = (0, 0, 0);
     for i in 1..=20u64 {
         let mut tx = db.write_tx().unwrap();
@@ -601,7 +534,7 @@ fn a_commit_whose_answer_is_lost_reports_exactly_what_happened() {
             Err(e) => panic!("commit {i}: {e}"),
         }
     }
-    let cuts = proxy.cuts.load(Ordering::SeqCst);
+    let cuts = proxy.lost.load(Ordering::SeqCst);
     eprintln!(
         "20 commits, {cuts} answers cut: {landed} landed, {refused} refused, {unknown} unknown"
     );

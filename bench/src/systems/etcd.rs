@@ -5,7 +5,9 @@
 //! Both run against a 3-member cluster on loopback ports that the run
 //! starts from the `etcd` binary on `PATH` (and stops at its end), unless
 //! `VBOLT_BENCH_ETCD` names the endpoints of a running one
-//! (`http://127.0.0.1:2379,...`); each run uses a fresh key prefix.
+//! (`http://127.0.0.1:2379,...`, started with `--max-txn-ops 2048`: a load
+//! transaction writes 100 articles and their index entries); each run uses
+//! a fresh key prefix.
 //!
 //! The hand-written program does what a competent etcd user would for the
 //! same result, request for request where vbolt's layout allows: an article
@@ -55,6 +57,11 @@ impl Cluster {
 
     pub fn endpoints(&self) -> &[String] {
         &self.endpoints
+    }
+
+    /// The cluster's `--max-txn-ops`, for the vbolt store to know it.
+    pub fn max_txn_ops(&self) -> usize {
+        etcd_cluster::MAX_TXN_OPS
     }
 }
 

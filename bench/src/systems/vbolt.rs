@@ -101,8 +101,9 @@ impl<const CHECKED: bool> Vbolt<CHECKED> {
     pub fn on_etcd() -> Vbolt<CHECKED> {
         let cluster = super::etcd::Cluster::get();
         let prefix = super::etcd::fresh_prefix("vbolt");
+        let options = vbolt::EtcdOptions::new().max_txn_ops(cluster.max_txn_ops());
         Vbolt {
-            db: Db::open_etcd(cluster.endpoints(), &prefix).unwrap(),
+            db: Db::open_etcd_with(cluster.endpoints(), &prefix, options).unwrap(),
             _keep: Some(Box::new(cluster)),
             _subscriptions: Vec::new(),
             batch: false,

@@ -34,7 +34,8 @@ fn on_etcd() -> Db {
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     );
-    Db::open_etcd(&cluster.endpoints(), &prefix).unwrap()
+    let options = vbolt::EtcdOptions::new().max_txn_ops(etcd_cluster::MAX_TXN_OPS);
+    Db::open_etcd_with(&cluster.endpoints(), &prefix, options).unwrap()
 }
 
 #[cfg(not(feature = "etcd"))]

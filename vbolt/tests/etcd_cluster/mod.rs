@@ -26,6 +26,8 @@ pub struct Member {
 pub struct Cluster {
     members: Vec<Member>,
     initial: String,
+    /// The members' `--max-txn-ops`.
+    max_txn_ops: usize,
     _dir: tempfile::TempDir,
 }
 
@@ -54,6 +56,12 @@ fn etcd_binary() -> String {
 impl Cluster {
     /// Starts `n` members and waits until the cluster serves requests.
     pub fn start(n: usize) -> Cluster {
+        Cluster::start_with(n, MAX_TXN_OPS)
+    }
+
+    /// [`Cluster::start`] with members that take at most `max_txn_ops`
+    /// operations per transaction (etcd's default is 128).
+    pub fn start_with(n: usize, max_txn_ops: usize) -> Cluster {
         let dir = tempfile::tempdir().unwrap();
         let members: Vec<Member> = (0..n)
             .map(|i| Member {
@@ -74,6 +82,7 @@ impl Cluster {
         let mut cluster = Cluster {
             members,
             initial,
+            max_txn_ops,
             _dir: dir,
         };
         for i in 0..n {
@@ -117,7 +126,7 @@ impl Cluster {
             .args(["--initial-cluster", &self.initial])
             .args(["--initial-cluster-state", state])
             .args(["--initial-cluster-token", "vbolt-test"])
-            .args(["--max-txn-ops", &MAX_TXN_OPS.to_string()])
+            .args(["--max-txn-ops", &self.max_txn_ops.to_string()])
             .args(["--heartbeat-interval", "50", "--election-timeout", "500"])
             .env("PIDFILE", &m.pid_file)
             .env("DATADIR", &m.data_dir)
@@ -206,6 +215,26 @@ impl Cluster {
         }
     }
 
+    /// Stops member `i` without killing it (SIGSTOP): its connections stay
+    /// open and nothing answers, as with a machine that hangs.
+    pub fn pause(&self, i: usize) {
+        if let Some(pid) = self.pid(i) {
+            let _ = Command::new("kill").args(["-STOP", &pid]).status();
+        }
+    }
+
+    /// Lets a paused member run again (SIGCONT).
+    pub fn resume(&self, i: usize) {
+        if let Some(pid) = self.pid(i) {
+            let _ = Command::new("kill").args(["-CONT", &pid]).status();
+        }
+    }
+
+    /// The members that are running.
+    pub fn size(&self) -> usize {
+        self.members.len()
+    }
+
     /// Starts member `i` again on its data.
     pub fn restart(&mut self, i: usize) {
         self.launch(i, "existing");
@@ -216,6 +245,9 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         for i in 0..self.members.len() {
             if self.members[i].running {
+                // A paused member does not die of SIGKILL until resumed on
+                // some kernels' accounting; resume it first.
+                self.resume(i);
                 self.kill(i);
             }
         }

@@ -13,11 +13,14 @@
 //! request that fails at the transport level (deadline, cancelled, reset
 //! connection, no leader, member unavailable) makes the next member
 //! current, so the next request (a read's retry, a commit's settle step)
-//! goes elsewhere. A stalled member thus costs one deadline, not a whole
-//! pause.
+//! goes elsewhere. A member that missed a deadline is passed over for
+//! [`SUSPECT_FOR`] (unless every member is), so a stalled member costs one
+//! deadline, not a whole pause. The clients also ask members to refuse a
+//! request at once while they have no leader (gRPC "require leader"),
+//! instead of holding it through an election.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -30,6 +33,8 @@ use crate::error::Error;
 pub(super) const RETRY_FOR: Duration = Duration::from_secs(15);
 /// The longest deadline a retried request grows to.
 const MAX_DEADLINE: Duration = Duration::from_secs(10);
+/// How long a member that missed a deadline is passed over.
+const SUSPECT_FOR: Duration = Duration::from_secs(3);
 
 /// The clients (one per member) and the runtime that drives them.
 pub(super) struct Bridge {
@@ -39,6 +44,10 @@ pub(super) struct Bridge {
     current: AtomicUsize,
     /// The deadline of a request's first attempt.
     deadline: Duration,
+    /// Per member: until when it is passed over (milliseconds since
+    /// `epoch`; 0: it is not).
+    suspect: Vec<AtomicU64>,
+    epoch: Instant,
 }
 
 /// What a request failed with, before mapping.
@@ -55,7 +64,8 @@ impl Bridge {
             .build()?;
         let options = ConnectOptions::new()
             .with_connect_timeout(deadline.max(Duration::from_millis(500)))
-            .with_keep_alive(Duration::from_secs(10), Duration::from_secs(5));
+            .with_keep_alive(Duration::from_secs(10), Duration::from_secs(5))
+            .with_require_leader(true);
         let mut clients = Vec::with_capacity(endpoints.len());
         for endpoint in endpoints {
             let (endpoint, options) = (endpoint.clone(), options.clone());
@@ -69,9 +79,11 @@ impl Bridge {
         }
         Ok(Bridge {
             runtime,
+            suspect: clients.iter().map(|_| AtomicU64::new(0)).collect(),
             clients,
             current: AtomicUsize::new(0),
             deadline,
+            epoch: Instant::now(),
         })
     }
 
@@ -112,15 +124,35 @@ impl Bridge {
         if let Err(e) = &result
             && is_transient(e)
         {
+            if is_deadline(e) {
+                let until = self.now() + SUSPECT_FOR.as_millis() as u64;
+                self.suspect[member].store(until, Ordering::Relaxed);
+            }
             // Unless another thread moved on already.
             let _ = self.current.compare_exchange(
                 member,
-                (member + 1) % self.clients.len(),
+                self.next_after(member),
                 Ordering::Relaxed,
                 Ordering::Relaxed,
             );
         }
         result
+    }
+
+    /// Milliseconds since the bridge began (0 is "never").
+    fn now(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64 + 1
+    }
+
+    /// The member after `member` that is not passed over (the very next
+    /// one when all are).
+    fn next_after(&self, member: usize) -> usize {
+        let n = self.clients.len();
+        let now = self.now();
+        (1..=n)
+            .map(|step| (member + step) % n)
+            .find(|&m| self.suspect[m].load(Ordering::Relaxed) <= now)
+            .unwrap_or((member + 1) % n)
     }
 
     /// Runs a request that can be repeated safely (a read, or a write whose
@@ -197,6 +229,11 @@ pub(super) fn is_transient(e: &EtcdError) -> bool {
         }
         _ => false,
     }
+}
+
+/// True if the request missed its deadline (the member did not answer).
+fn is_deadline(e: &EtcdError) -> bool {
+    matches!(e, etcd_client::Error::IoError(io) if io.kind() == std::io::ErrorKind::TimedOut)
 }
 
 /// The gRPC status codes that matter here (their numbers are fixed by the
