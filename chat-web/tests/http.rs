@@ -514,3 +514,19 @@ async fn fifty_concurrent_clients_lose_and_duplicate_nothing() {
         }
     }
 }
+
+/// The app records two declaration lists (the chat's and its accounts');
+/// `vbolt check` must find every table declared, after a first open and
+/// after a reopen.
+#[test]
+fn every_table_of_the_app_is_declared() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chat.vbolt");
+    for _ in 0..2 {
+        let db = chat_web::open_db(&path).unwrap();
+        let report = vbolt::check(&db, |_| {}).unwrap();
+        assert!(report.declarations_recorded);
+        assert!(report.undeclared.is_empty(), "{:?}", report.undeclared);
+        assert!(report.is_ok(), "{:?}", report.problems);
+    }
+}

@@ -101,22 +101,37 @@ impl Info {
     }
 }
 
-/// The tables the program declared when it last ran [`init_buckets`]:
-/// engine-level name -> Unix time in milliseconds of that call. Lets tools
-/// that know no declarations ([`check`](crate::check), the CLI) tell a
-/// table the program still declares from one it forgot.
+/// Every table a declaration list recorded by [`init_buckets`] named:
+/// engine-level name -> Unix time in milliseconds of the last call that
+/// named it. Lets tools that know no declarations ([`check`](crate::check),
+/// the CLI) tell a declared table from one that no code declared.
 pub(crate) static DECLARED: TableId = TableId::new(TableKind::Meta, "declared");
 
 /// Creates every declared bucket and index that does not exist yet, in
-/// `tx`, and records the list of declarations in the file, replacing the
-/// list recorded before: [`check`](crate::check) then reports any table
-/// in the file that `info` does not declare.
+/// `tx`, and adds `info`'s declarations to those recorded in the file.
+/// Lists add up: several modules (or several programs sharing one file)
+/// each record their own, in any order and as often as they like, and
+/// [`check`](crate::check) reports a table in the file only when no list
+/// ever declared it. A table a program stops declaring stays recorded:
+/// remove its data when retiring it.
+///
+/// ```
+/// # use vbolt::*;
+/// static USERS: Bucket<u64, String> = Bucket::new("users", vpack::fuint, vpack::string);
+/// static POSTS: Bucket<u64, String> = Bucket::new("posts", vpack::fuint, vpack::string);
+/// static ACCOUNTS: Info = Info::new(&[&USERS]);
+/// static BLOG: Info = Info::new(&[&POSTS]);
+/// let db = Db::in_memory()?;
+/// ensure_buckets(&db, &ACCOUNTS)?; // one module's tables
+/// ensure_buckets(&db, &BLOG)?; // another's: both stay declared
+/// assert!(check(&db, |_| {})?.undeclared.is_empty());
+/// # Ok::<(), vbolt::Error>(())
+/// ```
 pub fn init_buckets(tx: &mut WriteTx, info: &Info) {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
         .to_be_bytes();
-    tx.clear_table(&DECLARED);
     for table in info.items().iter().flat_map(|item| item.tables()) {
         tx.create_table(table);
         tx.put(&DECLARED, table.full_name().as_bytes(), &now);

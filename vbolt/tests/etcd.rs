@@ -8,7 +8,9 @@
 //! `cargo test -p vbolt --features etcd --test etcd`.
 #![cfg(feature = "etcd")]
 
+#[allow(dead_code)] // the fault tests use the rest
 mod etcd_cluster;
+#[allow(dead_code)] // the fault tests use the rest
 mod etcd_proxy;
 #[allow(dead_code)] // the fuzz targets and model_ops use the rest
 mod model;

@@ -32,6 +32,14 @@ use vbolt::*;
 static EVENTS: Bucket<String, u64> = Bucket::new("events", vpack::string_z, vpack::uint);
 static COUNTERS: Bucket<String, u64> = Bucket::new("counters", vpack::string_z, vpack::uint);
 
+/// One test at a time: each runs its own cluster, and the stalls they
+/// measure must not include another test's load on the machine's cores.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 fn options() -> EtcdOptions {
     EtcdOptions::new().max_txn_ops(MAX_TXN_OPS)
 }
@@ -265,16 +273,19 @@ fn follower(c: &Cluster) -> usize {
 
 #[test]
 fn a_paused_leader_stalls_writers_only_until_they_move_on() {
+    let _one = one_at_a_time();
     member_down("leader", Fault::Pause, leader);
 }
 
 #[test]
 fn a_paused_follower_stalls_writers_only_until_they_move_on() {
+    let _one = one_at_a_time();
     member_down("follower", Fault::Pause, follower);
 }
 
 #[test]
 fn a_killed_leader_stalls_writers_only_until_they_move_on() {
+    let _one = one_at_a_time();
     member_down("leader", Fault::Kill, leader);
 }
 
@@ -329,6 +340,7 @@ fn lost_answers(cluster: &Cluster, proxy: &Proxy, rounds: u64) -> (usize, usize,
 
 #[test]
 fn a_commit_whose_answer_outlives_the_deadline_is_settled_as_landed() {
+    let _one = one_at_a_time();
     let cluster = Cluster::start(3);
     let proxy = Proxy::start(&cluster.endpoints()[0], Loss::Withhold);
     let (landed, refused, unknown) = lost_answers(&cluster, &proxy, 6);
@@ -344,6 +356,7 @@ fn a_commit_whose_answer_outlives_the_deadline_is_settled_as_landed() {
 
 #[test]
 fn a_commit_whose_connection_is_cut_is_settled_on_another_member() {
+    let _one = one_at_a_time();
     let cluster = Cluster::start(3);
     let proxy = Proxy::start(&cluster.endpoints()[0], Loss::Cut);
     let (landed, refused, unknown) = lost_answers(&cluster, &proxy, 10);
@@ -392,6 +405,7 @@ static BLOBS: Bucket<String, Vec<u8>> = Bucket::new("blobs", vpack::string_z, vp
 
 #[test]
 fn groups_are_cut_to_the_clusters_limits_and_only_an_update_too_large_alone_fails() {
+    let _one = one_at_a_time();
     // etcd's default --max-txn-ops, and the store told the default.
     let cluster = Cluster::start_with(1, 128);
     let db = Arc::new(Db::open_etcd(&cluster.endpoints(), "ops/").unwrap());
@@ -446,6 +460,7 @@ fn groups_are_cut_to_the_clusters_limits_and_only_an_update_too_large_alone_fail
 
 #[test]
 fn a_group_of_writers_makes_progress_against_single_writers() {
+    let _one = one_at_a_time();
     let cluster = Cluster::start(3);
     let endpoints = cluster.endpoints();
     let prefix = "contention/";

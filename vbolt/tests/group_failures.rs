@@ -208,7 +208,11 @@ fn batches(_: usize) -> Via {
 }
 
 fn mixed(t: usize) -> Via {
-    if t % 2 == 0 { Via::Batch } else { Via::Update }
+    if t.is_multiple_of(2) {
+        Via::Batch
+    } else {
+        Via::Update
+    }
 }
 
 /// How many calls each thread makes: fewer on a cluster, where each commit

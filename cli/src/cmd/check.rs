@@ -72,8 +72,8 @@ pub fn check(args: CheckArgs) -> Result<(), Failure> {
     } else {
         for name in &r.undeclared {
             println!(
-                "{name}: declared nowhere (not in the program's declarations as last \
-                 recorded by ensure_buckets)"
+                "{name}: declared nowhere (in no declaration list recorded by \
+                 ensure_buckets)"
             );
         }
         if let Some(what) = &engine_problem {

@@ -173,7 +173,7 @@ impl Bridge {
                     n += 1;
                     // Each member once without a pause; then wait for the
                     // cluster (an election) between rounds.
-                    if n % self.clients.len() as u32 == 0 {
+                    if n.is_multiple_of(self.clients.len() as u32) {
                         std::thread::sleep(pause);
                         pause = (pause * 2).min(Duration::from_millis(500));
                     }

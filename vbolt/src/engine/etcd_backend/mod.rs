@@ -12,7 +12,7 @@
 //! | `P d/ TABLE 0x00 KEY` | the value of `KEY` in `TABLE` |
 //! | `P c/ TABLE` | (empty) table `TABLE` exists |
 //! | `P token` | the id of the last commit |
-//! | `P claim` | (while a writer that kept losing has priority) its id, under a lease |
+//! | `P claims/ ID` | (while writers that kept losing queue for priority) one empty key each, under a lease |
 //!
 //! Table names never contain a NUL byte, so one table's keys are exactly
 //! the range `[P d/ TABLE 0x00, P d/ TABLE 0x01)`, in the engine's key
@@ -31,7 +31,7 @@
 //! - A **write transaction** reads the same way, keeps its writes in
 //!   memory (reads see them), and commits them as one etcd `Txn` guarded
 //!   by "the commit token has not changed since the revision I read at"
-//!   (and "no other writer holds the claim", see below): the commit
+//!   (and "no writer queues for priority before me", see below): the commit
 //!   applies only if no other commit happened since, and then all of it
 //!   applies at once. Otherwise it is [`Error::Conflict`], with nothing
 //!   written, and [`Db::update`](crate::Db::update) runs the closure
@@ -51,10 +51,10 @@
 //!   answered for 30 seconds, is the answer [`Error::CommitUnknown`]. A
 //!   commit that landed is never reported as failed, nor one that did not
 //!   as done.
-//! - **Fairness.** A writer that lost three times in a row claims priority
-//!   before its next attempt ([`claim`]): while its claim stands, other
-//!   commits lose, so it commits next. No writer starves while others
-//!   commit.
+//! - **Fairness.** A writer that lost three times in a row queues for
+//!   priority before its next attempt ([`claim`]): while writers queue,
+//!   only the first of them can commit, and they commit in the order they
+//!   queued. No writer starves while others commit.
 //! - **Members.** Requests go to one member at a time, each with a
 //!   deadline; a member that fails or does not answer in time is left for
 //!   the next (see [`bridge`]), so a paused member costs one deadline.
@@ -136,8 +136,9 @@ impl Layout {
         self.with(&[b"token"])
     }
 
-    /// The priority claim of a writer that keeps losing (see [`claim`]).
-    fn claim(&self) -> Vec<u8> {
-        self.with(&[b"claim"])
+    /// The queue of writers that keep losing (see [`claim`]): `[P claims/,
+    /// P claims0)`.
+    fn claims_range(&self) -> (Vec<u8>, Vec<u8>) {
+        (self.with(&[b"claims/"]), self.with(&[b"claims0"]))
     }
 }

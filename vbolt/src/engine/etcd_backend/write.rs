@@ -31,7 +31,7 @@ pub struct WriteTxn {
     touched: BTreeSet<String>,
     /// The priority this transaction holds, if it took it (see
     /// [`claim`]); given back when it ends without committing.
-    claim: Option<Claim>,
+    claim: Option<Box<Claim>>,
 }
 
 impl WriteTxn {
@@ -50,7 +50,7 @@ impl WriteTxn {
     pub(super) fn after_losses(read: ReadTxn, lost: u32) -> WriteTxn {
         let mut txn = WriteTxn::new(read);
         if lost >= claim::CLAIM_AFTER {
-            txn.claim = claim::take(&txn.read.shared, commit_id());
+            txn.claim = claim::take(&txn.read.shared, commit_id()).map(Box::new);
         }
         txn
     }
@@ -194,13 +194,13 @@ impl WriteTxn {
             ops.push(TxnOp::put(shared.layout.catalog_key(t), Vec::new(), None));
         }
         ops.push(TxnOp::put(token.clone(), id.to_vec(), None));
-        if self.claim.is_some() {
-            ops.push(TxnOp::delete(shared.layout.claim(), None));
+        if let Some(claim) = &self.claim {
+            ops.push(claim::release_op(claim));
         }
         let txn = Txn::new()
             .when([
                 unmoved_since(&token, start),
-                claim::compare(shared, self.claim.as_ref()),
+                claim::compare(shared, self.claim.as_deref()),
             ])
             .and_then(ops);
 
@@ -218,7 +218,7 @@ impl WriteTxn {
             },
         };
         if outcome.is_ok() {
-            // The commit deleted the claim.
+            // The commit took this writer out of the queue.
             self.claim = None;
             let mut known = shared.cataloged.lock().unwrap_or_else(|p| p.into_inner());
             known.extend(new_tables);
@@ -282,7 +282,7 @@ impl WriteTxn {
                     n += 1;
                     // Every member once without a pause; then wait for
                     // the cluster between rounds.
-                    if n % bridge.members() as u32 == 0 {
+                    if n.is_multiple_of(bridge.members() as u32) {
                         std::thread::sleep(pause);
                         pause = (pause * 2).min(Duration::from_millis(500));
                     }
