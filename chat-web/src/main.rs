@@ -1,16 +1,18 @@
-//! `chat-web [--addr 127.0.0.1:8080] [--db chat.vbolt]`: serves the group
-//! chat and prints the address to open.
+//! `chat-web [--addr 127.0.0.1:8080] [--db data/chat-web.vbolt]`: serves
+//! the group chat and prints the address to open. The database lives in
+//! `data/` beside the demo's (which git ignores), in a file of its own:
+//! the scripted demo recreates `data/chat.vbolt` on every run.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-const USAGE: &str = "usage: chat-web [--addr 127.0.0.1:8080] [--db chat.vbolt]";
+const USAGE: &str = "usage: chat-web [--addr 127.0.0.1:8080] [--db data/chat-web.vbolt]";
 
 fn parse() -> Result<(SocketAddr, PathBuf), String> {
     let mut addr: SocketAddr = "127.0.0.1:8080".parse().expect("a valid address");
-    let mut db = PathBuf::from("chat.vbolt");
+    let mut db = PathBuf::from("data/chat-web.vbolt");
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let value = args.next().ok_or(format!("{arg} needs a value\n{USAGE}"));
@@ -35,6 +37,12 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && let Err(e) = std::fs::create_dir_all(dir)
+    {
+        eprintln!("cannot create {}: {e}", dir.display());
+        return ExitCode::FAILURE;
+    }
     let db = match chat_web::open_db(&path) {
         Ok(db) => Arc::new(db),
         Err(e) => {

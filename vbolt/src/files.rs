@@ -122,7 +122,8 @@ impl Scratch {
     /// Syncs the file and makes it appear at `target`. With `replace`
     /// false, a file already at `target` is left alone and this fails
     /// with [`ErrorKind::AlreadyExists`]; with `replace` true, it is
-    /// replaced atomically. The scratch name is gone afterwards either way.
+    /// replaced atomically. The scratch name is gone afterwards either way,
+    /// and durably so: the directory is synced after the last change to it.
     pub(crate) fn publish(mut self, target: &Path, replace: bool) -> Result<(), Error> {
         File::open(&self.path)?.sync_all()?;
         if replace {
@@ -130,7 +131,13 @@ impl Scratch {
             self.published = true;
         } else {
             match std::fs::hard_link(&self.path, target) {
-                Ok(()) => {}
+                // The scratch name goes before the directory is synced,
+                // so that one sync makes both changes durable: a power
+                // cut cannot leave it as a second name of the file.
+                Ok(()) => {
+                    self.published = true;
+                    std::fs::remove_file(&self.path)?;
+                }
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => return Err(Error::Io(e)),
                 // A file system without hard links: a rename, which cannot
                 // refuse to replace, after checking that nothing is there.

@@ -30,9 +30,10 @@ use vpack::{Blank, PackFn};
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot stand for a key of type `{K}`",
     label = "not a `{K}` key",
-    note = "a key type needs `PartialEq` and `vpack::Blank` (its zero key): derive `vpack::Pack` \
-            on it or implement `vpack::Blank`; a `String` key also takes `&str`, a `Vec<u8>` \
-            key `&[u8]`"
+    note = "pass a `{K}` or a `&{K}` (an integer of another width converts with `.into()`, \
+            `try_into()` or `as`); a `String` key also takes `&str`, a `Vec<u8>` key `&[u8]`",
+    note = "a type of your own used as a key needs `PartialEq` and `vpack::Blank` (its zero \
+            key): derive `vpack::Pack` on it or implement `vpack::Blank`"
 )]
 pub trait AsKey<K> {
     /// True for the zero value of `K` (see [the zero key](crate#keys)).

@@ -93,7 +93,7 @@ use crate::bucket::Bucket;
 use crate::error::Error;
 use crate::hub::{Hub, Inbox, InboxState, Space, Watch};
 use crate::index::Index;
-use crate::key::{AsKey, pack_nonzero};
+use crate::key::AsKey;
 
 /// Something a [`Subscription`] watches: one bucket key, one index term,
 /// or every key of a bucket or every term of an index.
@@ -118,6 +118,11 @@ impl Topic {
     /// ([`Error::Encode`]) or is the zero key ([`Error::ZeroKey`]), which
     /// no write can touch.
     pub fn key<K, V>(bucket: &Bucket<K, V>, key: impl AsKey<K>) -> Result<Topic, Error> {
+        if key.is_zero() {
+            return Err(Error::ZeroKey {
+                table: bucket.name(),
+            });
+        }
         Topic::packed(Space::BucketKey, bucket.name(), key, bucket.key)
     }
 
@@ -131,8 +136,9 @@ impl Topic {
     }
 
     /// One term of `index`: fires when a target is added to the term,
-    /// removed from it, or changes priority in it. Fails as
-    /// [`Topic::key`] does.
+    /// removed from it, or changes priority in it. Fails if the term
+    /// cannot be packed ([`Error::Encode`]). The zero value is a term like
+    /// any other (an index stores it), so it can be watched.
     pub fn term<T, K, P>(index: &Index<T, K, P>, term: impl AsKey<T>) -> Result<Topic, Error> {
         Topic::packed(Space::IndexTerm, index.name(), term, index.term)
     }
@@ -153,13 +159,11 @@ impl Topic {
         pack: vpack::PackFn<K>,
     ) -> Result<Topic, Error> {
         let mut bytes = Vec::new();
-        let packed = pack_nonzero(key, pack, &mut bytes).map_err(|source| Error::Encode {
-            table: name,
-            source,
-        })?;
-        if !packed {
-            return Err(Error::ZeroKey { table: name });
-        }
+        key.pack_into(pack, &mut bytes)
+            .map_err(|source| Error::Encode {
+                table: name,
+                source,
+            })?;
         Ok(Topic(Watch {
             space,
             name,

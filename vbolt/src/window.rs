@@ -163,7 +163,7 @@ pub struct CursorParseError;
 
 impl fmt::Display for CursorParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("not a cursor: expected unpadded URL-safe base64")
+        f.write_str("not a cursor: expected non-empty, unpadded URL-safe base64")
     }
 }
 
@@ -193,11 +193,13 @@ impl fmt::Display for Cursor {
 impl FromStr for Cursor {
     type Err = CursorParseError;
 
-    /// Parses unpadded URL-safe base64; rejects other characters, impossible
-    /// lengths and non-zero leftover bits (so each cursor has one spelling).
+    /// Parses unpadded URL-safe base64; rejects the empty string (no
+    /// cursor vbolt makes is empty: a missing cursor is `None`, not `""`),
+    /// other characters, impossible lengths and non-zero leftover bits (so
+    /// each cursor has one spelling).
     fn from_str(s: &str) -> Result<Cursor, CursorParseError> {
         let s = s.as_bytes();
-        if s.len() % 4 == 1 {
+        if s.is_empty() || s.len() % 4 == 1 {
             return Err(CursorParseError);
         }
         let mut out = Vec::with_capacity(s.len() * 3 / 4);
@@ -226,7 +228,7 @@ mod tests {
 
     #[test]
     fn base64_round_trips_every_length() {
-        for len in 0..40 {
+        for len in 1..40 {
             let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
             let c = Cursor(bytes.clone());
             let text = c.to_string();
@@ -247,7 +249,7 @@ mod tests {
 
     #[test]
     fn bad_cursor_strings_are_rejected() {
-        for bad in ["A", "AB=", "A+B/", "Zh", "Zm9", "Zm8=", "é", "ABCDE"] {
+        for bad in ["", "A", "AB=", "A+B/", "Zh", "Zm9", "Zm8=", "é", "ABCDE"] {
             assert!(bad.parse::<Cursor>().is_err(), "{bad}");
         }
     }

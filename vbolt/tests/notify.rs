@@ -319,15 +319,21 @@ fn the_async_receiver_is_woken_by_a_commit_on_another_thread() {
 }
 
 #[test]
-fn zero_and_unpackable_keys_are_refused_as_topics() {
+fn zero_keys_are_refused_as_topics_and_zero_terms_are_watched() {
     assert!(matches!(
         Topic::key(&NAMES, 0),
         Err(Error::ZeroKey { table: "names" })
     ));
-    assert!(matches!(
-        Topic::term(&TAGS, ""),
-        Err(Error::ZeroKey { table: "tags" })
-    ));
+    // An index stores the zero term like any other, so it can be watched.
+    let db = Db::in_memory().unwrap();
+    let empty = db.subscribe([Topic::term(&TAGS, "").unwrap()]);
+    db.update(|tx| {
+        set_target_single_term(tx, &TAGS, 1, "");
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    assert_eq!(db.view(|tx| read_term_count(tx, &TAGS, "")).unwrap(), 1);
+    assert_eq!(empty.try_recv().unwrap().map(|c| c.commits()), Some(1));
     let topic = Topic::term(&TAGS, "rust").unwrap();
     assert_eq!(topic.table(), "tags");
     assert_eq!(format!("{topic:?}"), "Topic(index \"tags\" 7275737400)");

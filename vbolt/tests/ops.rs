@@ -737,10 +737,41 @@ fn compaction_shrinks_the_file_and_keeps_the_data() {
         "overwrote a file"
     );
 
+    let copied = sizes.after;
     let sizes = compact(&mut db, |_| {}).unwrap();
     assert!(sizes.after < sizes.before, "{sizes:?}");
     assert_eq!(dump(&db), before);
     assert!(check(&db, |_| {}).unwrap().is_ok());
+    // The copy is no larger than the file compacted in place (closed:
+    // closing writes the engine's allocator state).
+    drop(db);
+    let in_place = std::fs::metadata(&path).unwrap().len();
+    assert!(
+        copied <= in_place,
+        "compact_into wrote {copied} bytes, in place gave {in_place}"
+    );
+}
+
+#[test]
+fn compacting_a_small_database_into_a_new_file_does_not_grow_it() {
+    // A few hundred records, as a new user's first database: the copy
+    // used to be the engine's first regions, 1,056,768 bytes for a
+    // 122,880-byte file.
+    let dir = tmp();
+    let path = dir.path().join("small.vbolt");
+    let mut db = populated(&path, 300);
+    let copy = dir.path().join("small-copy.vbolt");
+    let copied = compact_into(&db, &copy, |_| {}).unwrap();
+    let contents = dump(&db);
+    compact(&mut db, |_| {}).unwrap();
+    // Both measured closed: closing writes the engine's allocator state.
+    drop(db);
+    let in_place = std::fs::metadata(&path).unwrap().len();
+    assert!(
+        copied.after <= in_place,
+        "compact_into: {copied:?}; in place, closed: {in_place}"
+    );
+    assert_eq!(dump(&Db::open(&copy).unwrap()), contents);
 }
 
 #[test]
@@ -921,6 +952,12 @@ fn restore_and_backup_files_never_clobber_and_keep_permissions_private() {
     assert_eq!(mode(&target), 0o600, "a restored database is owner-only");
     let copy = Db::open(&target).unwrap();
     assert_eq!(copy.view(|tx| get(tx, &COUNTER, 1)).unwrap(), Some(42));
+    drop(copy);
+    // A compacted copy is the same database: it keeps the source's mode.
+    let compacted = dir.path().join("compacted.vbolt");
+    compact_into(&db, &compacted, |_| {}).unwrap();
+    assert_eq!(mode(&compacted), 0o640, "a compacted copy keeps the mode");
+    std::fs::remove_file(&compacted).unwrap();
     // Nothing else was left beside them.
     let mut names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()

@@ -18,7 +18,45 @@ pub struct Driver {
     http: reqwest::Client,
 }
 
+/// Set (to anything but `0`) to make a missing browser a failure instead
+/// of a skipped test: `.ci/run` sets it, so CI always runs the browser.
+pub const REQUIRE: &str = "VBOLT_REQUIRE_BROWSER";
+
+/// True if a program called `name` is on `PATH`.
+fn on_path(name: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
+}
+
 impl Driver {
+    /// Starts `chromedriver` and waits until it answers; `None` (with a
+    /// line saying the test is skipped and why) when Chromium or its
+    /// driver is not installed, unless [`REQUIRE`] is set.
+    pub async fn start_or_skip() -> Option<Driver> {
+        let missing: Vec<&str> = ["chromium", "chromedriver"]
+            .into_iter()
+            .filter(|p| !on_path(p))
+            .collect();
+        if missing.is_empty() {
+            return Some(Driver::start().await);
+        }
+        let required = std::env::var(REQUIRE).is_ok_and(|v| v != "0");
+        assert!(
+            !required,
+            "{REQUIRE} is set, but {missing:?} is not on PATH: install Debian's chromium and \
+             chromium-driver (.ci/run does when they are missing)"
+        );
+        // Written to the stderr handle itself: the test harness captures
+        // `eprintln!` of a passing test, and this line must be seen.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: {missing:?} not installed (apt-get install chromium chromium-driver; set \
+             {REQUIRE}=1 to make this a failure)"
+        );
+        None
+    }
+
     /// Starts `chromedriver` and waits until it answers.
     pub async fn start() -> Driver {
         let port = {

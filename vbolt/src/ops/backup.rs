@@ -320,6 +320,10 @@ impl<'a> Records<'a> {
 /// was read, verified and made durable; on any failure, or a crash, `path`
 /// does not appear. `path` must not exist: restore never overwrites a
 /// database, and never removes a file it did not create.
+///
+/// The new file is readable by its owner only (mode `0600` on Unix): a
+/// backup stream does not say who may read the data, so restore does not
+/// guess. Widen it with `chmod` once the file is where it belongs.
 pub fn restore(
     mut input: impl Read,
     path: &Path,

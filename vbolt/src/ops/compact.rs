@@ -62,7 +62,8 @@ pub fn compact(db: &mut Db, mut progress: impl FnMut(Progress)) -> Result<Compac
 /// Writes a compact copy of the database to a new file at `path`, from one
 /// snapshot while writers go on (the copy is a [`backup`] streamed straight
 /// into a [`restore`], with all their checks, and appears atomically).
-/// `progress` counts entries copied.
+/// The copy takes the database file's permissions (owner-only for an
+/// in-memory database). `progress` counts entries copied.
 pub fn compact_into(
     db: &Db,
     path: &Path,
@@ -86,6 +87,13 @@ pub fn compact_into(
         // A restore error is the cause when the backup only saw the pipe close.
         restored.and(produced)
     })?;
+    // The engine grows a new file in regions as it is written; compacting
+    // the copy in place returns what they left free, so the copy is no
+    // larger than an in-place compaction of the original would make it.
+    compact(&mut Db::open(path)?, |_| {})?;
+    if let Some(source) = db.path() {
+        std::fs::set_permissions(path, std::fs::metadata(source)?.permissions())?;
+    }
     Ok(Compacted {
         before,
         after: file_len(path)?,
