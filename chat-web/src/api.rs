@@ -248,11 +248,13 @@ impl PageParams {
                 format!("limit is 1 to {MAX_PAGE}"),
             ));
         }
+        // A cursor travels in vbolt's own text form (URL-safe base64); an
+        // empty parameter is the first page.
         let cursor = match self.cursor.as_deref() {
             None | Some("") => None,
-            Some(hex) => Some(Cursor::from_bytes(&accounts::unhex(hex).ok_or_else(
-                || ApiError::bad_request("bad_cursor", "a cursor is the `next` value of a page"),
-            )?)),
+            Some(text) => Some(text.parse::<Cursor>().map_err(|_| {
+                ApiError::bad_request("bad_cursor", "a cursor is the `next` value of a page")
+            })?),
         };
         Ok((limit, cursor))
     }
@@ -337,7 +339,7 @@ pub async fn list_threads(
             .collect::<Result<_, vbolt::Error>>()?;
         Ok::<_, vbolt::Error>(Page {
             items,
-            next: next.map(|c| accounts::hex(c.as_bytes())),
+            next: next.map(|c| c.to_string()),
         })
     })?;
     Ok(Json(page))
@@ -438,7 +440,7 @@ pub async fn read_messages(
     tx.finish()?;
     Ok(Json(Page {
         items,
-        next: next.map(|c| accounts::hex(c.as_bytes())),
+        next: next.map(|c| c.to_string()),
     }))
 }
 

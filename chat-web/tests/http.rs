@@ -186,8 +186,10 @@ async fn bad_input_is_a_4xx_json_error() {
     }
     let page = ann.ok(&format!("/api/threads/{t1}/messages?limit=2")).await;
     let cursor = page["next"].as_str().unwrap().to_string();
+    // One text form for cursors: vbolt's own (URL-safe base64).
+    assert!(cursor.parse::<vbolt::Cursor>().is_ok(), "{cursor}");
 
-    // A cursor of another thread, a forged one, one that is not hex.
+    // A cursor of another thread, a forged one, one that is not a cursor.
     let foreign = ann
         .get(&format!("/api/threads/{t2}/messages?cursor={cursor}"))
         .await;
@@ -198,10 +200,10 @@ async fn bad_input_is_a_4xx_json_error() {
         ))
         .await;
     refused(forged, StatusCode::BAD_REQUEST, "bad_cursor").await;
-    let not_hex = ann
+    let not_a_cursor = ann
         .get(&format!("/api/threads/{t1}/messages?cursor=zz"))
         .await;
-    refused(not_hex, StatusCode::BAD_REQUEST, "bad_cursor").await;
+    refused(not_a_cursor, StatusCode::BAD_REQUEST, "bad_cursor").await;
     let threads_cursor = ann.get(&format!("/api/threads?cursor={cursor}")).await;
     refused(threads_cursor, StatusCode::BAD_REQUEST, "bad_cursor").await;
     let zero = ann
