@@ -77,7 +77,7 @@
 
 mod job;
 mod queue;
-pub(crate) mod retry;
+mod retry;
 mod run;
 
 pub use queue::CommitStats;

@@ -48,7 +48,7 @@ impl Retry {
 }
 
 /// A number in `[0, 1)` that differs between threads and calls.
-pub(crate) fn jitter() -> f64 {
+fn jitter() -> f64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u64(

@@ -132,32 +132,32 @@ impl WriteTxn {
         )
     }
 
-    /// The tables this transaction creates (their catalog entries go into
-    /// its commit).
-    fn new_tables(&self) -> Vec<String> {
+    /// The tables this transaction creates, as `visit` sees them (their
+    /// catalog entries go into its commit).
+    fn each_new_table(&self, mut visit: impl FnMut(&str)) {
         let known = self
             .read
             .shared
             .cataloged
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        self.touched
-            .iter()
-            .filter(|t| !known.contains(*t))
-            .cloned()
-            .collect()
+        for t in self.touched.iter().filter(|t| !known.contains(*t)) {
+            visit(t);
+        }
     }
 
     /// What the commit request holds: every change, the new tables'
-    /// catalog entries, the token, and the claim's delete.
-    fn size(&self, new_tables: &[String]) -> Size {
+    /// catalog entries, the token, and the claim's delete. Counted without
+    /// copying a name: group commit asks after every closure.
+    fn size(&self) -> Size {
         let layout = &self.read.shared.layout;
-        let catalog: usize = new_tables
-            .iter()
-            .map(|t| layout.catalog_key(t).len() + OP_OVERHEAD)
-            .sum();
+        let (mut tables, mut catalog) = (0, 0);
+        self.each_new_table(|t| {
+            tables += 1;
+            catalog += layout.catalog_key(t).len() + OP_OVERHEAD;
+        });
         Size {
-            ops: self.changes.len() + new_tables.len() + 1 + usize::from(self.claim.is_some()),
+            ops: self.changes.len() + tables + 1 + usize::from(self.claim.is_some()),
             bytes: BASE_BYTES + self.change_bytes + catalog,
         }
     }
@@ -165,17 +165,18 @@ impl WriteTxn {
     /// `Ok` if this transaction's commit is within the cluster's limits;
     /// [`Error::LimitExceeded`] naming the limit otherwise.
     pub fn fits(&self) -> Result<(), Error> {
-        self.read.shared.limits.check(self.size(&self.new_tables()))
+        self.read.shared.limits.check(self.size())
     }
 
     /// Commits every change at once if no other commit happened since this
     /// transaction began; [`Error::Conflict`] (nothing written) otherwise.
     pub fn commit(mut self) -> Result<(), Error> {
-        let new_tables = self.new_tables();
+        let mut new_tables = Vec::new();
+        self.each_new_table(|t| new_tables.push(t.to_string()));
         if self.changes.is_empty() && new_tables.is_empty() {
             return Ok(());
         }
-        let size = self.size(&new_tables);
+        let size = self.size();
         let shared = &self.read.shared;
         shared.limits.check(size)?;
         // The revision this transaction read at (pinned now, for a
