@@ -7,9 +7,12 @@ const state = { me: null, open: null, messages: new Map(), older: null, events: 
 
 async function api(method, path, body) {
   const init = { method, headers: {} };
-  if (body !== undefined) {
+  // Every request that changes state sends JSON, even an empty object: the
+  // server refuses other content types there (a cross-site form cannot
+  // send JSON).
+  if (method !== "GET") {
     init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
+    init.body = JSON.stringify(body === undefined ? {} : body);
   }
   const res = await fetch("/api" + path, init);
   const data = res.status === 204 ? null : await res.json().catch(() => null);

@@ -8,7 +8,10 @@
 //! once: each posts `--requests` messages to its thread; each reads the
 //! newest page of 30 messages `--requests` times; each reads the page
 //! after it (by cursor) `--requests` times. Prints requests per second
-//! and latency percentiles for each phase.
+//! and latency percentiles for each phase, and the process's memory
+//! (server and clients together, from /proc on Linux) after each phase.
+//! The server runs without its per-address rate limits: every client
+//! here is on 127.0.0.1.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -83,15 +86,38 @@ where
     (start.elapsed(), all)
 }
 
+/// This process's resident memory now and at its peak, in MiB, from
+/// /proc/self/status (`None` where there is none).
+fn memory_mib() -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find_map(|l| l.strip_prefix(name))?;
+        let kib: u64 = line
+            .trim_start_matches(':')
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
+        Some(kib / 1024)
+    };
+    Some((field("VmRSS")?, field("VmHWM")?))
+}
+
+fn memory_cell() -> String {
+    memory_mib().map_or_else(|| "n/a".to_string(), |(rss, _)| rss.to_string())
+}
+
 fn report(name: &str, clients: usize, (wall, mut times): (Duration, Vec<Duration>)) {
     times.sort();
     let pct = |p: f64| times[((times.len() - 1) as f64 * p) as usize].as_secs_f64() * 1e3;
     println!(
-        "| {name} | {clients} | {} | {:.0} | {:.2} | {:.2} |",
+        "| {name} | {clients} | {} | {:.0} | {:.2} | {:.2} | {} |",
         times.len(),
         times.len() as f64 / wall.as_secs_f64(),
         pct(0.5),
-        pct(0.99)
+        pct(0.99),
+        memory_cell()
     );
 }
 
@@ -108,9 +134,10 @@ async fn main() {
     let db = Arc::new(chat_web::open_db(&dir.path().join("load.vbolt")).unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(chat_web::serve(
+    tokio::spawn(chat_web::serve_with(
         listener,
         db.clone(),
+        chat_web::limits::Limits::without_rate_limits(),
         std::future::pending(),
     ));
 
@@ -149,8 +176,9 @@ async fn main() {
     }
     let threads = Arc::new(threads);
 
-    println!("| request | clients | requests | requests/s | p50 ms | p99 ms |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("memory after signing up: {} MiB resident\n", memory_cell());
+    println!("| request | clients | requests | requests/s | p50 ms | p99 ms | memory after, MiB |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     let (b, t) = (base.clone(), threads.clone());
     let posts = phase(&clients, args.requests, move |http, i, n| {
         let url = format!("{b}/api/threads/{}/messages", t[i / 10]);
@@ -203,4 +231,9 @@ async fn main() {
         "\n{} updates in {} durable commits (group commit)",
         stats.updates, stats.commits
     );
+    if let Some((rss, peak)) = memory_mib() {
+        println!(
+            "memory: {rss} MiB resident at the end, {peak} MiB at the peak (server and clients)"
+        );
+    }
 }

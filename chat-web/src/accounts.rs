@@ -8,8 +8,6 @@
 
 use std::time::{Duration, SystemTime};
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::FromRequestParts;
 use axum::http::header::COOKIE;
 use axum::http::request::Parts;
@@ -77,38 +75,11 @@ pub fn check_password(password: &str) -> Result<(), ApiError> {
     }
 }
 
-/// Hashes `password` with Argon2id and a fresh salt. Slow on purpose (tens
-/// of milliseconds): call it from a blocking task.
-pub fn hash_password(password: &str) -> Result<String, ApiError> {
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(ApiError::internal)?;
-    let salt = SaltString::encode_b64(&salt).map_err(ApiError::internal)?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(ApiError::internal)
-}
-
-/// A hash of a random password, made once: what a login with an unknown
-/// handle is checked against.
-pub fn decoy_hash() -> Result<&'static str, ApiError> {
-    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    if let Some(h) = DECOY.get() {
-        return Ok(h);
-    }
-    let mut secret = [0u8; 16];
-    getrandom::fill(&mut secret).map_err(ApiError::internal)?;
-    let hash = hash_password(&hex(&secret))?;
-    Ok(DECOY.get_or_init(|| hash))
-}
-
-/// True if `password` matches the stored `hash`.
-pub fn verify_password(password: &str, hash: &str) -> Result<bool, ApiError> {
-    let parsed = PasswordHash::new(hash).map_err(ApiError::internal)?;
-    Ok(Argon2::default()
-        .verify_password(password.as_bytes(), &parsed)
-        .is_ok())
-}
+/// What a login with an unknown handle is checked against, so that it
+/// takes as long to refuse as a wrong password (no probing for handles by
+/// timing). A well-formed Argon2id hash with the same parameters as real
+/// ones, of random bytes: no password matches it.
+pub const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$cvC69TDglVe8A9c0cObv0Q$sBm8ffGKbcH/NQHKB15bf2b4LiekkfpD/3943mgzTT8";
 
 /// Creates the user with its password hash, in the caller's transaction.
 pub fn sign_up(
@@ -122,7 +93,8 @@ pub fn sign_up(
     Ok(user)
 }
 
-fn token_hash(token: &[u8]) -> Vec<u8> {
+/// The key of a session token in [`SESSIONS`].
+pub fn token_hash(token: &[u8]) -> Vec<u8> {
     Blake2b::<U32>::digest(token).to_vec()
 }
 
@@ -158,17 +130,28 @@ pub fn cleared_cookie() -> String {
     format!("{COOKIE_NAME}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0")
 }
 
-/// The session token of the request's cookie, if any.
-pub fn cookie_token(parts: &Parts) -> Option<String> {
-    parts
+/// The session token of the request's cookie, if any. Two session
+/// cookies are refused: a cookie planted by a neighbour on the same site
+/// (another port, a sibling subdomain) must not silently take the place
+/// of the user's own.
+pub fn cookie_token(parts: &Parts) -> Result<Option<String>, ApiError> {
+    let mut found = parts
         .headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE_NAME)
-        .map(|(_, value)| value.to_string())
+        .filter(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| value);
+    let first = found.next().map(str::to_string);
+    if found.next().is_some() {
+        return Err(ApiError::bad_request(
+            "duplicate_session_cookie",
+            "the request carries two session cookies; clear this site's cookies and log in again",
+        ));
+    }
+    Ok(first)
 }
 
 /// The user making the request: any handler that takes `Me` answers 401
@@ -179,26 +162,100 @@ pub struct Me {
     pub user: User,
     /// The session token (hex), for logging out.
     pub token: String,
+    /// The token's hash: the session's key in [`SESSIONS`].
+    pub hash: Vec<u8>,
+    /// When the session stops being accepted.
+    pub expires_at: SystemTime,
 }
 
 impl FromRequestParts<AppState> for Me {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Me, ApiError> {
-        let token = cookie_token(parts).ok_or_else(ApiError::unauthenticated)?;
-        let bytes = unhex(&token).ok_or_else(ApiError::unauthenticated)?;
-        let user = app.db.view(|tx| {
-            let Some(session) = get(tx, &SESSIONS, token_hash(&bytes))? else {
-                return Ok(None);
+        let token = cookie_token(parts)?.ok_or_else(ApiError::unauthenticated)?;
+        let hash = unhex(&token)
+            .map(|bytes| token_hash(&bytes))
+            .ok_or_else(ApiError::unauthenticated)?;
+        let now = SystemTime::now();
+        let found = app.db.view(|tx| {
+            let Some(session) = get(tx, &SESSIONS, hash.as_slice())? else {
+                return Ok::<_, vbolt::Error>(None);
             };
-            if session.expires_at < SystemTime::now() {
-                return Ok(None);
+            if session.expires_at <= now {
+                return Ok(Some(Err(session)));
             }
-            get(tx, &chat::USERS, session.user_id)
+            let user = get(tx, &chat::USERS, session.user_id)?;
+            Ok(user.map(|u| Ok((u, session.expires_at))))
         })?;
-        let user = user.ok_or_else(ApiError::unauthenticated)?;
-        Ok(Me { user, token })
+        match found {
+            Some(Ok((user, expires_at))) => Ok(Me {
+                user,
+                token,
+                hash,
+                expires_at,
+            }),
+            Some(Err(expired)) => {
+                // Removed on use: the sweep would get to it, later.
+                let db = app.db.clone();
+                tokio::task::spawn_blocking(move || {
+                    db.update(|tx| remove_if_expired(tx, &hash, expired.expires_at))
+                })
+                .await??;
+                Err(ApiError::unauthenticated())
+            }
+            None => Err(ApiError::unauthenticated()),
+        }
     }
+}
+
+/// Deletes the session `hash` if it still expires at `expires_at` (a
+/// session is never extended, so that is the same session).
+fn remove_if_expired(
+    tx: &mut WriteTx,
+    hash: &[u8],
+    expires_at: SystemTime,
+) -> Result<bool, vbolt::Error> {
+    let same = get(tx, &SESSIONS, hash)?.is_some_and(|s| s.expires_at == expires_at);
+    if same {
+        vbolt::delete(tx, &SESSIONS, hash);
+    }
+    Ok(same)
+}
+
+/// Removes every session expired at `now`, reading 500 sessions per read
+/// transaction and deleting each batch's expired ones in one write; how
+/// many were removed.
+pub fn sweep_expired(db: &vbolt::Db, now: SystemTime) -> Result<usize, vbolt::Error> {
+    let mut removed = 0;
+    let mut failed = None;
+    vbolt::iterate_in_batches(db, &SESSIONS, 500, |batch| {
+        let expired: Vec<(Vec<u8>, SystemTime)> = batch
+            .drain(..)
+            .filter(|(_, s)| s.expires_at <= now)
+            .map(|(k, s)| (k, s.expires_at))
+            .collect();
+        if expired.is_empty() {
+            return true;
+        }
+        let done = db.update(|tx| {
+            let mut n = 0;
+            for (hash, at) in &expired {
+                n += usize::from(remove_if_expired(tx, hash, *at)?);
+            }
+            Ok::<_, vbolt::Error>(n)
+        });
+        match done {
+            Ok(n) => {
+                removed += n;
+                true
+            }
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
+        }
+    })?;
+    failed.map_or(Ok(removed), Err)
 }
 
 /// Lower-case hex of `bytes`.
@@ -220,26 +277,6 @@ pub fn unhex(s: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_hash_with_a_fresh_salt_and_verify() {
-        let a = hash_password("correct horse").unwrap();
-        let b = hash_password("correct horse").unwrap();
-        assert!(a.starts_with("$argon2id$"), "{a}");
-        assert_ne!(a, b, "each hash has its own salt");
-        assert!(verify_password("correct horse", &a).unwrap());
-        assert!(!verify_password("correct horsE", &a).unwrap());
-    }
-
-    #[test]
-    fn the_decoy_is_one_real_hash_that_no_guess_matches() {
-        let decoy = decoy_hash().unwrap();
-        assert!(decoy.starts_with("$argon2id$"), "{decoy}");
-        assert_eq!(decoy_hash().unwrap(), decoy, "made once");
-        for guess in ["", "password", "correct horse"] {
-            assert!(!verify_password(guess, decoy).unwrap());
-        }
-    }
 
     #[test]
     fn hex_round_trips_and_refuses_what_is_not_hex() {

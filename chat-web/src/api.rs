@@ -2,11 +2,13 @@
 //! thread checks that the caller takes part in it.
 //!
 //! Reads run directly on the async worker (a vbolt read is microseconds);
-//! writes and password hashing run in `spawn_blocking`, writes through
-//! `Db::update` so that concurrent posts share durable commits.
+//! writes run in `spawn_blocking` through `Db::batch`, so that concurrent
+//! posts share durable commits; password hashes run on the bounded
+//! hashers ([`crate::hashing`]), after the rate limits
+//! ([`crate::throttle`]).
 
 use std::collections::HashMap;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{FromRequest, FromRequestParts, State};
 use axum::http::StatusCode;
@@ -20,6 +22,8 @@ use vbolt_examples::chat::{self, ChatError, Message, Thread, User};
 use crate::AppState;
 use crate::accounts::{self, Me};
 use crate::error::ApiError;
+use crate::server::ClientAddress;
+use crate::{policy, throttle};
 
 /// The longest message accepted, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 4000;
@@ -136,9 +140,29 @@ fn with_cookie(status: StatusCode, cookie: String, body: impl IntoResponse) -> R
     (status, [(SET_COOKIE, cookie)], body).into_response()
 }
 
+/// Counts one hash-costing attempt (login or signup) of `client`; with
+/// `signup`, one signup too.
+fn count_attempt(app: &AppState, client: ClientAddress, signup: bool) -> Result<(), ApiError> {
+    let Some(ip) = client.0 else { return Ok(()) };
+    let key = throttle::address_key(ip);
+    let now = Instant::now();
+    app.throttles
+        .logins_by_address
+        .take(&key, now)
+        .map_err(ApiError::slow_down)?;
+    if signup {
+        app.throttles
+            .signups_by_address
+            .take(&key, now)
+            .map_err(ApiError::slow_down)?;
+    }
+    Ok(())
+}
+
 /// `POST /api/signup`: creates the account and logs it in.
 pub async fn sign_up(
     State(app): State<AppState>,
+    client: ClientAddress,
     Json(req): Json<SignUp>,
 ) -> Result<Response, ApiError> {
     accounts::check_handle(&req.handle)?;
@@ -150,8 +174,9 @@ pub async fn sign_up(
             "a display name is 1 to 64 bytes",
         ));
     }
-    let hash =
-        tokio::task::spawn_blocking(move || accounts::hash_password(&req.password)).await??;
+    policy::check_visible_text(&display_name, false, "bad_display_name", "a display name")?;
+    count_attempt(&app, client, true)?;
+    let hash = app.hashers.hash(req.password).await?;
     let handle = req.handle;
     let (user, token) = update(&app, move |tx| {
         let user = accounts::sign_up(tx, &handle, &display_name, &hash)?;
@@ -169,6 +194,7 @@ pub async fn sign_up(
 /// `POST /api/login`: checks the password and starts a session.
 pub async fn log_in(
     State(app): State<AppState>,
+    client: ClientAddress,
     Json(req): Json<LogIn>,
 ) -> Result<Response, ApiError> {
     let refused = || {
@@ -178,6 +204,17 @@ pub async fn log_in(
             "wrong handle or password",
         )
     };
+    // No account has such a handle or password: refused without a hash.
+    if accounts::check_handle(&req.handle).is_err()
+        || accounts::check_password(&req.password).is_err()
+    {
+        return Err(refused());
+    }
+    count_attempt(&app, client, false)?;
+    let failures = &app.throttles.failures_by_handle;
+    failures
+        .peek(&req.handle, Instant::now())
+        .map_err(ApiError::slow_down)?;
     let found = app
         .db
         .view(|tx| match chat::user_by_handle(tx, &req.handle)? {
@@ -190,13 +227,11 @@ pub async fn log_in(
     // as long to refuse as a wrong password (no probing for handles by
     // timing).
     let (user, stored) = found.unzip();
-    let password = req.password;
-    let ok = tokio::task::spawn_blocking(move || match stored {
-        Some(hash) => accounts::verify_password(&password, &hash),
-        None => accounts::verify_password(&password, accounts::decoy_hash()?),
-    })
-    .await??;
+    let stored = stored.unwrap_or_else(|| accounts::DECOY_HASH.to_string());
+    let ok = app.hashers.verify(req.password, stored).await?;
     let Some(user) = user.filter(|_| ok) else {
+        // Counted whatever the handle: an unknown one fails the same way.
+        let _ = failures.take(&req.handle, Instant::now());
         return Err(refused());
     };
     let id = user.id;
@@ -355,6 +390,7 @@ pub struct NewThread {
 }
 
 fn check_text(text: &str) -> Result<(), ApiError> {
+    policy::check_visible_text(text, true, "bad_text", "a message")?;
     if text.trim().is_empty() {
         return Err(ApiError::bad_request(
             "empty_message",

@@ -1,11 +1,19 @@
-//! The API's errors: every refusal is a 4xx with a JSON body
-//! `{"error": code, "message": text}`; only a failing database is a 500,
-//! and then the body says so without leaking internals.
+//! The API's errors: every refusal is a JSON body
+//! `{"error": code, "message": text}`, a 4xx for what the request asked,
+//! a 503 with `Retry-After` for a bound every client shares (hashers,
+//! event streams); 429 and 503 answers say in `Retry-After` when to try
+//! again. Only a failing database is a 500, and then the body says so
+//! without leaking internals.
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::http::StatusCode;
+use std::time::Duration;
+
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use vbolt_examples::chat::ChatError;
+
+use crate::hashing::HashError;
 
 /// A refused or failed request.
 #[derive(Debug)]
@@ -16,6 +24,9 @@ pub struct ApiError {
     pub code: &'static str,
     /// What went wrong, for a person.
     pub message: String,
+    /// How long to wait before trying again (`Retry-After`), for 429 and
+    /// 503.
+    pub retry_after: Option<Duration>,
 }
 
 impl ApiError {
@@ -25,6 +36,28 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// 429: this client (address or handle) is over a rate limit.
+    pub fn slow_down(wait: Duration) -> ApiError {
+        ApiError {
+            retry_after: Some(wait),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "slow_down",
+                format!("too many attempts; try again in {} s", whole_seconds(wait)),
+            )
+        }
+    }
+
+    /// 503: the server is at a bound shared by every client; try again
+    /// after `wait`.
+    pub fn busy(code: &'static str, message: impl Into<String>, wait: Duration) -> ApiError {
+        ApiError {
+            retry_after: Some(wait),
+            ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
         }
     }
 
@@ -66,7 +99,12 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "error": self.code, "message": self.message });
-        (self.status, axum::Json(body)).into_response()
+        let mut res = (self.status, axum::Json(body)).into_response();
+        if let Some(wait) = self.retry_after {
+            res.headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(whole_seconds(wait)));
+        }
+        res
     }
 }
 
@@ -120,6 +158,24 @@ impl From<PathRejection> for ApiError {
     fn from(r: PathRejection) -> ApiError {
         ApiError::new(r.status(), "bad_path", r.body_text())
     }
+}
+
+impl From<HashError> for ApiError {
+    fn from(e: HashError) -> ApiError {
+        match e {
+            HashError::Busy => ApiError::busy(
+                "busy",
+                "the server is checking too many passwords; try again shortly",
+                Duration::from_secs(1),
+            ),
+            failed @ HashError::Failed(_) => ApiError::internal(failed),
+        }
+    }
+}
+
+/// Seconds to wait, rounded up, at least 1.
+fn whole_seconds(d: Duration) -> u64 {
+    (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1)
 }
 
 impl From<tokio::task::JoinError> for ApiError {

@@ -1,5 +1,8 @@
-//! `chat-web [--addr 127.0.0.1:8080] [--db data/chat-web.vbolt]`: serves
-//! the group chat and prints the address to open. The database lives in
+//! `chat-web [--addr 127.0.0.1:8080] [--db data/chat-web.vbolt]
+//! [--rate-limits on|off]`: serves the group chat and prints the address
+//! to open. The bounds are [`chat_web::limits::Limits::default`];
+//! `--rate-limits off` lifts the per-address and per-handle limits (behind
+//! a proxy that limits, or for a load test from one machine). The database lives in
 //! `data/` beside the demo's (which git ignores), in a file of its own:
 //! the scripted demo recreates `data/chat.vbolt` on every run.
 
@@ -8,11 +11,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-const USAGE: &str = "usage: chat-web [--addr 127.0.0.1:8080] [--db data/chat-web.vbolt]";
+use chat_web::limits::Limits;
 
-fn parse() -> Result<(SocketAddr, PathBuf), String> {
+const USAGE: &str =
+    "usage: chat-web [--addr 127.0.0.1:8080] [--db data/chat-web.vbolt] [--rate-limits on|off]";
+
+fn parse() -> Result<(SocketAddr, PathBuf, Limits), String> {
     let mut addr: SocketAddr = "127.0.0.1:8080".parse().expect("a valid address");
     let mut db = PathBuf::from("data/chat-web.vbolt");
+    let mut limits = Limits::default();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let value = args.next().ok_or(format!("{arg} needs a value\n{USAGE}"));
@@ -22,15 +29,20 @@ fn parse() -> Result<(SocketAddr, PathBuf), String> {
                 addr = v.parse().map_err(|e| format!("--addr {v:?}: {e}"))?;
             }
             "--db" => db = PathBuf::from(value?),
+            "--rate-limits" => match value?.as_str() {
+                "on" => limits = Limits::default(),
+                "off" => limits = Limits::without_rate_limits(),
+                v => return Err(format!("--rate-limits {v:?}: on or off\n{USAGE}")),
+            },
             _ => return Err(format!("unknown argument {arg:?}\n{USAGE}")),
         }
     }
-    Ok((addr, db))
+    Ok((addr, db, limits))
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let (addr, path) = match parse() {
+    let (addr, path, limits) = match parse() {
         Ok(v) => v,
         Err(msg) => {
             eprintln!("{msg}");
@@ -62,7 +74,7 @@ async fn main() -> ExitCode {
     let stop = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    match chat_web::serve(listener, db, stop).await {
+    match chat_web::serve_with(listener, db, limits, stop).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("chat-web: {e}");

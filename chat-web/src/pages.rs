@@ -2,7 +2,9 @@
 //! into the binary (no build step, no files to deploy).
 
 use axum::Router;
-use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS,
+};
 use axum::response::IntoResponse;
 use axum::routing::get;
 
@@ -21,6 +23,7 @@ fn asset(kind: &'static str, body: &'static str) -> impl IntoResponse {
             (CONTENT_TYPE, kind),
             (CACHE_CONTROL, "no-cache"),
             (CONTENT_SECURITY_POLICY, POLICY),
+            (X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],
         body,
     )

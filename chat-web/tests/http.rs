@@ -7,7 +7,7 @@ mod common;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use common::{Server, refused};
+use common::{Server, next_event, refused};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -390,24 +390,6 @@ async fn paging_walks_the_whole_thread_newest_first() {
         let mut expected: Vec<&str> = posted.iter().map(String::as_str).collect();
         expected.reverse();
         assert_eq!(ids, expected, "limit {limit}");
-    }
-}
-
-/// Reads Server-Sent Events from a response: the next event's name.
-async fn next_event(res: &mut reqwest::Response, buffer: &mut String) -> Option<String> {
-    loop {
-        if let Some(end) = buffer.find("\n\n") {
-            let block: String = buffer.drain(..end + 2).collect();
-            if let Some(name) = block.lines().find_map(|l| l.strip_prefix("event: ")) {
-                return Some(name.to_string());
-            }
-            continue; // a keep-alive comment
-        }
-        let chunk = tokio::time::timeout(Duration::from_secs(20), res.chunk())
-            .await
-            .expect("an event within 20 s")
-            .unwrap()?;
-        buffer.push_str(&String::from_utf8_lossy(&chunk));
     }
 }
 

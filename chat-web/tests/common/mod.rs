@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
@@ -18,15 +19,26 @@ pub struct Server {
 }
 
 impl Server {
+    /// A server without rate limits: every test client is on 127.0.0.1.
     pub async fn start() -> Server {
+        Server::start_with(chat_web::limits::Limits::without_rate_limits()).await
+    }
+
+    /// A server within `limits`.
+    pub async fn start_with(limits: chat_web::limits::Limits) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let db = Arc::new(chat_web::open_db(&dir.path().join("chat.vbolt")).unwrap());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(chat_web::serve(listener, db.clone(), async move {
-            let _ = stopped.await;
-        }));
+        tokio::spawn(chat_web::serve_with(
+            listener,
+            db.clone(),
+            limits,
+            async move {
+                let _ = stopped.await;
+            },
+        ));
         Server {
             addr,
             db,
@@ -166,4 +178,22 @@ pub async fn refused(res: Response, status: StatusCode, code: &str) {
     let body: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
     assert_eq!(body["error"], code, "{text}");
     assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+}
+
+/// Reads Server-Sent Events from a response: the next event's name.
+pub async fn next_event(res: &mut reqwest::Response, buffer: &mut String) -> Option<String> {
+    loop {
+        if let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            if let Some(name) = block.lines().find_map(|l| l.strip_prefix("event: ")) {
+                return Some(name.to_string());
+            }
+            continue; // a keep-alive comment
+        }
+        let chunk = tokio::time::timeout(Duration::from_secs(20), res.chunk())
+            .await
+            .expect("an event within 20 s")
+            .unwrap()?;
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+    }
 }
