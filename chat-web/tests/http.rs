@@ -508,7 +508,7 @@ fn every_table_of_the_app_is_declared() {
     let path = dir.path().join("chat.vbolt");
     for _ in 0..2 {
         let db = chat_web::open_db(&path).unwrap();
-        let report = vbolt::check(&db, |_| {}).unwrap();
+        let report = vbolt::check(&db).unwrap();
         assert!(report.declarations_recorded);
         assert!(report.undeclared.is_empty(), "{:?}", report.undeclared);
         assert!(report.is_ok(), "{:?}", report.problems);

@@ -25,7 +25,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use redb::{ReadableDatabase, TableDefinition};
+use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use vbolt::*;
 
 static CAT_ART: Index<i64, i64, i64> =

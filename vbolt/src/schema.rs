@@ -124,7 +124,7 @@ pub(crate) static DECLARED: TableId = TableId::new(TableKind::Meta, "declared");
 /// let db = Db::in_memory()?;
 /// ensure_buckets(&db, &ACCOUNTS)?; // one module's tables
 /// ensure_buckets(&db, &BLOG)?; // another's: both stay declared
-/// assert!(check(&db, |_| {})?.undeclared.is_empty());
+/// assert!(check(&db)?.undeclared.is_empty());
 /// # Ok::<(), vbolt::Error>(())
 /// ```
 pub fn init_buckets(tx: &mut WriteTx, info: &Info) {

@@ -41,7 +41,7 @@ fn make(path: &Path) {
 /// different from what was written is.
 fn read_all(db: &Db) -> (u64, u64) {
     let _ = tables(db);
-    let _ = check(db, |_| {});
+    let _ = check(db);
     let Ok(tx) = db.read_tx() else {
         return (0, 0);
     };

@@ -85,7 +85,7 @@ fn committed(db: &Db) -> u64 {
 
 /// Everything a reopened database must satisfy after `n` commits.
 fn verify(db: &Db, n: u64, seed: u64) {
-    let report = check(db, |_| {}).unwrap();
+    let report = check(db).unwrap();
     assert!(report.is_ok(), "seed {seed}: {:?}", report.problems);
     let tx = db.read_tx().unwrap();
     // Replaying the stream in memory gives the expected version of each record.

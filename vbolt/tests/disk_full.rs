@@ -147,7 +147,7 @@ fn a_full_disk_fails_the_commit_with_a_reason_and_loses_nothing() {
         acked,
         "the database does not hold exactly the acknowledged commits"
     );
-    assert!(check(&db, |_| {}).unwrap().is_ok());
+    assert!(check(&db).unwrap().is_ok());
     let mut tx = db.write_tx().unwrap();
     write(&mut tx, &BLOBS, acked + 1, &mut blob(acked + 1));
     tx.commit().unwrap();

@@ -225,7 +225,7 @@ fn a_backup_of_a_cluster_restores_into_a_file(db: &Db) {
     let path = dir.path().join("copy.vbolt");
     restore(&mut bytes.as_slice(), &path, |_| {}).unwrap();
     let copy = Db::open(&path).unwrap();
-    let report = check(&copy, |_| {}).unwrap();
+    let report = check(&copy).unwrap();
     assert!(report.is_ok(), "{:?}", report.problems);
     copy.view(|tx| {
         assert_eq!(get(tx, &EVENTS, 300)?.as_deref(), Some("event 300"));
@@ -259,7 +259,7 @@ fn a_file_backup_restores_into_a_cluster(target: &Db, other: &Db) {
         sub.try_recv().unwrap().is_some(),
         "subscribers learn of the restore"
     );
-    let report = check(target, |_| {}).unwrap();
+    let report = check(target).unwrap();
     assert!(report.is_ok(), "{:?}", report.problems);
     target
         .view(|tx| {
@@ -492,7 +492,7 @@ fn killing_the_leader_loses_no_acknowledged_commit() {
         .unwrap()
         .unwrap_or(0);
     assert_eq!(count as usize, stored.len());
-    let report = check(&db, |_| {}).unwrap();
+    let report = check(&db).unwrap();
     assert!(report.is_ok(), "{:?}", report.problems);
     // The pinned snapshot still sees only what was there before.
     assert_eq!(get(&pinned, &NAMES, 1).unwrap().as_deref(), Some("before"));

@@ -186,7 +186,7 @@ fn storm(db: Arc<Db>, threads: usize, rounds: usize, via: fn(usize) -> Via) {
     }
     assert_eq!(stored.len(), total.ok);
     assert!(total.refused > 0 && total.panicked > 0 && total.failed_tx > 0);
-    let report = check(&db, |_| {}).unwrap();
+    let report = check(&db).unwrap();
     assert!(report.is_ok(), "{:?}", report.problems);
     eprintln!(
         "{threads} threads x {rounds}: {} ok, {} refused by their closure, {} panicked, \

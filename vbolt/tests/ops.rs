@@ -263,7 +263,7 @@ fn backup_and_restore_copy_every_table_exactly() {
     assert_eq!(read, wrote);
     let restored = Db::open(&copy).unwrap();
     assert_eq!(dump(&restored), dump(&db));
-    assert!(check(&restored, |_| {}).unwrap().is_ok());
+    assert!(check(&restored).unwrap().is_ok());
     // The sequence came along: the next id continues.
     let mut tx = restored.write_tx().unwrap();
     assert_eq!(next_int_id(&mut tx, &POSTS), 301);
@@ -597,7 +597,7 @@ fn a_restore_killed_midway_leaves_no_database() {
 fn check_passes_on_a_consistent_database_and_reports_progress() {
     let db = populate(backend::test_db(), 500, 100);
     let mut last = None;
-    let report = check(&db, |p| last = Some(p)).unwrap();
+    let report = check_with_progress(&db, |p| last = Some(p)).unwrap();
     assert!(report.is_ok(), "{:?}", report.problems);
     assert_eq!(report.indexes, 1);
     let all: u64 = tables(&db).unwrap().iter().map(|t| t.entries).sum();
@@ -652,7 +652,7 @@ fn check_finds_each_kind_of_index_damage_and_rebuild_repairs_it() {
         counts.insert(&[0xAB][..], &1u64.to_be_bytes()[..]).unwrap();
     });
     let db = Db::open(&path).unwrap();
-    let report = check(&db, |_| {}).unwrap();
+    let report = check(&db).unwrap();
     let text: Vec<String> = report.problems.iter().map(|p| p.what.clone()).collect();
     let has = |s: &str| text.iter().any(|t| t.contains(s));
     assert!(has("has no target entry"), "{text:#?}");
@@ -666,7 +666,7 @@ fn check_finds_each_kind_of_index_damage_and_rebuild_repairs_it() {
     let n = rebuild_index(&db, &BY_TAG, &POSTS, 7, tag_terms, |_| calls += 1).unwrap();
     assert_eq!(n, 100);
     assert!(calls >= 2);
-    let report = check(&db, |_| {}).unwrap();
+    let report = check(&db).unwrap();
     assert!(report.is_ok(), "{:?}", report.problems);
     let tx = db.read_tx().unwrap();
     let expected = (1..=100u64)
@@ -692,7 +692,7 @@ fn rebuilding_an_index_gives_back_the_same_entries() {
             .collect()
     };
     assert_eq!(index(&after), index(&before));
-    assert!(check(&db, |_| {}).unwrap().is_ok());
+    assert!(check(&db).unwrap().is_ok());
 }
 
 #[test]
@@ -741,7 +741,7 @@ fn compaction_shrinks_the_file_and_keeps_the_data() {
     let sizes = compact(&mut db, |_| {}).unwrap();
     assert!(sizes.after < sizes.before, "{sizes:?}");
     assert_eq!(dump(&db), before);
-    assert!(check(&db, |_| {}).unwrap().is_ok());
+    assert!(check(&db).unwrap().is_ok());
     // The copy is no larger than the file compacted in place (closed:
     // closing writes the engine's allocator state).
     drop(db);
@@ -867,18 +867,18 @@ fn check_lists_tables_that_no_declaration_names() {
     static OLD_INFO: Info = Info::new(&[&KEPT, &DROPPED]);
     static NEW_INFO: Info = Info::new(&[&KEPT]);
     let db = Db::in_memory().unwrap();
-    assert!(!check(&db, |_| {}).unwrap().declarations_recorded);
+    assert!(!check(&db).unwrap().declarations_recorded);
     ensure_buckets(&db, &OLD_INFO).unwrap();
     db.update(|tx| {
         write(tx, &DROPPED, 1, &mut 1);
         Ok::<_, Error>(())
     })
     .unwrap();
-    let report = check(&db, |_| {}).unwrap();
+    let report = check(&db).unwrap();
     assert!(report.declarations_recorded && report.undeclared.is_empty());
     // A later list adds to the recorded ones: `dropped` stays declared.
     ensure_buckets(&db, &NEW_INFO).unwrap();
-    let report = check(&db, |_| {}).unwrap();
+    let report = check(&db).unwrap();
     assert!(report.undeclared.is_empty(), "{:?}", report.undeclared);
     // A table that no list declared is reported.
     static STRAY: Bucket<u64, u64> = Bucket::new("stray", vpack::fuint, vpack::uint);
@@ -887,7 +887,7 @@ fn check_lists_tables_that_no_declaration_names() {
         Ok::<_, Error>(())
     })
     .unwrap();
-    let report = check(&db, |_| {}).unwrap();
+    let report = check(&db).unwrap();
     assert_eq!(report.undeclared, ["bucket:stray"]);
     assert!(report.is_ok());
 }
@@ -912,7 +912,7 @@ fn declaration_lists_recorded_one_after_another_add_up() {
         Ok::<_, Error>(())
     })
     .unwrap();
-    let report = check(&db, |_| {}).unwrap();
+    let report = check(&db).unwrap();
     assert!(report.declarations_recorded);
     assert!(report.undeclared.is_empty(), "{:?}", report.undeclared);
 }

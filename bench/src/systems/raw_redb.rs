@@ -134,7 +134,7 @@ impl<K: ByteKey> System for RawRedb<K> {
             let (lo, hi) = term_range(*cat);
             ids.clear();
             for entry in terms
-                .range::<&[u8]>((Bound::Included(&lo[..]), Bound::Excluded(&hi[..])))
+                .range((Bound::Included(&lo[..]), Bound::Excluded(&hi[..])))
                 .unwrap()
                 .rev()
                 .take(30)

@@ -45,7 +45,7 @@ pub fn check(args: CheckArgs) -> Result<(), Failure> {
         None
     };
     let bar = progress_bar("checking");
-    let r = vbolt::check(&db, report(&bar)).map_err(operation)?;
+    let r = vbolt::check_with_progress(&db, report(&bar)).map_err(operation)?;
     bar.finish_and_clear();
     let engine_problem = match &engine_verdict {
         None | Some(Verdict::Clean) => None,

@@ -40,7 +40,7 @@ pub fn info(args: InfoArgs) -> Result<(), Failure> {
         file_only(&file, "info --space")?;
     }
     let db = open(&file, space)?;
-    let engine = if is_etcd(&file) { "etcd" } else { "redb 4" };
+    let engine = if is_etcd(&file) { "etcd" } else { "redb 5" };
     let size = if is_etcd(&file) {
         0
     } else {

@@ -86,12 +86,27 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 /// static TAGS: Index<u8, u32> = Index::new("tags", vpack::byte, vpack::fuint);
 /// let db = Db::in_memory()?;
 /// db.update(|tx| { set_target_single_term(tx, &TAGS, 1, 7); Ok::<_, Error>(()) })?;
-/// let report = check(&db, |_| {})?;
+/// let report = check(&db)?;
 /// assert!(report.is_ok());
 /// assert_eq!(report.indexes, 1);
 /// # Ok::<(), vbolt::Error>(())
 /// ```
-pub fn check(db: &Db, progress: impl FnMut(Progress)) -> Result<CheckReport, Error> {
+pub fn check(db: &Db) -> Result<CheckReport, Error> {
+    check_with_progress(db, |_| {})
+}
+
+/// [`check`], calling `progress` as entries are read (for a progress bar:
+/// `done` of `total` entries).
+///
+/// ```
+/// use vbolt::*;
+/// let db = Db::in_memory()?;
+/// let mut last = None;
+/// check_with_progress(&db, |p| last = Some(p))?;
+/// assert!(last.is_some());
+/// # Ok::<(), vbolt::Error>(())
+/// ```
+pub fn check_with_progress(db: &Db, progress: impl FnMut(Progress)) -> Result<CheckReport, Error> {
     let tx = db.read_tx()?;
     let snap = tx.raw();
     let names = snap.table_names()?;

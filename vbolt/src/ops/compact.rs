@@ -7,6 +7,9 @@ use super::{BackupOptions, Progress, backup, restore};
 use crate::db::Db;
 use crate::error::Error;
 
+/// Compaction passes before a file that keeps moving is called damaged.
+const MAX_PASSES: u32 = 64;
+
 /// File sizes before and after a compaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Compacted {
@@ -50,8 +53,19 @@ pub fn compact(db: &mut Db, mut progress: impl FnMut(Progress)) -> Result<Compac
     let size = |p: &Option<std::path::PathBuf>| p.as_deref().map_or(Ok(0), file_len);
     let before = size(&path)?;
     progress(Progress { done: 0, total: 1 });
-    // Each pass may free pages that let the next one move more.
-    while db.store_mut().compact()? {}
+    // Each pass may free pages that let the next one move more; a handful
+    // settle any file, and a bound keeps a damaged one from looping (each
+    // pass has a budget of commits of its own, in the engine backend).
+    let mut passes = 0;
+    while db.store_mut().compact()? {
+        passes += 1;
+        if passes == MAX_PASSES {
+            return Err(Error::Corrupted(format!(
+                "compaction still moved pages after {MAX_PASSES} passes: \
+                 the engine's allocator state looks damaged (`vbolt recover` rebuilds the file)"
+            )));
+        }
+    }
     progress(Progress { done: 1, total: 1 });
     Ok(Compacted {
         before,

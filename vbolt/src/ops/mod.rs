@@ -25,7 +25,7 @@ mod process;
 mod rebuild;
 
 pub use backup::{BackupOptions, BackupSummary, backup, backup_to_path, restore, restore_into};
-pub use check::{CheckReport, Problem, check};
+pub use check::{CheckReport, Problem, check, check_with_progress};
 pub use compact::{Compacted, compact, compact_into};
 pub use inspect::{Role, TableInfo, debug_entries, raw_entries, tables};
 pub use process::{apply_db_process, apply_db_process_batched, process_applied};

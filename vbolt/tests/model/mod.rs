@@ -156,7 +156,7 @@ fn verify(db: &Db, model: &Model, input: &mut Input) {
         .unwrap();
         assert_eq!(&got, terms, "terms of {id}");
     }
-    let report = check(db, |_| {}).unwrap();
+    let report = check(db).unwrap();
     assert!(report.is_ok(), "{:?}", report.problems);
 }
 

@@ -139,7 +139,7 @@ impl Sample {
                     (self.base..=self.base + self.logged).contains(&n),
                     "{n} notes"
                 );
-                assert!(check(&db, |_| {}).unwrap().is_ok());
+                assert!(check(&db).unwrap().is_ok());
                 Some(n)
             }
             Err(Error::Corrupted(why)) => {

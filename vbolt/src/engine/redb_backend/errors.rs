@@ -21,11 +21,12 @@ impl From<redb::Error> for Error {
             // vbolt never aborts a repair itself, so this is a read-only
             // open that found the file in need of one.
             redb::Error::RepairAborted => Error::NeedsRecovery,
-            redb::Error::TableTypeMismatch { table, key, value } => Error::Incompatible(format!(
-                "table {table:?} has keys of type {:?} and values of type {:?}; \
+            redb::Error::TableTypeMismatch(m) => Error::Incompatible(format!(
+                "table {:?} has keys of type {:?} and values of type {:?}; \
                  this version reads keys of type {:?}",
-                key.name(),
-                value.name(),
+                m.table(),
+                m.stored_key().name(),
+                m.stored_value().name(),
                 KEY_TYPE_NAME
             )),
             other => Error::Engine(other.to_string()),

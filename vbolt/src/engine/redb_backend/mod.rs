@@ -10,8 +10,11 @@
 //! - `wal`: the optional write-ahead log under the file, and its replay
 //!   at open;
 //! - `errors`: redb's errors mapped to [`Error`](crate::Error), here and
-//!   nowhere else.
+//!   nowhere else;
+//! - `budget`: the file's syncs counted, so that an engine operation
+//!   looping on a damaged file can be stopped.
 
+mod budget;
 mod errors;
 mod guard;
 pub(crate) mod key;

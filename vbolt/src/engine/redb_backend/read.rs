@@ -23,7 +23,7 @@ pub(super) fn scan_in<T: ReadableTable<Key, Bytes>>(
         return Ok(());
     }
     shielded_op(|handoff| {
-        let range = t.range::<&[u8]>((lower, upper))?;
+        let range = t.range((lower, upper))?;
         run_scan(range, reverse, handoff, visit)
     })
 }
@@ -51,21 +51,44 @@ pub(super) fn get_in<R, T: ReadableTable<Key, Bytes>>(
     Ok(out)
 }
 
+/// A guard over stored bytes: what a range yields, borrowed from its table
+/// (`AccessGuard`) or owning its snapshot (`OwnedAccessGuard`).
+pub(super) trait StoredBytes {
+    fn bytes(&self) -> &[u8];
+}
+
+impl<V> StoredBytes for redb::AccessGuard<'_, V>
+where
+    V: for<'b> redb::Value<SelfType<'b> = &'b [u8]>,
+{
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        self.value()
+    }
+}
+
+impl<V> StoredBytes for redb::OwnedAccessGuard<V>
+where
+    V: for<'b> redb::Value<SelfType<'b> = &'b [u8]> + 'static,
+{
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        self.value()
+    }
+}
+
 /// Drives a range to its end or until `visit` returns `false`; runs inside
 /// the caller's [`shielded_op`], with the visitor handed off.
-pub(super) fn run_scan<'t, I>(
+pub(super) fn run_scan<I, K, V>(
     mut iter: I,
     reverse: bool,
     handoff: &Handoff,
     mut visit: impl FnMut(&[u8], &[u8]) -> bool,
 ) -> Result<(), Fault>
 where
-    I: DoubleEndedIterator<
-        Item = Result<
-            (redb::AccessGuard<'t, Key>, redb::AccessGuard<'t, Bytes>),
-            redb::StorageError,
-        >,
-    >,
+    I: DoubleEndedIterator<Item = Result<(K, V), redb::StorageError>>,
+    K: StoredBytes,
+    V: StoredBytes,
 {
     loop {
         let item = if reverse {
@@ -76,7 +99,9 @@ where
         let Some((k, v)) = item.transpose()? else {
             return Ok(());
         };
-        let (key, value) = (k.value(), v.value());
+        // Decoded before the handoff: the engine reads the entry's page
+        // here, and its panic on a damaged one is not the visitor's.
+        let (key, value) = (k.bytes(), v.bytes());
         if !handoff.run(|| visit(key, value)) {
             return Ok(());
         }
@@ -275,16 +300,52 @@ impl KvRead for ReadTxn {
         if bounds_empty(lower, upper) {
             return Ok(());
         }
-        // A read-only table's range owns its snapshot: the cache is released
-        // before the visitor runs (and the visitor may read other tables).
+        // The table leaves its slot for the scan, so that the cache is not
+        // borrowed while the visitor runs (the visitor may read other
+        // tables, or this one, which then opens a second handle). A range
+        // borrowing the table yields plain guards; redb's owned range would
+        // clone the snapshot's reference count for every entry.
         shielded_op(|handoff| {
-            let range =
-                self.with_table(table, None, |t| Ok(Some(t.range::<&[u8]>((lower, upper))?)))?;
-            match range {
-                Some(range) => run_scan(range, reverse, handoff, visit),
-                None => Ok(()),
-            }
+            let Some(t) = self.take_table(table)? else {
+                return Ok(());
+            };
+            let scanned = match t.range((lower, upper)) {
+                Ok(range) => run_scan(range, reverse, handoff, visit),
+                Err(e) => Err(e.into()),
+            };
+            self.put_back(table, t);
+            scanned
         })
+    }
+}
+
+impl ReadTxn {
+    /// The cached table (opened on first use), moved out of its slot; `None`
+    /// if the table does not exist.
+    fn take_table(&self, id: &TableId) -> Result<Option<redb::ReadOnlyTable<Key, Bytes>>, Error> {
+        let slot = id.slot();
+        if !matches!(
+            self.tables.borrow().get(slot),
+            Some(ReadSlot::Open(_) | ReadSlot::Missing)
+        ) {
+            self.open_slot(id)?;
+        }
+        let mut tables = self.tables.borrow_mut();
+        match tables.get_mut(slot) {
+            Some(cell @ ReadSlot::Open(_)) => match std::mem::replace(cell, ReadSlot::Unknown) {
+                ReadSlot::Open(t) => Ok(Some(t)),
+                _ => Ok(None),
+            },
+            _ => Ok(None),
+        }
+    }
+
+    /// Returns a table taken by [`take_table`](Self::take_table) to its
+    /// slot, unless the slot was filled again meanwhile.
+    fn put_back(&self, id: &TableId, t: redb::ReadOnlyTable<Key, Bytes>) {
+        if let Some(cell @ ReadSlot::Unknown) = self.tables.borrow_mut().get_mut(id.slot()) {
+            *cell = ReadSlot::Open(t);
+        }
     }
 }
 

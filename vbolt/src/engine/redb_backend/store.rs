@@ -7,6 +7,7 @@ use std::path::Path;
 use redb::{ReadableDatabase, ReadableTableMetadata, TableDefinition, TableHandle};
 
 use super::Def;
+use super::budget::{Budgeted, SyncBudget};
 use super::guard::{guarded, shielded};
 use super::read::ReadTxn;
 use super::write::WriteTxn;
@@ -19,11 +20,50 @@ enum Database {
     ReadOnly(redb::ReadOnlyDatabase),
 }
 
+/// `space`, if its parts can be right: their sum does not overflow, and
+/// fits in the file's `len` when there is a file. The engine computes the
+/// free part by subtraction, which wraps on a file whose trees claim more
+/// pages than exist (one damaged byte did it: "18446744071042688840 free").
+fn plausible(space: Space, len: Option<u64>) -> Result<Space, Error> {
+    let parts = [
+        space.stored_bytes,
+        space.metadata_bytes,
+        space.fragmented_bytes,
+    ];
+    let sum = parts
+        .iter()
+        .try_fold(0u64, |sum, p| sum.checked_add(*p))
+        .filter(|sum| *sum < 1 << 62);
+    match (sum, len) {
+        (Some(sum), Some(len)) if sum <= len => Ok(space),
+        (Some(_), None) => Ok(space),
+        _ => Err(Error::Corrupted(format!(
+            "the engine's space figures cannot be right ({} stored, {} metadata and {} free bytes{}): \
+             its trees or allocator state are damaged",
+            space.stored_bytes,
+            space.metadata_bytes,
+            space.fragmented_bytes,
+            len.map(|l| format!(" in a file of {l} bytes"))
+                .unwrap_or_default()
+        ))),
+    }
+}
+
+/// Syncs one compaction pass may make. A healthy pass commits a few times
+/// to release freed pages and once per round of page moves.
+const COMPACTION_SYNCS: u64 = 4096;
+
 /// An open database file (or in-memory database).
 pub struct Store {
     /// `None` only while the store is dropped.
     db: Option<Database>,
     durability: Durability,
+    /// The syncs of a read-write file, limited while the engine runs an
+    /// operation that loops until the file says it is done (`None` for a
+    /// read-only or in-memory database).
+    budget: Option<SyncBudget>,
+    /// The database file (`None` in memory).
+    path: Option<std::path::PathBuf>,
     /// The write-ahead log's file, whose lock keeps other opens from
     /// replaying it under this one (when a log exists and the engine does
     /// not hold it itself).
@@ -54,7 +94,7 @@ fn create_fresh(path: &Path, builder: &redb::Builder) -> Result<(), Error> {
         .take_file()
         .ok_or_else(|| Error::Engine("scratch file already taken".into()))?;
     drop(guarded("create", || {
-        let backend = redb::backends::FileBackend::new(file)?;
+        let backend = redb::backends::FileBackend::new(file);
         Ok(builder.create_with_backend(backend)?)
     })?);
     match scratch.publish(path, false) {
@@ -66,16 +106,34 @@ fn create_fresh(path: &Path, builder: &redb::Builder) -> Result<(), Error> {
 /// Opens `path` (which exists) with a write-ahead log of `capacity`
 /// bytes under the engine.
 #[cfg(unix)]
-fn open_logged(path: &Path, builder: &redb::Builder, capacity: u64) -> Result<Database, Error> {
-    let backend = super::wal::open(path, capacity)?;
-    guarded("open", || {
+fn open_logged(
+    path: &Path,
+    builder: &redb::Builder,
+    capacity: u64,
+) -> Result<(Database, SyncBudget), Error> {
+    let (backend, budget) = Budgeted::new(super::wal::open(path, capacity)?);
+    let db = guarded("open", || {
         Ok(Database::ReadWrite(builder.create_with_backend(backend)?))
-    })
+    })?;
+    Ok((db, budget))
 }
 
 #[cfg(not(unix))]
-fn open_logged(_: &Path, _: &redb::Builder, _: u64) -> Result<Database, Error> {
+fn open_logged(_: &Path, _: &redb::Builder, _: u64) -> Result<(Database, SyncBudget), Error> {
     Err(Error::Unsupported("a write-ahead log on this platform"))
+}
+
+/// Opens `path` (which exists) read-write, its syncs counted.
+fn open_counted(path: &Path, builder: &redb::Builder) -> Result<(Database, SyncBudget), Error> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)?;
+    let (backend, budget) = Budgeted::new(redb::backends::FileBackend::new(file));
+    let db = guarded("open", || {
+        Ok(Database::ReadWrite(builder.create_with_backend(backend)?))
+    })?;
+    Ok((db, budget))
 }
 
 impl Store {
@@ -88,26 +146,32 @@ impl Store {
         if !opts.read_only && !path.exists() {
             create_fresh(path, &builder)?;
         }
-        let (db, log_lock) = match (opts.write_ahead_log, opts.read_only) {
-            (Some(capacity), false) => (open_logged(path, &builder, capacity)?, None),
+        let (db, budget, log_lock) = match (opts.write_ahead_log, opts.read_only) {
+            (Some(capacity), false) => {
+                let (db, budget) = open_logged(path, &builder, capacity)?;
+                (db, Some(budget), None)
+            }
             _ => {
                 #[cfg(unix)]
                 let log_lock = super::wal::settle(path, opts.read_only)?;
                 #[cfg(not(unix))]
                 let log_lock = None;
-                let db = guarded("open", || {
-                    if opts.read_only {
+                if opts.read_only {
+                    let db = guarded("open", || {
                         Ok(Database::ReadOnly(builder.open_read_only(path)?))
-                    } else {
-                        Ok(Database::ReadWrite(builder.create(path)?))
-                    }
-                })?;
-                (db, log_lock)
+                    })?;
+                    (db, None, log_lock)
+                } else {
+                    let (db, budget) = open_counted(path, &builder)?;
+                    (db, Some(budget), log_lock)
+                }
             }
         };
         let store = Store {
             db: Some(db),
             durability: opts.durability,
+            budget,
+            path: Some(path.to_path_buf()),
             _log_lock: log_lock,
         };
         store.check_table_types()?;
@@ -130,6 +194,8 @@ impl Store {
         Ok(Store {
             db: Some(Database::ReadWrite(db)),
             durability: Durability::Immediate,
+            budget: None,
+            path: None,
             _log_lock: None,
         })
     }
@@ -178,13 +244,35 @@ impl Store {
     }
 
     /// Moves live pages to the front of the file and truncates it; `true`
-    /// if anything moved.
+    /// if anything moved. The engine commits until its freed-page tree is
+    /// drained, which never happens if that tree is damaged: the pass gets
+    /// a budget of [`COMPACTION_SYNCS`] syncs, and running out of it is
+    /// reported as damage.
     pub fn compact(&mut self) -> Result<bool, Error> {
+        let budget = self.budget.clone();
         match self.db.as_mut() {
-            Some(Database::ReadWrite(db)) => guarded("compact", || {
-                db.compact()
-                    .map_err(|e| Error::Engine(e.to_string()).into())
-            }),
+            Some(Database::ReadWrite(db)) => {
+                if let Some(b) = &budget {
+                    b.limit(COMPACTION_SYNCS);
+                }
+                let moved = guarded("compact", || {
+                    db.compact(redb::CompactionMode::Balanced)
+                        .map_err(|e| Error::Engine(e.to_string()).into())
+                });
+                let spent = budget.as_ref().is_some_and(|b| {
+                    let spent = b.spent();
+                    b.lift();
+                    spent
+                });
+                match moved {
+                    Err(_) if spent => Err(Error::Corrupted(format!(
+                        "compaction did not settle after {COMPACTION_SYNCS} commits: \
+                         the engine's freed-page records look damaged \
+                         (`vbolt recover` rebuilds the file from its records)"
+                    ))),
+                    other => other,
+                }
+            }
             Some(Database::ReadOnly(_)) => Err(Error::ReadOnly),
             None => Err(Error::Engine("the database is closed".into())),
         }
@@ -199,12 +287,17 @@ impl Store {
         guarded("space", || {
             let txn = db.begin_write()?;
             let stats = txn.stats()?;
-            Ok(Space {
+            let space = Space {
                 stored_bytes: stats.stored_bytes(),
                 metadata_bytes: stats.metadata_bytes(),
                 fragmented_bytes: stats.fragmented_bytes(),
                 page_size: stats.page_size() as u64,
-            })
+            };
+            let len = match &self.path {
+                Some(path) => Some(std::fs::metadata(path)?.len()),
+                None => None,
+            };
+            Ok(plausible(space, len)?)
         })
     }
 
@@ -248,5 +341,31 @@ impl Store {
         })?;
         out.sort();
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapped_space_figures_are_damage_not_numbers() {
+        let space = |stored, metadata, fragmented| Space {
+            stored_bytes: stored,
+            metadata_bytes: metadata,
+            fragmented_bytes: fragmented,
+            page_size: 4096,
+        };
+        assert!(plausible(space(100, 200, 300), Some(4096)).is_ok());
+        assert!(plausible(space(100, 200, 300), None).is_ok());
+        // The report's figures: metadata larger than the file, free wrapped.
+        let reported = space(2939, 2_667_625_311, 18_446_744_071_042_688_840);
+        let err = plausible(reported, Some(135_168));
+        assert!(matches!(err, Err(Error::Corrupted(m)) if m.contains("damaged")));
+        assert!(
+            plausible(reported, None).is_err(),
+            "a wrapped figure, file or not"
+        );
+        assert!(plausible(space(5000, 0, 0), Some(4096)).is_err());
     }
 }

@@ -135,7 +135,7 @@ impl LoggedFile {
         let early = EarlySync::start(main.try_clone()?)?;
         Ok(LoggedFile {
             early,
-            main: FileBackend::new(main)?,
+            main: FileBackend::new(main),
             log,
             log_path,
             owner: header.owner,
@@ -228,41 +228,41 @@ impl LoggedFile {
 }
 
 impl StorageBackend for LoggedFile {
-    fn len(&self) -> Result<u64, io::Error> {
+    fn len(&self) -> Result<u64, BackendError> {
         self.main.len()
     }
 
-    fn read(&self, offset: u64, out: &mut [u8]) -> Result<(), io::Error> {
+    fn read(&self, offset: u64, out: &mut [u8]) -> Result<(), BackendError> {
         // Writes reach the main file at once, so it reads as current.
         self.main.read(offset, out)
     }
 
-    fn set_len(&self, len: u64) -> Result<(), io::Error> {
-        self.logged(|s| {
+    fn set_len(&self, len: u64) -> Result<(), BackendError> {
+        Ok(self.logged(|s| {
             self.append(s, Kind::SetLen, len, &[])?;
-            self.main.set_len(len)
-        })
+            Ok(self.main.set_len(len)?)
+        })?)
     }
 
-    fn write(&self, offset: u64, data: &[u8]) -> Result<(), io::Error> {
-        self.logged(|s| {
+    fn write(&self, offset: u64, data: &[u8]) -> Result<(), BackendError> {
+        Ok(self.logged(|s| {
             self.append(s, Kind::Write, offset, data)?;
-            self.main.write(offset, data)
-        })
+            Ok(self.main.write(offset, data)?)
+        })?)
     }
 
     /// The commit point: every write since the last sync, then a sync
     /// record, written to the log in one piece and synced there.
-    fn sync_data(&self) -> Result<(), io::Error> {
-        self.logged(|s| {
+    fn sync_data(&self) -> Result<(), BackendError> {
+        Ok(self.logged(|s| {
             self.append(s, Kind::Sync, 0, &[])?;
             self.spill(s)?;
             self.log.sync_data()
-        })
+        })?)
     }
 
     /// A last checkpoint, so a clean close leaves nothing to replay.
-    fn close(&self) -> Result<(), io::Error> {
+    fn close(&self) -> Result<(), BackendError> {
         let checkpointed = self.logged(|s| {
             if s.at != RECORDS_START || !s.pending.is_empty() {
                 self.checkpoint(s)?;
@@ -270,7 +270,8 @@ impl StorageBackend for LoggedFile {
             Ok(())
         });
         let closed = self.main.close();
-        checkpointed.and(closed)
+        checkpointed?;
+        closed
     }
 
     fn try_lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<bool, BackendError> {
