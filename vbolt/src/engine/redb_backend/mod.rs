@@ -14,6 +14,61 @@
 //! - `budget`: the file's syncs counted, so that an engine operation
 //!   looping on a damaged file can be stopped.
 
+/// The file-lock methods of [`redb::StorageBackend`], passed to the
+/// backend in `$inner`: a wrapper that changes how a file is written or
+/// synced (the log, the sync budget) locks it as the file itself does.
+macro_rules! forward_locks {
+    ($inner:ident) => {
+        fn try_lock_range(
+            &self,
+            start: std::ops::Bound<u64>,
+            end: std::ops::Bound<u64>,
+        ) -> Result<bool, redb::BackendError> {
+            self.$inner.try_lock_range(start, end)
+        }
+
+        fn try_lock_shared_range(
+            &self,
+            start: std::ops::Bound<u64>,
+            end: std::ops::Bound<u64>,
+        ) -> Result<bool, redb::BackendError> {
+            self.$inner.try_lock_shared_range(start, end)
+        }
+
+        fn lock_range(
+            &self,
+            start: std::ops::Bound<u64>,
+            end: std::ops::Bound<u64>,
+        ) -> Result<(), redb::BackendError> {
+            self.$inner.lock_range(start, end)
+        }
+
+        fn lock_shared_range(
+            &self,
+            start: std::ops::Bound<u64>,
+            end: std::ops::Bound<u64>,
+        ) -> Result<(), redb::BackendError> {
+            self.$inner.lock_shared_range(start, end)
+        }
+
+        fn unlock_range(
+            &self,
+            start: std::ops::Bound<u64>,
+            end: std::ops::Bound<u64>,
+        ) -> Result<(), redb::BackendError> {
+            self.$inner.unlock_range(start, end)
+        }
+
+        fn query_lock_range(
+            &self,
+            start: std::ops::Bound<u64>,
+            end: std::ops::Bound<u64>,
+        ) -> Result<bool, redb::BackendError> {
+            self.$inner.query_lock_range(start, end)
+        }
+    };
+}
+
 mod budget;
 mod errors;
 mod guard;
