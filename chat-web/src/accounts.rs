@@ -28,7 +28,8 @@ pub const SESSION_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// User id -> the user's password hash (a PHC string: algorithm,
 /// parameters, salt and hash).
-pub static PASSWORDS: Bucket<Uuid, String> = Bucket::new("passwords", vpack::uuid, vpack::string);
+pub static PASSWORDS: Bucket<Uuid, String> =
+    Bucket::new("passwords", vpack::key::uuid(), vpack::string);
 
 /// A logged-in browser.
 #[derive(Pack, Debug, Clone, PartialEq)]
@@ -41,8 +42,11 @@ pub struct Session {
 }
 
 /// BLAKE2b-256 of the session token -> the session.
-pub static SESSIONS: Bucket<Vec<u8>, Session> =
-    Bucket::new("sessions", vpack::bytes, Session::pack);
+pub static SESSIONS: Bucket<Vec<u8>, Session> = Bucket::new(
+    "sessions",
+    vpack::KeyFn::order_unchecked(vpack::bytes),
+    Session::pack,
+);
 
 /// The web app's own tables, beside [`chat::INFO`].
 pub static INFO: Info = Info::new(&[&PASSWORDS, &SESSIONS]);

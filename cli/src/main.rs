@@ -11,6 +11,7 @@
 //! - `engine_check.rs`: the engine's page check, on a scratch copy.
 
 mod cmd;
+mod decoded;
 mod engine_check;
 mod exit;
 mod progress;

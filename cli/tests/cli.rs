@@ -240,6 +240,78 @@ fn check_passes_then_reports_damage_with_exit_code_1() {
 }
 
 #[test]
+fn get_and_dump_show_described_values_as_text_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = chat_db(dir.path(), 2, 3);
+    let (id, content) = {
+        let db = chat::open(&path).unwrap();
+        let tx = db.read_tx().unwrap();
+        let (id, m) = vbolt::entries(&tx, &chat::MESSAGES)
+            .next()
+            .unwrap()
+            .unwrap();
+        (id, m.content)
+    };
+    let key = format!("hex:{}", id.simple());
+    // Text: the message as its type, not hex.
+    let out = ok(&["get", s(&path), "messages", &key]);
+    assert!(
+        out.starts_with("Message { id: 0x") && out.contains(&format!("content: {content:?}")),
+        "{out}"
+    );
+    // JSON: the bytes as before, and the decoded value beside them.
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(&["get", s(&path), "messages", &key, "--json"])).unwrap();
+    assert_eq!(v["value"]["decoded"]["content"], content.as_str());
+    assert_eq!(v["key"]["decoded"], format!("0x{}", id.simple()));
+    let ts = v["value"]["decoded"]["timestamp"].as_str().unwrap();
+    assert!(ts.ends_with('Z') && ts.len() == 24, "{ts}");
+    // A hand-written pack function has no description: hex as before.
+    let users: serde_json::Value =
+        serde_json::from_str(&ok(&["dump", s(&path), "users", "--json"])).unwrap();
+    assert!(users[0]["value"].get("decoded").is_none(), "{users}");
+    assert!(users[0]["value"]["hex"].is_string());
+    // dump decodes every entry of a described bucket.
+    let dump: serde_json::Value =
+        serde_json::from_str(&ok(&["dump", s(&path), "messages", "--json"])).unwrap();
+    assert_eq!(dump.as_array().unwrap().len(), 3);
+    assert!(
+        dump.as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["value"]["decoded"]["content"].is_string())
+    );
+}
+
+#[test]
+fn check_names_an_index_entry_whose_record_was_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = chat_db(dir.path(), 2, 5);
+    // The mistake: a message deleted without its index entry.
+    let gone = {
+        let db = chat::open(&path).unwrap();
+        let mut tx = db.write_tx().unwrap();
+        let (first, _) = vbolt::entries(&tx, &chat::MESSAGES)
+            .next()
+            .unwrap()
+            .unwrap();
+        vbolt::delete(&mut tx, &chat::MESSAGES, first);
+        tx.commit().unwrap();
+        first
+    };
+    let out = vbolt(&["check", s(&path)]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let target: String = gone.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    assert!(
+        stdout.contains("index:thread_messages")
+            && stdout.contains(&format!("target {target} is not a key of bucket messages")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("; 1 problem;"), "{stdout}");
+}
+
+#[test]
 fn engine_check_finds_a_damaged_page_without_writing_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let db = chat_db(dir.path(), 3, 40);
@@ -537,7 +609,7 @@ fn check_names_a_table_the_program_does_not_declare() {
     assert_eq!(v["undeclared"], serde_json::json!([]));
     // A bucket written by code that never declared it in chat::INFO.
     static FORGOTTEN: vbolt::Bucket<u64, String> =
-        vbolt::Bucket::new("forgotten", vpack::fuint, vpack::string);
+        vbolt::Bucket::new("forgotten", vpack::key::fuint(), vpack::string);
     {
         let db = vbolt::Db::open(&path).unwrap();
         db.update(|tx| {

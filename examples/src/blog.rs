@@ -63,19 +63,23 @@ pub fn pack_category(c: &mut Category, buf: &mut vpack::Buffer) {
 
 /// Categories by id.
 pub static CATEGORIES: Bucket<u32, Category> =
-    Bucket::new("categories", vpack::fuint, pack_category);
+    Bucket::new("categories", vpack::key::fuint(), pack_category);
 /// Articles by id; `fuint` keys iterate in id order.
-pub static ARTICLES: Bucket<u64, Article> = Bucket::new("articles", vpack::fuint, Article::pack);
+pub static ARTICLES: Bucket<u64, Article> =
+    Bucket::new("articles", vpack::key::fuint(), Article::pack);
 /// Summaries by article id, precomputed on every save.
-pub static SUMMARIES: Bucket<u64, ArticleSummary> =
-    Bucket::new("article_summaries", vpack::fuint, ArticleSummary::pack);
+pub static SUMMARIES: Bucket<u64, ArticleSummary> = Bucket::new(
+    "article_summaries",
+    vpack::key::fuint(),
+    ArticleSummary::pack,
+);
 /// Term: category. Target: article. Priority: publication time, as an
 /// order-preserving timestamp, so a reverse window lists the latest first.
 pub static CATEGORY_ARTICLES: Index<u32, u64, SystemTime> = Index::with_priority(
     "category_articles",
-    vpack::fuint,
-    vpack::fuint,
-    vpack::unix_time_ord,
+    vpack::key::fuint(),
+    vpack::key::fuint(),
+    vpack::key::unix_time_ord(),
 );
 /// Every declaration.
 pub static INFO: Info = Info::new(&[&CATEGORIES, &ARTICLES, &SUMMARIES, &CATEGORY_ARTICLES]);

@@ -89,12 +89,6 @@ pub fn pack_user(u: &mut User, buf: &mut vpack::Buffer) {
     }
 }
 
-/// A (user, thread) pair as a key: two UUIDs, 32 bytes.
-pub fn pack_user_thread(k: &mut (Uuid, Uuid), buf: &mut vpack::Buffer) {
-    vpack::uuid(&mut k.0, buf);
-    vpack::uuid(&mut k.1, buf);
-}
-
 /// Milliseconds since the epoch, as an index priority (order-preserving).
 pub fn millis(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH)
@@ -104,37 +98,48 @@ pub fn millis(t: SystemTime) -> i64 {
 // ---- buckets and indexes --------------------------------------------------------
 
 /// Users by id.
-pub static USERS: Bucket<Uuid, User> = Bucket::new("users", vpack::uuid, pack_user);
+pub static USERS: Bucket<Uuid, User> = Bucket::new("users", vpack::key::uuid(), pack_user);
 
 /// Handle -> user id. Makes handles unique (a second user cannot claim one)
 /// and lets `@mentions` resolve without scanning users. `string_z` keys sort
 /// like the strings, so handles can also be listed alphabetically.
-pub static HANDLES: Bucket<String, Uuid> = Bucket::new("handles", vpack::string_z, vpack::uuid);
+pub static HANDLES: Bucket<String, Uuid> = Bucket::of("handles");
 
 /// Threads by id.
-pub static THREADS: Bucket<Uuid, Thread> = Bucket::new("threads", vpack::uuid, Thread::pack);
+pub static THREADS: Bucket<Uuid, Thread> = Bucket::of("threads");
 
 /// Messages by id.
-pub static MESSAGES: Bucket<Uuid, Message> = Bucket::new("messages", vpack::uuid, Message::pack);
+pub static MESSAGES: Bucket<Uuid, Message> = Bucket::of("messages");
 
 /// (user, thread) -> how far the user has read. One small record per pair,
 /// so marking a thread read rewrites 60 bytes, not the thread.
-pub static LAST_READ: Bucket<(Uuid, Uuid), LastRead> =
-    Bucket::new("last_read", pack_user_thread, LastRead::pack);
+pub static LAST_READ: Bucket<(Uuid, Uuid), LastRead> = Bucket::of("last_read");
 
 /// Term: a user. Target: a thread they take part in. Priority: the thread's
 /// last activity in milliseconds, so a reverse window lists a user's threads
 /// most recently active first. The thread's participants are its terms:
 /// posting a message re-sets them with the new time, moving the thread to
 /// the top of every participant's list in one call.
-pub static USER_THREADS: Index<Uuid, Uuid, i64> =
-    Index::with_priority("user_threads", vpack::uuid, vpack::uuid, vpack::fint_ord);
+pub static USER_THREADS: Index<Uuid, Uuid, i64> = Index::with_priority(
+    "user_threads",
+    vpack::key::uuid(),
+    vpack::key::uuid(),
+    vpack::key::fint_ord(),
+)
+.terms_in(&USERS)
+.targets_in(&THREADS);
 
 /// Term: a thread. Target: a message in it. Priority: the posting time, so
 /// a reverse window pages through history newest first; the count is the
 /// thread's message count, for free.
-pub static THREAD_MESSAGES: Index<Uuid, Uuid, i64> =
-    Index::with_priority("thread_messages", vpack::uuid, vpack::uuid, vpack::fint_ord);
+pub static THREAD_MESSAGES: Index<Uuid, Uuid, i64> = Index::with_priority(
+    "thread_messages",
+    vpack::key::uuid(),
+    vpack::key::uuid(),
+    vpack::key::fint_ord(),
+)
+.terms_in(&THREADS)
+.targets_in(&MESSAGES);
 
 /// Every declaration, for `ensure_buckets` and inspection tools.
 pub static INFO: Info = Info::new(&[

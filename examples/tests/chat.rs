@@ -7,6 +7,7 @@ use vbolt_examples::chat::{self, ChatError, Clock};
 fn scripted_conversation() {
     let dir = tempfile::tempdir().unwrap();
     let db = chat::open(&dir.path().join("chat.vbolt")).unwrap();
+    db.strict_indexes(true); // every index entry points at a record
     let mut clock = Clock::new();
 
     let mut tx = db.write_tx().unwrap();
@@ -124,6 +125,7 @@ fn scripted_conversation() {
 fn a_refused_use_case_inside_a_transaction_commits_nothing_else() {
     let dir = tempfile::tempdir().unwrap();
     let db = chat::open(&dir.path().join("chat.vbolt")).unwrap();
+    db.strict_indexes(true); // every index entry points at a record
     let mut tx = db.write_tx().unwrap();
     chat::create_user(&mut tx, "ann", "Ann").unwrap();
     tx.commit().unwrap();

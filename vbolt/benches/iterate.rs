@@ -9,9 +9,13 @@ fn main() {
     divan::main();
 }
 
-static NUMS: Bucket<u64, u64> = Bucket::new("nums", vpack::fuint, vpack::uint);
-static BY_CAT: Index<u64, u64, i64> =
-    Index::with_priority("by_cat", vpack::fuint, vpack::fuint, vpack::fint_ord);
+static NUMS: Bucket<u64, u64> = Bucket::new("nums", vpack::key::fuint(), vpack::uint);
+static BY_CAT: Index<u64, u64, i64> = Index::with_priority(
+    "by_cat",
+    vpack::key::fuint(),
+    vpack::key::fuint(),
+    vpack::key::fint_ord(),
+);
 
 const N: u64 = 10_000;
 

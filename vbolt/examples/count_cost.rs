@@ -28,8 +28,12 @@ use std::time::Instant;
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use vbolt::*;
 
-static CAT_ART: Index<i64, i64, i64> =
-    Index::with_priority("cat_art", vpack::fint, vpack::fint, vpack::fint_ord);
+static CAT_ART: Index<i64, i64, i64> = Index::with_priority(
+    "cat_art",
+    vpack::key::fint_non_negative(),
+    vpack::key::fint_non_negative(),
+    vpack::key::fint_ord(),
+);
 const RAW_COUNTS: TableDefinition<EngineKey, &[u8]> = TableDefinition::new("cat_art_counts");
 
 const CATEGORIES: i64 = 100;

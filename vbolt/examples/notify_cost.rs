@@ -24,9 +24,13 @@ use std::time::Instant;
 
 use vbolt::{Bucket, Db, Durability, Error, Index, Options, Subscription, Topic};
 
-static RECORDS: Bucket<u64, Vec<u8>> = Bucket::new("records", vpack::fuint, vpack::bytes);
-static TERMS: Index<u64, u64, i64> =
-    Index::with_priority("terms", vpack::fuint, vpack::fuint, vpack::fint_ord);
+static RECORDS: Bucket<u64, Vec<u8>> = Bucket::new("records", vpack::key::fuint(), vpack::bytes);
+static TERMS: Index<u64, u64, i64> = Index::with_priority(
+    "terms",
+    vpack::key::fuint(),
+    vpack::key::fuint(),
+    vpack::key::fint_ord(),
+);
 
 const COMMITS: u64 = 2000;
 

@@ -36,9 +36,14 @@ struct Record {
     body: String,
 }
 
-static RECORDS: Bucket<i64, Record> = Bucket::new("records", vpack::fint, Record::pack);
-static BY_CATEGORY: Index<i64, i64, i64> =
-    Index::with_priority("by_category", vpack::fint, vpack::fint, vpack::fint);
+static RECORDS: Bucket<i64, Record> =
+    Bucket::new("records", vpack::key::fint_non_negative(), Record::pack);
+static BY_CATEGORY: Index<i64, i64, i64> = Index::with_priority(
+    "by_category",
+    vpack::key::fint_non_negative(),
+    vpack::key::fint_non_negative(),
+    vpack::key::fint_non_negative(),
+);
 
 fn record(id: i64) -> Record {
     let mut x = (id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;

@@ -17,7 +17,7 @@
 //!     vpack::bool(&mut u.admin, buf);
 //! }
 //!
-//! static USERS: Bucket<u64, User> = Bucket::new("users", vpack::fuint, pack_user);
+//! static USERS: Bucket<u64, User> = Bucket::new("users", vpack::key::fuint(), pack_user);
 //!
 //! let db = Db::in_memory()?;
 //! let mut tx = db.write_tx()?;
@@ -45,7 +45,7 @@ use crate::tx::{
     try_get_many,
 };
 use std::ops::Bound;
-use vpack::{Blank, PackFn};
+use vpack::{Blank, KeyFn, Pack, PackFn, PackKey, Shape};
 
 /// A declared bucket: a persisted map from `K` to `V`.
 ///
@@ -53,24 +53,93 @@ use vpack::{Blank, PackFn};
 ///
 /// ```
 /// static PASSWORDS: vbolt::Bucket<u64, Vec<u8>> =
-///     vbolt::Bucket::new("passwords", vpack::fuint, vpack::bytes);
+///     vbolt::Bucket::new("passwords", vpack::key::fuint(), vpack::bytes);
 /// ```
 pub struct Bucket<K, V> {
     pub(crate) table: TableId,
     pub(crate) key: PackFn<K>,
     pub(crate) value: PackFn<V>,
+    /// What the key's and (when declared by type) the value's bytes hold,
+    /// for the file's catalog.
+    pub(crate) key_shape: fn() -> Shape,
+    pub(crate) value_shape: Option<fn() -> Shape>,
 }
 
 impl<K, V> Bucket<K, V> {
     /// Declares a bucket named `name` whose keys are packed with `key` and
-    /// values with `value`. The key's pack function decides the iteration
-    /// order: use one whose bytes sort as the values do (`fuint`,
-    /// `fint_ord`, `string_z`; see vpack's table of key encodings).
-    pub const fn new(name: &'static str, key: PackFn<K>, value: PackFn<V>) -> Bucket<K, V> {
+    /// values with `value`. The key encoding decides the iteration order,
+    /// so it is a [`vpack::KeyFn`], whose bytes sort like `K`'s `Ord`:
+    /// `vpack::key::ordered()` for the key type's own, or another from
+    /// [`vpack::key`]. A value encoding does not compile here:
+    ///
+    /// ```compile_fail
+    /// // vpack::string writes the length first: "b" would sort before "aa".
+    /// static TAGS: vbolt::Bucket<String, u64> =
+    ///     vbolt::Bucket::new("tags", vpack::string, vpack::uint);
+    /// ```
+    ///
+    /// ```
+    /// static TAGS: vbolt::Bucket<String, u64> =
+    ///     vbolt::Bucket::new("tags", vpack::key::ordered(), vpack::uint);
+    /// ```
+    pub const fn new(name: &'static str, key: KeyFn<K>, value: PackFn<V>) -> Bucket<K, V> {
         Bucket {
             table: TableId::new(TableKind::Bucket, name),
-            key,
+            key: key.pack(),
             value,
+            key_shape: key.shape_fn(),
+            value_shape: None,
+        }
+    }
+
+    /// Declares a bucket whose types decide both encodings: keys by `K`'s
+    /// own key encoding ([`vpack::PackKey`]), values by `V`'s
+    /// [`vpack::Pack`]. Because the encodings are the types', vbolt also
+    /// knows what they hold ([`vpack::Pack::describe`]):
+    /// [`init_buckets`](crate::init_buckets) records that in the file,
+    /// refuses a program whose declaration no longer matches it, and the
+    /// `vbolt` tool shows the values.
+    ///
+    /// ```
+    /// use vbolt::*;
+    /// use vpack::Pack;
+    ///
+    /// #[derive(Pack, Debug, PartialEq)]
+    /// #[pack(version = 1)]
+    /// struct Bookmark { url: String, title: String }
+    ///
+    /// static BOOKMARKS: Bucket<u64, Bookmark> = Bucket::of("bookmarks");
+    /// static INFO: Info = Info::new(&[&BOOKMARKS]);
+    ///
+    /// let db = Db::in_memory()?;
+    /// ensure_buckets(&db, &INFO)?;
+    /// db.update(|tx| {
+    ///     write(tx, &BOOKMARKS, 1, &mut Bookmark { url: "https://example.com".into(), title: "Example".into() });
+    ///     Ok::<_, Error>(())
+    /// })?;
+    /// # Ok::<(), vbolt::Error>(())
+    /// ```
+    pub const fn of(name: &'static str) -> Bucket<K, V>
+    where
+        K: PackKey,
+        V: Pack,
+    {
+        Bucket::of_key(name, K::KEY)
+    }
+
+    /// [`Bucket::of`] with another key encoding than `K`'s own (a
+    /// [`vpack::KeyFn`] from [`vpack::key`]); values by `V`'s
+    /// [`vpack::Pack`], described.
+    pub const fn of_key(name: &'static str, key: KeyFn<K>) -> Bucket<K, V>
+    where
+        V: Pack,
+    {
+        Bucket {
+            table: TableId::new(TableKind::Bucket, name),
+            key: key.pack(),
+            value: V::pack,
+            key_shape: key.shape_fn(),
+            value_shape: Some(V::describe),
         }
     }
 
@@ -135,7 +204,7 @@ fn fetch<K, V: Default>(
 ///
 /// ```
 /// # use vbolt::*;
-/// static HANDLES: Bucket<String, u64> = Bucket::new("handles", vpack::string_z, vpack::uint);
+/// static HANDLES: Bucket<String, u64> = Bucket::new("handles", vpack::key::string_z(), vpack::uint);
 /// let db = Db::in_memory()?;
 /// let mut tx = db.write_tx()?;
 /// write(&mut tx, &HANDLES, "ann", &mut 1);
@@ -224,7 +293,7 @@ where
 ///
 /// ```
 /// # use vbolt::*;
-/// static SQUARES: Bucket<u64, u64> = Bucket::new("squares", vpack::fuint, vpack::uint);
+/// static SQUARES: Bucket<u64, u64> = Bucket::new("squares", vpack::key::fuint(), vpack::uint);
 /// let db = Db::in_memory()?;
 /// let mut tx = db.write_tx()?;
 /// for n in 1..=3u64 {
@@ -371,7 +440,7 @@ pub fn delete<K, V>(tx: &mut WriteTx, bucket: &Bucket<K, V>, key: impl AsKey<K>)
 ///
 /// ```
 /// # use vbolt::*;
-/// static NOTES: Bucket<i64, String> = Bucket::new("notes", vpack::fint, vpack::string);
+/// static NOTES: Bucket<i64, String> = Bucket::new("notes", vpack::key::fint_non_negative(), vpack::string);
 /// let db = Db::in_memory()?;
 /// let mut tx = db.write_tx()?;
 /// assert_eq!(next_int_id(&mut tx, &NOTES), 1);

@@ -19,7 +19,7 @@
 //!
 //! // thread id (term) -> message ids (targets), ordered by time (priority)
 //! static THREAD_MESSAGES: Index<u64, u64, i64> =
-//!     Index::with_priority("thread_messages", vpack::fuint, vpack::fuint, vpack::fint_ord);
+//!     Index::with_priority("thread_messages", vpack::key::fuint(), vpack::key::fuint(), vpack::key::fint_ord());
 //!
 //! /// What the handler answers: a page, or a status with a reason.
 //! enum Reply {
@@ -74,8 +74,8 @@
 //! ```
 //! use vbolt::*;
 //!
-//! static USERS: Bucket<u64, String> = Bucket::new("users", vpack::fuint, vpack::string);
-//! static BY_HANDLE: Bucket<String, u64> = Bucket::new("by_handle", vpack::string_z, vpack::fuint);
+//! static USERS: Bucket<u64, String> = Bucket::new("users", vpack::key::fuint(), vpack::string);
+//! static BY_HANDLE: Bucket<String, u64> = Bucket::new("by_handle", vpack::key::string_z(), vpack::fuint);
 //!
 //! #[derive(Debug)]
 //! enum SignUpError { Taken, Db(Error) }
@@ -111,14 +111,10 @@
 //! ```
 //! use vbolt::*;
 //!
-//! static EVENTS: Bucket<u64, String> = Bucket::new("events", vpack::fuint, vpack::string);
+//! static EVENTS: Bucket<u64, String> = Bucket::new("events", vpack::key::fuint(), vpack::string);
 //!
-//! fn pack_user_day(k: &mut (u32, u32), buf: &mut vpack::Buffer) {
-//!     vpack::fuint(&mut k.0, buf);
-//!     vpack::fuint(&mut k.1, buf);
-//! }
-//! // (user, day) -> visits
-//! static VISITS: Bucket<(u32, u32), u32> = Bucket::new("visits", pack_user_day, vpack::uint);
+//! // (user, day) -> visits: a pair's key sorts by user, then by day
+//! static VISITS: Bucket<(u32, u32), u32> = Bucket::new("visits", vpack::key::ordered(), vpack::uint);
 //!
 //! let db = Db::in_memory()?;
 //! db.update(|tx| {
@@ -139,7 +135,7 @@
 //!     .collect::<Result<_, _>>()?;
 //! assert_eq!(newest, ["event 50", "event 49", "event 48"]);
 //!
-//! let days_of_2: Vec<u32> = entries_with_prefix(&tx, &VISITS, 2u32, vpack::fuint)
+//! let days_of_2: Vec<u32> = entries_with_prefix(&tx, &VISITS, 2u32, vpack::key::fuint())
 //!     .map(|e| e.map(|((_, day), _)| day))
 //!     .collect::<Result<_, _>>()?;
 //! assert_eq!(days_of_2, [10, 11]);
@@ -155,7 +151,7 @@
 //! ```
 //! use vbolt::*;
 //!
-//! static PRICES: Bucket<u64, u64> = Bucket::new("prices", vpack::fuint, vpack::uint);
+//! static PRICES: Bucket<u64, u64> = Bucket::new("prices", vpack::key::fuint(), vpack::uint);
 //!
 //! let db = Db::in_memory()?;
 //! apply_db_process(&db, "2026-11 seed prices", |tx| {
@@ -185,7 +181,7 @@
 //! ```
 //! use vbolt::*;
 //!
-//! static NOTES: Bucket<u64, String> = Bucket::new("notes", vpack::fuint, vpack::string);
+//! static NOTES: Bucket<u64, String> = Bucket::new("notes", vpack::key::fuint(), vpack::string);
 //!
 //! let dir = tempfile::tempdir()?;
 //! let db = Db::open(dir.path().join("app.vbolt"))?;
@@ -213,7 +209,7 @@
 //! use std::sync::Arc;
 //! use vbolt::*;
 //!
-//! static VIEWS: Bucket<String, u64> = Bucket::new("views", vpack::string_z, vpack::uint);
+//! static VIEWS: Bucket<String, u64> = Bucket::new("views", vpack::key::string_z(), vpack::uint);
 //!
 //! async fn count_view(db: Arc<Db>, page: String) -> Result<u64, Error> {
 //!     tokio::task::spawn_blocking(move || {

@@ -9,8 +9,9 @@ use crate::error::Error;
 use crate::gate::Gate;
 use crate::group::{Ctx, Groups};
 use crate::hub::Hub;
+use crate::links::Links;
 use crate::notify::{Subscription, Topic};
-use crate::tx::{ReadTx, WriteTx};
+use crate::tx::{ReadTx, Shared, WriteTx};
 
 pub use crate::engine::{Durability, Space};
 pub use crate::group::CommitStats;
@@ -36,6 +37,7 @@ pub struct Db {
     writers: Arc<Gate>,
     groups: Groups,
     hub: Arc<Hub>,
+    links: Arc<Links>,
 }
 
 impl Db {
@@ -72,6 +74,7 @@ impl Db {
             groups: Groups::new(Arc::clone(&writers), group_commit),
             writers,
             hub: Arc::default(),
+            links: Arc::default(),
         }
     }
 
@@ -80,6 +83,15 @@ impl Db {
         Ctx {
             store: &self.store,
             hub: &self.hub,
+            shared: self.shared(),
+        }
+    }
+
+    /// What this database's write transactions share.
+    fn shared(&self) -> Shared<'_> {
+        Shared {
+            hub: &self.hub,
+            links: &self.links,
         }
     }
 
@@ -110,6 +122,24 @@ impl Db {
         let endpoints: Vec<String> = endpoints.iter().map(|e| e.as_ref().to_string()).collect();
         let store = Store::open_etcd(&endpoints, prefix, &options.engine)?;
         Ok(Db::with_store(store, None, options.group_commit))
+    }
+
+    /// Turns the strict index check on or off for the transactions that
+    /// begin from now on (off by default; meant for tests and
+    /// development).
+    ///
+    /// On, each write transaction remembers the index entries it writes and
+    /// the bucket keys it deletes, and before it commits checks them against
+    /// the links that [`ensure_buckets`](crate::ensure_buckets) registered
+    /// ([`Index::targets_in`](crate::Index::targets_in),
+    /// [`Index::terms_in`](crate::Index::terms_in)): a transaction that
+    /// would leave an entry pointing at a missing key fails with
+    /// [`Error::Dangling`] and commits nothing. The cost follows what the
+    /// transaction touched: a lookup per index entry written and per linked
+    /// key deleted. Off, it is one flag test per transaction. The example
+    /// is on [`Index::targets_in`](crate::Index::targets_in).
+    pub fn strict_indexes(&self, on: bool) {
+        self.links.set_strict(on);
     }
 
     /// Begins a read transaction (a snapshot).
@@ -144,7 +174,7 @@ impl Db {
 
     fn begin_write(&self, timeout: Option<Duration>) -> Result<WriteTx, Error> {
         let turn = self.writers.enter(timeout)?;
-        Ok(WriteTx::new(self.store.begin_write()?, turn, &self.hub))
+        Ok(WriteTx::new(self.store.begin_write()?, turn, self.shared()))
     }
 
     /// Runs `f` in a write transaction and commits it if `f` returns `Ok`;
@@ -186,7 +216,7 @@ impl Db {
     ///
     /// ```
     /// # use vbolt::*;
-    /// static BALANCES: Bucket<String, u64> = Bucket::new("balances", vpack::string_z, vpack::uint);
+    /// static BALANCES: Bucket<String, u64> = Bucket::new("balances", vpack::key::string_z(), vpack::uint);
     ///
     /// #[derive(Debug)]
     /// enum TransferError { Db(vbolt::Error), Insufficient }
@@ -245,7 +275,7 @@ impl Db {
     /// ```
     /// # use vbolt::*;
     /// # use std::sync::Arc;
-    /// static VISITS: Bucket<String, u64> = Bucket::new("visits", vpack::string_z, vpack::uint);
+    /// static VISITS: Bucket<String, u64> = Bucket::new("visits", vpack::key::string_z(), vpack::uint);
     /// let db = Arc::new(Db::in_memory()?);
     /// let threads: Vec<_> = ["ann", "bo", "ann"]
     ///     .into_iter()
@@ -298,7 +328,7 @@ impl Db {
     ///
     /// ```
     /// # use vbolt::*;
-    /// static NAMES: Bucket<u64, String> = Bucket::new("names", vpack::fuint, vpack::string);
+    /// static NAMES: Bucket<u64, String> = Bucket::new("names", vpack::key::fuint(), vpack::string);
     /// let db = Db::in_memory()?;
     /// let sub = db.subscribe([Topic::key(&NAMES, 1)?]);
     /// db.update(|tx| {
@@ -319,7 +349,7 @@ impl Db {
     ///
     /// ```
     /// # use vbolt::*;
-    /// static NAMES: Bucket<u64, String> = Bucket::new("names", vpack::fuint, vpack::string);
+    /// static NAMES: Bucket<u64, String> = Bucket::new("names", vpack::key::fuint(), vpack::string);
     /// let db = Db::in_memory()?;
     /// let found = db.view(|tx| has_key(tx, &NAMES, 1))?;
     /// assert!(!found);

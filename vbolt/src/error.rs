@@ -48,6 +48,22 @@ pub enum Error {
     /// that wrote the file ([`backup`](crate::backup), then
     /// [`restore`](crate::restore) here).
     Incompatible(String),
+    /// The program declares a bucket or index whose bytes no longer hold
+    /// what the file's catalog records for it: a key encoding changed, or
+    /// a value type that is not the recorded one at the same or a later
+    /// version (see [`Bucket::of`](crate::Bucket::of)). Raised by
+    /// [`ensure_buckets`](crate::ensure_buckets), before any data is read
+    /// with the wrong types.
+    SchemaMismatch {
+        /// The bucket or index.
+        table: &'static str,
+        /// `key`, `value`, `term`, `target` or `priority`.
+        part: &'static str,
+        /// What the file records.
+        recorded: String,
+        /// What the program declares.
+        declared: String,
+    },
     /// A write on a database opened read-only.
     ReadOnly,
     /// A key or value could not be packed (for example a `string_z` key
@@ -96,6 +112,23 @@ pub enum Error {
     /// [`Db::write_tx_timeout`](crate::Db::write_tx_timeout) waited the
     /// whole time while another thread held the write transaction.
     Timeout,
+    /// With [`Db::strict_indexes`](crate::Db::strict_indexes) on: the
+    /// transaction would leave an index entry whose target (or term) is
+    /// not a key of the bucket the index was declared to point into
+    /// ([`Index::targets_in`](crate::Index::targets_in),
+    /// [`Index::terms_in`](crate::Index::terms_in)). Usually a deleted
+    /// record whose index entries were not deleted with it. Nothing was
+    /// committed.
+    Dangling {
+        /// The index.
+        index: &'static str,
+        /// `"target"` or `"term"`.
+        part: &'static str,
+        /// The bucket it should be a key of.
+        bucket: &'static str,
+        /// The key (engine-level bytes; shown in hex).
+        key: Vec<u8>,
+    },
     /// A bucket's id sequence reached the largest value its key type holds.
     SequenceOverflow {
         /// The bucket.
@@ -176,7 +209,7 @@ impl fmt::Display for Error {
             } => {
                 write!(f, "cannot unpack the {part} stored in {table} under key ")?;
                 write_hex(f, key)?;
-                write!(f, ": {source}")
+                write!(f, ": {source}; {}", likely_cause(source))
             }
             Error::ZeroKey { table } => write!(
                 f,
@@ -192,6 +225,27 @@ impl fmt::Display for Error {
                  wait forever",
             ),
             Error::Timeout => f.write_str("timed out waiting for the write transaction"),
+            Error::SchemaMismatch {
+                table,
+                part,
+                recorded,
+                declared,
+            } => write!(
+                f,
+                "{table}: the program declares its {part} as `{declared}`, but the file \
+                 holds `{recorded}` (a changed type or encoding, or an older program)"
+            ),
+            Error::Dangling {
+                index,
+                part,
+                bucket,
+                key,
+            } => write!(
+                f,
+                "index {index} would keep {part} {} that is not a key of bucket {bucket} \
+                 (delete its index entries with the record: delete_target_terms)",
+                Hex(key)
+            ),
             Error::SequenceOverflow { bucket } => {
                 write!(f, "the id sequence of {bucket} overflowed its key type")
             }
@@ -224,6 +278,22 @@ impl std::error::Error for Error {
             Error::Io(e) => Some(e),
             Error::Encode { source, .. } | Error::Decode { source, .. } => Some(source),
             _ => None,
+        }
+    }
+}
+
+/// What most often makes stored bytes fail to unpack, by how they failed.
+fn likely_cause(e: &vpack::Error) -> &'static str {
+    use vpack::ErrorKind as K;
+    match e.kind() {
+        K::NewerVersion { .. } => "likely cause: a newer program wrote it (update this one)",
+        K::ChecksumMismatch { .. } => {
+            "likely cause: the bytes changed since they were written (damage)"
+        }
+        _ => {
+            "likely cause: the declared type or encoding is not the one that wrote it (a type \
+             changed without a version bump, or another type under this name; declaring the \
+             bucket with Bucket::of lets ensure_buckets catch this), or damage"
         }
     }
 }
@@ -287,6 +357,28 @@ impl Error {
             Error::InvalidCursor { index } => Error::InvalidCursor { index },
             Error::WriteInProgress => Error::WriteInProgress,
             Error::Timeout => Error::Timeout,
+            Error::SchemaMismatch {
+                table,
+                part,
+                recorded,
+                declared,
+            } => Error::SchemaMismatch {
+                table,
+                part,
+                recorded: recorded.clone(),
+                declared: declared.clone(),
+            },
+            Error::Dangling {
+                index,
+                part,
+                bucket,
+                key,
+            } => Error::Dangling {
+                index,
+                part,
+                bucket,
+                key: key.clone(),
+            },
             Error::SequenceOverflow { bucket } => Error::SequenceOverflow { bucket },
             Error::Finished => Error::Finished,
             Error::Engine(s) => Error::Engine(s.clone()),

@@ -22,7 +22,7 @@
 //!
 //! ```
 //! use vbolt::*;
-//! static SCORES: Bucket<String, u32> = Bucket::new("scores", vpack::string_z, vpack::uint);
+//! static SCORES: Bucket<String, u32> = Bucket::new("scores", vpack::key::string_z(), vpack::uint);
 //! let db = Db::in_memory()?;
 //! db.update(|tx| {
 //!     for (name, score) in [("ann", 9), ("bo", 7), ("cy", 12), ("di", 3)] {
@@ -47,7 +47,7 @@
 use std::iter::FusedIterator;
 use std::ops::{Bound, RangeBounds};
 
-use vpack::{Blank, PackFn};
+use vpack::{Blank, KeyFn, PackFn};
 
 use crate::bucket::Bucket;
 use crate::error::Error;
@@ -113,7 +113,7 @@ fn edge_of<K: Clone>(
 ///
 /// ```
 /// # use vbolt::*;
-/// static N: Bucket<u32, u32> = Bucket::new("n", vpack::fuint, vpack::uint);
+/// static N: Bucket<u32, u32> = Bucket::new("n", vpack::key::fuint(), vpack::uint);
 /// let db = Db::in_memory()?;
 /// let mut tx = db.write_tx()?;
 /// for i in 1..=9u32 { write(&mut tx, &N, i, &mut (i * 10)); }
@@ -138,23 +138,20 @@ pub fn entries_in<'t, R: Readable, K: Clone + Blank, V: Default>(
     }
 }
 
-/// The entries whose packed keys start with `prefix` packed with `pack`:
+/// The entries whose packed keys start with `prefix` packed with `pack`
+/// (the key encoding of the key's first part):
 /// for composite keys, every entry that shares their first part.
 ///
 /// ```
 /// # use vbolt::*;
-/// fn pack_pair(k: &mut (u32, u32), buf: &mut vpack::Buffer) {
-///     vpack::fuint(&mut k.0, buf);
-///     vpack::fuint(&mut k.1, buf);
-/// }
-/// // (user, item) -> quantity
-/// static CARTS: Bucket<(u32, u32), u32> = Bucket::new("carts", pack_pair, vpack::uint);
+/// // (user, item) -> quantity; a pair's key encoding is its parts' in turn
+/// static CARTS: Bucket<(u32, u32), u32> = Bucket::new("carts", vpack::key::ordered(), vpack::uint);
 /// let db = Db::in_memory()?;
 /// let mut tx = db.write_tx()?;
 /// for (user, item) in [(1, 5), (2, 3), (2, 8), (3, 1)] {
 ///     write(&mut tx, &CARTS, (user, item), &mut 1);
 /// }
-/// let items_of_2: Vec<u32> = entries_with_prefix(&tx, &CARTS, 2u32, vpack::fuint)
+/// let items_of_2: Vec<u32> = entries_with_prefix(&tx, &CARTS, 2u32, vpack::key::fuint())
 ///     .map(|e| e.map(|((_, item), _)| item))
 ///     .collect::<Result<_, _>>()?;
 /// assert_eq!(items_of_2, [3, 8]);
@@ -164,10 +161,10 @@ pub fn entries_with_prefix<'t, R: Readable, K: Blank, V: Default, P>(
     tx: &'t R,
     bucket: &'t Bucket<K, V>,
     prefix: impl AsKey<P>,
-    pack: PackFn<P>,
+    pack: KeyFn<P>,
 ) -> Entries<'t, R, K, V> {
     let mut bytes = bound_buffer(tx);
-    match prefix.pack_into(pack, &mut bytes) {
+    match prefix.pack_into(pack.pack(), &mut bytes) {
         Ok(()) => {
             let upper = Edge::after_prefix(&bytes, bound_buffer(tx));
             let lower = Edge::included(bytes);
@@ -251,7 +248,7 @@ pub struct TermTargets<'t, R, T, K, P> {
 /// ```
 /// # use vbolt::*;
 /// // tag (term) -> post (target), priority: a score
-/// static TAGGED: Index<String, u32> = Index::new("tagged", vpack::string_z, vpack::fuint);
+/// static TAGGED: Index<String, u32> = Index::new("tagged", vpack::key::string_z(), vpack::key::fuint());
 /// let db = Db::in_memory()?;
 /// let mut tx = db.write_tx()?;
 /// for (post, score) in [(1u32, 30u16), (2, 10), (3, 20)] {

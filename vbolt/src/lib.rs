@@ -22,9 +22,9 @@
 //! #[pack(version = 1)]
 //! struct Article { title: String, category_ids: Vec<u32> }
 //!
-//! static ARTICLES: Bucket<u64, Article> = Bucket::new("articles", vpack::fuint, Article::pack);
+//! static ARTICLES: Bucket<u64, Article> = Bucket::new("articles", vpack::key::fuint(), Article::pack);
 //! // category id (term) -> article ids (targets)
-//! static CATEGORY_ARTICLES: Index<u32, u64> = Index::new("category_articles", vpack::fuint, vpack::fuint);
+//! static CATEGORY_ARTICLES: Index<u32, u64> = Index::new("category_articles", vpack::key::fuint(), vpack::key::fuint());
 //!
 //! let db = Db::in_memory()?;
 //!
@@ -61,10 +61,10 @@
 //! #[pack(version = 1)]
 //! struct Post { author: String, body: String, at: SystemTime }
 //!
-//! static POSTS: Bucket<u64, Post> = Bucket::new("posts", vpack::fuint, Post::pack);
+//! static POSTS: Bucket<u64, Post> = Bucket::new("posts", vpack::key::fuint(), Post::pack);
 //! // thread (term) -> posts (targets), ordered by the time they were posted
 //! static THREAD_POSTS: Index<String, u64, SystemTime> =
-//!     Index::with_priority("thread_posts", vpack::string_z, vpack::fuint, vpack::unix_time_milli_ord);
+//!     Index::with_priority("thread_posts", vpack::key::string_z(), vpack::key::fuint(), vpack::key::unix_time_milli_ord());
 //!
 //! #[derive(Debug)]
 //! enum ForumError { Store(vbolt::Error), Missing(u64) }
@@ -298,6 +298,7 @@ mod hub;
 mod index;
 mod iter;
 mod key;
+mod links;
 pub mod notify;
 mod ops;
 mod options;
@@ -339,7 +340,7 @@ pub use scan::{
     iterate_all, iterate_all_reverse, iterate_bucket_from, iterate_in_batches, scan_list,
     tx_write_batches,
 };
-pub use schema::{Declared, Info, Kind, ensure_buckets, init_buckets};
+pub use schema::{Declared, Info, Kind, ensure_buckets, init_buckets, recorded_shapes};
 pub use tx::{ReadTx, Readable, WriteTx};
 pub use window::{Cursor, CursorParseError, Direction, Window};
 

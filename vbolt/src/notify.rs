@@ -13,7 +13,7 @@
 //! use vbolt::*;
 //! use std::time::Duration;
 //!
-//! static SCORES: Bucket<String, u64> = Bucket::new("scores", vpack::string_z, vpack::uint);
+//! static SCORES: Bucket<String, u64> = Bucket::new("scores", vpack::key::string_z(), vpack::uint);
 //!
 //! let db = std::sync::Arc::new(Db::in_memory()?);
 //! let sub = db.subscribe([Topic::key(&SCORES, "ann")?]);
@@ -100,8 +100,8 @@ use crate::key::AsKey;
 ///
 /// ```
 /// # use vbolt::*;
-/// static USERS: Bucket<u64, String> = Bucket::new("users", vpack::fuint, vpack::string);
-/// static TAGS: Index<String, u64> = Index::new("tags", vpack::string_z, vpack::fuint);
+/// static USERS: Bucket<u64, String> = Bucket::new("users", vpack::key::fuint(), vpack::string);
+/// static TAGS: Index<String, u64> = Index::new("tags", vpack::key::string_z(), vpack::key::fuint());
 ///
 /// let topics = [
 ///     Topic::key(&USERS, 7)?,        // user 7 written or deleted

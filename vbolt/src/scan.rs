@@ -85,7 +85,7 @@ where
 ///
 /// ```
 /// # use vbolt::*;
-/// static SCORES: Bucket<String, u32> = Bucket::new("scores", vpack::string_z, vpack::uint);
+/// static SCORES: Bucket<String, u32> = Bucket::new("scores", vpack::key::string_z(), vpack::uint);
 /// let db = Db::in_memory()?;
 /// let mut tx = db.write_tx()?;
 /// write(&mut tx, &SCORES, &"bo".to_string(), &mut 7);
@@ -129,7 +129,7 @@ where
 ///
 /// ```
 /// # use vbolt::*;
-/// static N: Bucket<u32, u32> = Bucket::new("n", vpack::fuint, vpack::uint);
+/// static N: Bucket<u32, u32> = Bucket::new("n", vpack::key::fuint(), vpack::uint);
 /// let db = Db::in_memory()?;
 /// let mut tx = db.write_tx()?;
 /// for i in 1..=5u32 {
@@ -163,7 +163,7 @@ where
 ///
 /// ```
 /// # use vbolt::*;
-/// static N: Bucket<u32, u32> = Bucket::new("n", vpack::fuint, vpack::uint);
+/// static N: Bucket<u32, u32> = Bucket::new("n", vpack::key::fuint(), vpack::uint);
 /// let db = Db::in_memory()?;
 /// let mut tx = db.write_tx()?;
 /// for i in 1..=5u32 {

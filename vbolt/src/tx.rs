@@ -22,6 +22,7 @@ use crate::engine::{KeyBound, KvRead, ReadTxn, TableId, TableKind, WriteTxn};
 use crate::error::Error;
 use crate::gate::WriterTurn;
 use crate::hub::{ChangeSet, Hub, Space};
+use crate::links::{Links, Touched};
 use crate::term_diff::TermDiff;
 
 /// A transaction that functions can read from: [`ReadTx`] or [`WriteTx`].
@@ -32,7 +33,7 @@ use crate::term_diff::TermDiff;
 ///
 /// ```compile_fail
 /// # use vbolt::*;
-/// static NAMES: Bucket<u64, String> = Bucket::new("names", vpack::fuint, vpack::string);
+/// static NAMES: Bucket<u64, String> = Bucket::new("names", vpack::key::fuint(), vpack::string);
 /// let db = Db::in_memory()?;
 /// let tx = db.read_tx()?;
 /// write(&tx, &NAMES, &1, &mut "x".to_string()); // error: expected `&mut WriteTx`
@@ -319,7 +320,7 @@ pub(crate) fn sequence<T: Access + ?Sized>(tx: &T, table: &TableId) -> u64 {
 ///
 /// ```
 /// # use vbolt::*;
-/// static NAMES: Bucket<u64, String> = Bucket::new("names", vpack::fuint, vpack::string);
+/// static NAMES: Bucket<u64, String> = Bucket::new("names", vpack::key::fuint(), vpack::string);
 /// let db = Db::in_memory()?;
 /// let tx = db.read_tx()?;
 /// let mut name = String::new();
@@ -373,6 +374,14 @@ impl Access for ReadTx {
     }
 }
 
+/// What every write transaction of one database shares: its
+/// subscriptions and its index links.
+#[derive(Clone, Copy)]
+pub(crate) struct Shared<'a> {
+    pub(crate) hub: &'a Arc<Hub>,
+    pub(crate) links: &'a Arc<Links>,
+}
+
 /// The write transaction: at most one exists at a time.
 ///
 /// Nothing it writes is visible to others until [`commit`](WriteTx::commit)
@@ -381,7 +390,7 @@ impl Access for ReadTx {
 ///
 /// ```
 /// # use vbolt::*;
-/// static NAMES: Bucket<u64, String> = Bucket::new("names", vpack::fuint, vpack::string);
+/// static NAMES: Bucket<u64, String> = Bucket::new("names", vpack::key::fuint(), vpack::string);
 /// let db = Db::in_memory()?;
 /// let mut tx = db.write_tx()?;
 /// write(&mut tx, &NAMES, 1, &mut "ann".to_string());
@@ -424,45 +433,62 @@ pub struct WriteTx {
     hub: Arc<Hub>,
     /// What this transaction changed, for the subscriptions.
     changes: ChangeSet,
+    /// The database's index-to-bucket links.
+    links: Arc<Links>,
+    /// With strict indexes on: what to check against the links.
+    strict: Option<Box<Touched>>,
     _one_thread: PhantomData<*const ()>,
 }
 
 impl WriteTx {
-    pub(crate) fn new(kv: WriteTxn, turn: WriterTurn, hub: &Arc<Hub>) -> WriteTx {
+    pub(crate) fn new(kv: WriteTxn, turn: WriterTurn, shared: Shared<'_>) -> WriteTx {
+        WriteTx::with(kv, Some(turn), shared)
+    }
+
+    fn with(kv: WriteTxn, turn: Option<WriterTurn>, shared: Shared<'_>) -> WriteTx {
         WriteTx {
             kv: Some(kv),
             error: OnceCell::new(),
             pool: Pool::default(),
             term_diff: TermDiff::default(),
-            turn: Some(turn),
-            grouped: false,
-            changes: ChangeSet::new(hub.watched()),
-            hub: hub.clone(),
+            grouped: turn.is_none(),
+            turn,
+            changes: ChangeSet::new(shared.hub.watched()),
+            hub: shared.hub.clone(),
+            strict: shared.links.is_strict().then(Box::default),
+            links: shared.links.clone(),
             _one_thread: PhantomData,
         }
     }
 
     /// A handle on the group's engine transaction for one closure of a
     /// group commit.
-    pub(crate) fn grouped(kv: WriteTxn, hub: &Arc<Hub>) -> WriteTx {
-        WriteTx {
-            kv: Some(kv),
-            error: OnceCell::new(),
-            pool: Pool::default(),
-            term_diff: TermDiff::default(),
-            turn: None,
-            grouped: true,
-            changes: ChangeSet::new(hub.watched()),
-            hub: hub.clone(),
-            _one_thread: PhantomData,
-        }
+    pub(crate) fn grouped(kv: WriteTxn, shared: Shared<'_>) -> WriteTx {
+        WriteTx::with(kv, None, shared)
     }
 
     /// Ends a grouped handle: the engine transaction (`None` if it was
-    /// lost), the failure the closure recorded, if any, and its changes.
+    /// lost), the failure the closure recorded, if any (strict index
+    /// links checked first), and its changes.
     pub(crate) fn into_parts(mut self) -> (Option<WriteTxn>, Option<Error>, ChangeSet) {
+        self.verify_links();
         let changes = std::mem::take(&mut self.changes);
         (self.kv.take(), self.error.take(), changes)
+    }
+
+    /// With strict indexes on, checks what this transaction touched against
+    /// the index links, recording a failure.
+    fn verify_links(&mut self) {
+        if let (Some(touched), Some(kv), None) = (&self.strict, &self.kv, self.error.get())
+            && let Err(e) = touched.verify(&self.links, kv)
+        {
+            let _ = self.error.set(e);
+        }
+    }
+
+    /// The database's index-to-bucket links (for [`init_buckets`](crate::init_buckets)).
+    pub(crate) fn links(&self) -> &Links {
+        &self.links
     }
 
     /// Records, for the subscriptions, that `key` of a bucket (or a term of
@@ -504,6 +530,9 @@ impl WriteTx {
 
     /// Inserts or replaces a raw entry, recording failure.
     pub(crate) fn put(&mut self, table: &TableId, key: &[u8], value: &[u8]) {
+        if let Some(touched) = &mut self.strict {
+            touched.put(table, key);
+        }
         if let Some(kv) = self.writer()
             && let Err(e) = kv.put(table, key, value)
         {
@@ -513,6 +542,9 @@ impl WriteTx {
 
     /// Removes a raw entry, recording failure; whether it existed.
     pub(crate) fn delete(&mut self, table: &TableId, key: &[u8]) -> bool {
+        if let Some(touched) = &mut self.strict {
+            touched.delete(table, key);
+        }
         match self.writer().map(|kv| kv.delete(table, key)) {
             Some(Ok(existed)) => existed,
             Some(Err(e)) => {
@@ -581,6 +613,7 @@ impl WriteTx {
             let _ = self.error.set(e());
             return Err(e());
         }
+        self.verify_links();
         let kv = self.kv.take();
         let result = match (self.error.take(), kv) {
             (Some(e), kv) => {

@@ -51,9 +51,13 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-static BY_NAME: Bucket<String, u64> = Bucket::new("by_name", vpack::string_z, vpack::uint);
-static BY_BYTES: Bucket<Vec<u8>, u64> = Bucket::new("by_bytes", vpack::bytes, vpack::uint);
-static BY_ID: Bucket<u64, u64> = Bucket::new("by_id", vpack::fuint, vpack::uint);
+static BY_NAME: Bucket<String, u64> = Bucket::new("by_name", vpack::key::string_z(), vpack::uint);
+static BY_BYTES: Bucket<Vec<u8>, u64> = Bucket::new(
+    "by_bytes",
+    vpack::KeyFn::order_unchecked(vpack::bytes),
+    vpack::uint,
+);
+static BY_ID: Bucket<u64, u64> = Bucket::new("by_id", vpack::key::fuint(), vpack::uint);
 
 const CALLS: usize = 1000;
 
@@ -112,8 +116,12 @@ fn borrowed_keys_allocate_nothing_per_call() {
     );
 }
 
-static BY_TAG: Index<String, u64, u64> =
-    Index::with_priority("by_tag", vpack::string_z, vpack::fuint, vpack::fuint);
+static BY_TAG: Index<String, u64, u64> = Index::with_priority(
+    "by_tag",
+    vpack::key::string_z(),
+    vpack::key::fuint(),
+    vpack::key::fuint(),
+);
 
 /// A page read through the iterator takes its key buffers from the
 /// transaction, as the callback form does, so it allocates no more per

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use vbolt::*;
 
-static COUNTERS: Bucket<String, u64> = Bucket::new("counters", vpack::string_z, vpack::uint);
+static COUNTERS: Bucket<String, u64> = Bucket::new("counters", vpack::key::string_z(), vpack::uint);
 
 #[test]
 fn writes_in_spawn_blocking_and_reads_in_tasks() {

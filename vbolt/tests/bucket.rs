@@ -19,12 +19,12 @@ fn pack_user(u: &mut User, buf: &mut vpack::Buffer) {
     vpack::string(&mut u.email, buf);
 }
 
-static USERS: Bucket<i64, User> = Bucket::new("users", vpack::fint, pack_user);
-static BY_NAME: Bucket<String, i64> = Bucket::new("by_name", vpack::string_z, vpack::int);
-static NUMS: Bucket<u32, u32> = Bucket::new("nums", vpack::fuint, vpack::uint);
-static SIGNED: Bucket<i32, String> = Bucket::new("signed", vpack::fint_ord, vpack::string);
+static USERS: Bucket<i64, User> = Bucket::new("users", vpack::key::fint_non_negative(), pack_user);
+static BY_NAME: Bucket<String, i64> = Bucket::new("by_name", vpack::key::string_z(), vpack::int);
+static NUMS: Bucket<u32, u32> = Bucket::new("nums", vpack::key::fuint(), vpack::uint);
+static SIGNED: Bucket<i32, String> = Bucket::new("signed", vpack::key::fint_ord(), vpack::string);
 static NEVER_WRITTEN: Bucket<u64, String> =
-    Bucket::new("never_written", vpack::fuint, vpack::string);
+    Bucket::new("never_written", vpack::key::fuint(), vpack::string);
 
 fn user(name: &str) -> User {
     User {
@@ -304,8 +304,8 @@ fn commit_twice_and_write_after_commit() {
 
 #[test]
 fn undecodable_values_are_errors_never_absent() {
-    static RAW: Bucket<u32, Vec<u8>> = Bucket::new("mixed", vpack::fuint, vpack::bytes);
-    static TYPED: Bucket<u32, User> = Bucket::new("mixed", vpack::fuint, pack_user);
+    static RAW: Bucket<u32, Vec<u8>> = Bucket::new("mixed", vpack::key::fuint(), vpack::bytes);
+    static TYPED: Bucket<u32, User> = Bucket::new("mixed", vpack::key::fuint(), pack_user);
     let db = backend::test_db();
     let mut tx = db.write_tx().unwrap();
     write(&mut tx, &RAW, 7, &mut vec![0xff, 0xff]);
@@ -368,7 +368,8 @@ fn undecodable_values_are_errors_never_absent() {
 
 #[test]
 fn zero_keys_fail_the_transaction_and_read_as_absent() {
-    static NAMES: Bucket<String, u32> = Bucket::new("names_by_text", vpack::string_z, vpack::uint);
+    static NAMES: Bucket<String, u32> =
+        Bucket::new("names_by_text", vpack::key::string_z(), vpack::uint);
     let db = backend::test_db();
     for attempt in 0..3 {
         let mut tx = db.write_tx().unwrap();
@@ -411,8 +412,13 @@ fn writes_after_commit_are_recorded_as_finished() {
 
 #[test]
 fn borrowed_keys_read_and_write_the_same_entries() {
-    static BY_TEXT: Bucket<String, u32> = Bucket::new("by_text", vpack::string_z, vpack::uint);
-    static BY_BYTES: Bucket<Vec<u8>, u32> = Bucket::new("by_bytes", vpack::bytes, vpack::uint);
+    static BY_TEXT: Bucket<String, u32> =
+        Bucket::new("by_text", vpack::key::string_z(), vpack::uint);
+    static BY_BYTES: Bucket<Vec<u8>, u32> = Bucket::new(
+        "by_bytes",
+        vpack::KeyFn::order_unchecked(vpack::bytes),
+        vpack::uint,
+    );
     let db = backend::test_db();
     db.update(|tx| {
         write(tx, &BY_TEXT, "ann", &mut 1);
@@ -479,7 +485,8 @@ fn batches_visit_everything_once() {
 
 #[test]
 fn info_lists_and_creates_declarations() {
-    static TAGS: Index<String, u32> = Index::new("tags", vpack::string_z, vpack::fuint);
+    static TAGS: Index<String, u32> =
+        Index::new("tags", vpack::key::string_z(), vpack::key::fuint());
     static INFO: Info = Info::new(&[&USERS, &BY_NAME, &TAGS, &NUMS]);
     let db = backend::test_db();
     ensure_buckets(&db, &INFO).unwrap();
@@ -522,7 +529,7 @@ fn pack_touchy(v: &mut u32, buf: &mut vpack::Buffer) {
     vpack::uint(v, buf);
 }
 
-static TOUCHY: Bucket<u32, u32> = Bucket::new("touchy", vpack::fuint, pack_touchy);
+static TOUCHY: Bucket<u32, u32> = Bucket::new("touchy", vpack::key::fuint(), pack_touchy);
 
 fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
     p.downcast_ref::<&str>()
@@ -573,8 +580,16 @@ fn pack_user_damaged(u: &mut User, buf: &mut vpack::Buffer) {
     vpack::fuint(&mut 0xDEAD_BEEFu32, buf);
 }
 
-static CHECKED_USERS: Bucket<i64, User> = Bucket::new("checked", vpack::fint, pack_user_checked);
-static DAMAGING_USERS: Bucket<i64, User> = Bucket::new("checked", vpack::fint, pack_user_damaged);
+static CHECKED_USERS: Bucket<i64, User> = Bucket::new(
+    "checked",
+    vpack::key::fint_non_negative(),
+    pack_user_checked,
+);
+static DAMAGING_USERS: Bucket<i64, User> = Bucket::new(
+    "checked",
+    vpack::key::fint_non_negative(),
+    pack_user_damaged,
+);
 
 #[test]
 fn a_checked_value_that_changed_at_rest_is_an_error_on_every_read_path() {

@@ -7,9 +7,13 @@ use std::time::{Duration, Instant};
 
 use vbolt::*;
 
-static ACCOUNTS: Bucket<u32, i64> = Bucket::new("accounts", vpack::fuint, vpack::int);
+static ACCOUNTS: Bucket<u32, i64> = Bucket::new("accounts", vpack::key::fuint(), vpack::int);
 /// Account id -> its "band" (balance / 100): moves as money moves.
-static BY_BAND: Index<i64, u32> = Index::new("accounts_by_band", vpack::fint_ord, vpack::fuint);
+static BY_BAND: Index<i64, u32> = Index::new(
+    "accounts_by_band",
+    vpack::key::fint_ord(),
+    vpack::key::fuint(),
+);
 
 const ACCOUNTS_N: u32 = 200;
 const START: i64 = 1_000;

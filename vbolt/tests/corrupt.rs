@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 
 use vbolt::*;
 
-static NOTES: Bucket<u64, String> = Bucket::new("notes", vpack::fuint, vpack::string);
-static WORDS: Index<String, u64> = Index::new("note_words", vpack::string_z, vpack::fuint);
+static NOTES: Bucket<u64, String> = Bucket::new("notes", vpack::key::fuint(), vpack::string);
+static WORDS: Index<String, u64> =
+    Index::new("note_words", vpack::key::string_z(), vpack::key::fuint());
 
 const RECORDS: u64 = 300;
 

@@ -35,8 +35,9 @@ fn pack_record(r: &mut Record, buf: &mut vpack::Buffer) {
     vpack::string(&mut r.payload, buf);
 }
 
-static RECORDS: Bucket<u64, Record> = Bucket::new("records", vpack::fuint, pack_record);
-static TERMS: Index<u64, u64> = Index::new("record_terms", vpack::fuint, vpack::fuint);
+static RECORDS: Bucket<u64, Record> = Bucket::new("records", vpack::key::fuint(), pack_record);
+static TERMS: Index<u64, u64> =
+    Index::new("record_terms", vpack::key::fuint(), vpack::key::fuint());
 
 /// The index terms a record must have: derived from its id and version, so
 /// a rewrite moves it between terms.

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use vbolt::*;
 
-static NOTES: Bucket<u64, String> = Bucket::new("notes", vpack::fuint, vpack::string);
+static NOTES: Bucket<u64, String> = Bucket::new("notes", vpack::key::fuint(), vpack::string);
 
 /// Child side: creates (opens) the database named by `VBOLT_CREATE_DB` and
 /// writes one note. Does nothing when run as an ordinary test.

@@ -22,8 +22,9 @@ use std::time::{Duration, Instant};
 
 use vbolt::*;
 
-static NOTES: Bucket<u64, String> = Bucket::new("notes", vpack::fuint, vpack::string);
-static WORDS: Index<String, u64> = Index::new("note_words", vpack::string_z, vpack::fuint);
+static NOTES: Bucket<u64, String> = Bucket::new("notes", vpack::key::fuint(), vpack::string);
+static WORDS: Index<String, u64> =
+    Index::new("note_words", vpack::key::string_z(), vpack::key::fuint());
 
 /// The undamaged file: three rounds of rewrites and a round of deletes, so
 /// that freed pages exist.

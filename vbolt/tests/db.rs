@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use vbolt::*;
 
-static ACCOUNTS: Bucket<u32, i64> = Bucket::new("accounts", vpack::fuint, vpack::int);
+static ACCOUNTS: Bucket<u32, i64> = Bucket::new("accounts", vpack::key::fuint(), vpack::int);
 
 #[test]
 fn data_survives_reopen() {
@@ -145,7 +145,7 @@ fn each_read_transaction_sees_its_own_snapshot_on_one_thread() {
     // Read transactions on one thread reuse each other's table caches:
     // none may see a table as an earlier snapshot had it, nor miss a
     // table an earlier snapshot did not have.
-    static LATER: Bucket<u32, i64> = Bucket::new("later", vpack::fuint, vpack::int);
+    static LATER: Bucket<u32, i64> = Bucket::new("later", vpack::key::fuint(), vpack::int);
     let db = Db::in_memory().unwrap();
     for n in 1..=50i64 {
         let before = db.read_tx().unwrap();

@@ -7,11 +7,15 @@ mod backend;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use vbolt::*;
-use vpack::Pack;
+use vpack::{Pack, PackKey, key};
 
-/// A key that sorts by time.
-#[derive(Pack, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct OrderedTime(#[pack(with = vpack::unix_time_ord)] SystemTime);
+/// A key that sorts by time (whole seconds).
+#[derive(PackKey, Pack, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct OrderedTime(
+    #[pack_key(with = key::unix_time_ord())]
+    #[pack(with = vpack::unix_time_ord)]
+    SystemTime,
+);
 
 #[derive(Pack, Debug, Clone, PartialEq)]
 #[pack(version = 1)]
@@ -30,15 +34,15 @@ struct Event {
 }
 
 static EVENTS_V1: Bucket<OrderedTime, EventV1> =
-    Bucket::new("events", OrderedTime::pack, EventV1::pack);
-static EVENTS: Bucket<OrderedTime, Event> = Bucket::new("events", OrderedTime::pack, Event::pack);
+    Bucket::new("events", key::ordered(), EventV1::pack);
+static EVENTS: Bucket<OrderedTime, Event> = Bucket::new("events", key::ordered(), Event::pack);
 /// Term: a room. Target: an event key. Priority: the start, as a key
 /// encoding (so a window walks them in time order).
 static ROOM_EVENTS: Index<String, OrderedTime, OrderedTime> = Index::with_priority(
     "room_events",
-    vpack::string_z,
-    OrderedTime::pack,
-    OrderedTime::pack,
+    vpack::key::string_z(),
+    key::ordered(),
+    key::ordered(),
 );
 
 fn at(secs: i64) -> OrderedTime {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use vbolt::*;
 
-static BLOBS: Bucket<u64, Vec<u8>> = Bucket::new("blobs", vpack::fuint, vpack::bytes);
+static BLOBS: Bucket<u64, Vec<u8>> = Bucket::new("blobs", vpack::key::fuint(), vpack::bytes);
 
 const INITIAL: u64 = 50;
 

@@ -30,10 +30,11 @@ fn test_options() -> EtcdOptions {
     EtcdOptions::new().max_txn_ops(MAX_TXN_OPS)
 }
 
-static NAMES: Bucket<u64, String> = Bucket::new("names", vpack::fuint, vpack::string);
-static COUNTERS: Bucket<String, u64> = Bucket::new("counters", vpack::string_z, vpack::uint);
-static EVENTS: Bucket<u64, String> = Bucket::new("events", vpack::fuint, vpack::string);
-static BY_WORKER: Index<u32, u64> = Index::new("by_worker", vpack::fuint, vpack::fuint);
+static NAMES: Bucket<u64, String> = Bucket::new("names", vpack::key::fuint(), vpack::string);
+static COUNTERS: Bucket<String, u64> = Bucket::new("counters", vpack::key::string_z(), vpack::uint);
+static EVENTS: Bucket<u64, String> = Bucket::new("events", vpack::key::fuint(), vpack::string);
+static BY_WORKER: Index<u32, u64> =
+    Index::new("by_worker", vpack::key::fuint(), vpack::key::fuint());
 
 /// A new database under its own prefix of the cluster.
 fn fresh(cluster: &Cluster) -> Db {

@@ -29,8 +29,8 @@ use etcd_cluster::{Cluster, MAX_TXN_OPS};
 use etcd_proxy::{Loss, Proxy};
 use vbolt::*;
 
-static EVENTS: Bucket<String, u64> = Bucket::new("events", vpack::string_z, vpack::uint);
-static COUNTERS: Bucket<String, u64> = Bucket::new("counters", vpack::string_z, vpack::uint);
+static EVENTS: Bucket<String, u64> = Bucket::new("events", vpack::key::string_z(), vpack::uint);
+static COUNTERS: Bucket<String, u64> = Bucket::new("counters", vpack::key::string_z(), vpack::uint);
 
 /// One test at a time: each runs its own cluster, and the stalls they
 /// measure must not include another test's load on the machine's cores.
@@ -401,7 +401,7 @@ fn many_small_updates(db: &Arc<Db>, threads: usize, rounds: usize, keys: usize, 
     assert_eq!(stored, threads * rounds * keys);
 }
 
-static BLOBS: Bucket<String, Vec<u8>> = Bucket::new("blobs", vpack::string_z, vpack::bytes);
+static BLOBS: Bucket<String, Vec<u8>> = Bucket::new("blobs", vpack::key::string_z(), vpack::bytes);
 
 #[test]
 fn groups_are_cut_to_the_clusters_limits_and_only_an_update_too_large_alone_fails() {

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use vbolt::*;
 
-static COUNTERS: Bucket<String, u64> = Bucket::new("counters", vpack::string_z, vpack::uint);
-static MARKS: Bucket<String, String> = Bucket::new("marks", vpack::string_z, vpack::string);
+static COUNTERS: Bucket<String, u64> = Bucket::new("counters", vpack::key::string_z(), vpack::uint);
+static MARKS: Bucket<String, String> = Bucket::new("marks", vpack::key::string_z(), vpack::string);
 
 fn file_db() -> (tempfile::TempDir, Arc<Db>) {
     let dir = tempfile::tempdir().unwrap();

@@ -17,7 +17,7 @@ use std::thread;
 
 use vbolt::*;
 
-static WRITTEN: Bucket<String, u64> = Bucket::new("written", vpack::string_z, vpack::uint);
+static WRITTEN: Bucket<String, u64> = Bucket::new("written", vpack::key::string_z(), vpack::uint);
 
 /// The application's own error: vbolt's errors convert into it.
 #[derive(Debug)]

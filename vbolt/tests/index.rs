@@ -11,13 +11,21 @@ use proptest::prelude::*;
 use vbolt::*;
 
 /// target u16 <- term u16, priority i32 (order-preserving, negatives allowed).
-static IDX: Index<u16, u16, i32> =
-    Index::with_priority("idx", vpack::fuint, vpack::fuint, vpack::fint_ord);
+static IDX: Index<u16, u16, i32> = Index::with_priority(
+    "idx",
+    vpack::key::fuint(),
+    vpack::key::fuint(),
+    vpack::key::fint_ord(),
+);
 /// Same shapes, another index: cursors must not cross.
-static OTHER: Index<u16, u16, i32> =
-    Index::with_priority("other", vpack::fuint, vpack::fuint, vpack::fint_ord);
-static WORDS: Index<String, u32> = Index::new("words", vpack::string_z, vpack::fuint);
-static NEVER: Index<u8, u32> = Index::new("never_written", vpack::byte, vpack::fuint);
+static OTHER: Index<u16, u16, i32> = Index::with_priority(
+    "other",
+    vpack::key::fuint(),
+    vpack::key::fuint(),
+    vpack::key::fint_ord(),
+);
+static WORDS: Index<String, u32> = Index::new("words", vpack::key::string_z(), vpack::key::fuint());
+static NEVER: Index<u8, u32> = Index::new("never_written", vpack::key::byte(), vpack::key::fuint());
 
 fn targets(tx: &impl Readable, term: u16, window: &Window) -> (Vec<u16>, Option<Cursor>) {
     let mut v = Vec::new();
@@ -571,8 +579,12 @@ proptest! {
 #[test]
 fn priorities_without_default_such_as_times_are_readable() {
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
-    static BY_TIME: Index<u8, u32, SystemTime> =
-        Index::with_priority("by_time", vpack::byte, vpack::fuint, vpack::unix_time_ord);
+    static BY_TIME: Index<u8, u32, SystemTime> = Index::with_priority(
+        "by_time",
+        vpack::key::byte(),
+        vpack::key::fuint(),
+        vpack::key::unix_time_ord(),
+    );
     let db = backend::test_db();
     let mut tx = db.write_tx().unwrap();
     let t = |s: i64| {
@@ -591,7 +603,8 @@ fn priorities_without_default_such_as_times_are_readable() {
     assert_eq!(first_target(&tx, &BY_TIME, 7).unwrap(), Some(4));
 }
 
-static PREFETCHED: Index<String, u64> = Index::new("prefetched", vpack::string_z, vpack::fuint);
+static PREFETCHED: Index<String, u64> =
+    Index::new("prefetched", vpack::key::string_z(), vpack::key::fuint());
 
 fn terms_of(tx: &ReadTx, target: u64) -> Vec<String> {
     target_terms(tx, &PREFETCHED, target)

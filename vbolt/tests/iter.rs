@@ -9,9 +9,13 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use vbolt::*;
 
-static NUMS: Bucket<u32, u32> = Bucket::new("nums", vpack::fuint, vpack::uint);
-static IDX: Index<u16, u32, i32> =
-    Index::with_priority("idx", vpack::fuint, vpack::fuint, vpack::fint_ord);
+static NUMS: Bucket<u32, u32> = Bucket::new("nums", vpack::key::fuint(), vpack::uint);
+static IDX: Index<u16, u32, i32> = Index::with_priority(
+    "idx",
+    vpack::key::fuint(),
+    vpack::key::fuint(),
+    vpack::key::fint_ord(),
+);
 
 fn filled(keys: &[u32]) -> Db {
     let db = backend::test_db();
@@ -232,7 +236,7 @@ fn a_cursor_continues_where_a_page_ended() {
 
 #[test]
 fn an_undecodable_entry_is_yielded_as_an_error_and_ends_the_walk() {
-    static RAW: Bucket<u32, Vec<u8>> = Bucket::new("nums", vpack::fuint, vpack::bytes);
+    static RAW: Bucket<u32, Vec<u8>> = Bucket::new("nums", vpack::key::fuint(), vpack::bytes);
     let db = filled(&(1..=40).collect::<Vec<_>>());
     db.update(|tx| {
         write(tx, &RAW, 20, &mut vec![0xFF; 3]); // not a varint
@@ -291,7 +295,7 @@ fn iterators_work_in_a_write_transaction_and_see_its_writes() {
     write(&mut tx, &NUMS, 25, &mut 75);
     let all: Vec<u32> = entries(&tx, &NUMS).map(|e| e.unwrap().0).collect();
     assert_eq!(all, [10, 20, 25, 30]);
-    let prefixed: Vec<u32> = entries_with_prefix(&tx, &NUMS, 25u32, vpack::fuint)
+    let prefixed: Vec<u32> = entries_with_prefix(&tx, &NUMS, 25u32, vpack::key::fuint())
         .map(|e| e.unwrap().0)
         .collect();
     assert_eq!(prefixed, [25]);
@@ -306,8 +310,12 @@ fn iterators_work_in_a_write_transaction_and_see_its_writes() {
 fn an_offset_passes_over_an_undecodable_target_in_both_forms() {
     // The same index, written with byte-string targets that IDX's 4-byte
     // targets cannot unpack.
-    static RAW: Index<u16, Vec<u8>, i32> =
-        Index::with_priority("idx", vpack::fuint, vpack::bytes, vpack::fint_ord);
+    static RAW: Index<u16, Vec<u8>, i32> = Index::with_priority(
+        "idx",
+        vpack::key::fuint(),
+        vpack::KeyFn::order_unchecked(vpack::bytes),
+        vpack::key::fint_ord(),
+    );
     let db = backend::test_db();
     db.update(|tx| {
         for target in 1..=10u32 {

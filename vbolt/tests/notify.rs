@@ -9,9 +9,13 @@ use std::time::Duration;
 
 use vbolt::*;
 
-static NAMES: Bucket<u64, String> = Bucket::new("names", vpack::fuint, vpack::string);
-static TAGS: Index<String, u64, i64> =
-    Index::with_priority("tags", vpack::string_z, vpack::fuint, vpack::fint_ord);
+static NAMES: Bucket<u64, String> = Bucket::new("names", vpack::key::fuint(), vpack::string);
+static TAGS: Index<String, u64, i64> = Index::with_priority(
+    "tags",
+    vpack::key::string_z(),
+    vpack::key::fuint(),
+    vpack::key::fint_ord(),
+);
 
 const WAIT: Duration = Duration::from_secs(20);
 

@@ -11,8 +11,9 @@ use std::path::PathBuf;
 
 use vbolt::*;
 
-static NOTES: Bucket<u64, String> = Bucket::new("notes", vpack::fuint, vpack::string);
-static WORDS: Index<String, u64> = Index::new("note_words", vpack::string_z, vpack::fuint);
+static NOTES: Bucket<u64, String> = Bucket::new("notes", vpack::key::fuint(), vpack::string);
+static WORDS: Index<String, u64> =
+    Index::new("note_words", vpack::key::string_z(), vpack::key::fuint());
 static INFO: Info = Info::new(&[&NOTES, &WORDS]);
 
 fn kept(id: u64) -> bool {

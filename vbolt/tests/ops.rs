@@ -21,9 +21,10 @@ fn pack_post(p: &mut Post, buf: &mut vpack::Buffer) {
     vpack::vec(&mut p.tags, buf, vpack::string);
 }
 
-static POSTS: Bucket<u64, Post> = Bucket::new("posts", vpack::fuint, pack_post);
-static BY_TAG: Index<String, u64> = Index::new("posts_by_tag", vpack::string_z, vpack::fuint);
-static COUNTER: Bucket<u8, u64> = Bucket::new("counter", vpack::byte, vpack::fuint);
+static POSTS: Bucket<u64, Post> = Bucket::new("posts", vpack::key::fuint(), pack_post);
+static BY_TAG: Index<String, u64> =
+    Index::new("posts_by_tag", vpack::key::string_z(), vpack::key::fuint());
+static COUNTER: Bucket<u8, u64> = Bucket::new("counter", vpack::key::byte(), vpack::fuint);
 
 fn post(i: u64) -> Post {
     let tags = ["rust", "db", "ops", "news", "misc"];
@@ -105,7 +106,7 @@ fn a_process_runs_once_and_is_recorded_with_its_work() {
 
 #[test]
 fn a_failed_process_commits_nothing_and_runs_again() {
-    static BAD: Bucket<String, u8> = Bucket::new("bad", vpack::string_z, vpack::byte);
+    static BAD: Bucket<String, u8> = Bucket::new("bad", vpack::key::string_z(), vpack::byte);
     let db = backend::test_db();
     let err = apply_db_process(&db, "fix", |tx| {
         write(tx, &COUNTER, 1, &mut 5);
@@ -164,7 +165,7 @@ fn a_process_that_commits_itself_is_recorded_in_that_commit() {
     );
 
     // A process whose own commit fails is reported, not recorded.
-    static BAD: Bucket<String, u8> = Bucket::new("bad2", vpack::string_z, vpack::byte);
+    static BAD: Bucket<String, u8> = Bucket::new("bad2", vpack::key::string_z(), vpack::byte);
     let result = apply_db_process(&db, "failing self-commit", |tx| {
         write(tx, &BAD, "nul\0".to_string(), &mut 1);
         let _ = tx.commit(); // fails: the key cannot be packed
@@ -310,7 +311,7 @@ fn a_partial_backup_holds_only_the_chosen_declarations() {
 fn a_backup_is_one_snapshot_while_writers_go_on() {
     // Money moves between accounts during the backup; a torn copy would not
     // keep the total.
-    static ACCOUNTS: Bucket<u32, i64> = Bucket::new("accounts", vpack::fuint, vpack::int);
+    static ACCOUNTS: Bucket<u32, i64> = Bucket::new("accounts", vpack::key::fuint(), vpack::int);
     let dir = tmp();
     let db = Db::open(dir.path().join("bank.vbolt")).unwrap();
     db.update(|tx| {
@@ -834,7 +835,7 @@ fn inspection_lists_tables_pages_raw_entries_and_shows_typed_values() {
 
 #[test]
 fn tables_report_the_shape_of_each_tree() {
-    static BLOBS: Bucket<u64, String> = Bucket::new("blobs", vpack::fuint, vpack::string);
+    static BLOBS: Bucket<u64, String> = Bucket::new("blobs", vpack::key::fuint(), vpack::string);
     let db = Db::in_memory().unwrap();
     let mut tx = db.write_tx().unwrap();
     // 2,000 values of 500 bytes cannot fit one 4 KiB page: the tree grows
@@ -862,8 +863,8 @@ fn tables_report_the_shape_of_each_tree() {
 
 #[test]
 fn check_lists_tables_that_no_declaration_names() {
-    static KEPT: Bucket<u64, u64> = Bucket::new("kept", vpack::fuint, vpack::uint);
-    static DROPPED: Bucket<u64, u64> = Bucket::new("dropped", vpack::fuint, vpack::uint);
+    static KEPT: Bucket<u64, u64> = Bucket::new("kept", vpack::key::fuint(), vpack::uint);
+    static DROPPED: Bucket<u64, u64> = Bucket::new("dropped", vpack::key::fuint(), vpack::uint);
     static OLD_INFO: Info = Info::new(&[&KEPT, &DROPPED]);
     static NEW_INFO: Info = Info::new(&[&KEPT]);
     let db = Db::in_memory().unwrap();
@@ -881,7 +882,7 @@ fn check_lists_tables_that_no_declaration_names() {
     let report = check(&db).unwrap();
     assert!(report.undeclared.is_empty(), "{:?}", report.undeclared);
     // A table that no list declared is reported.
-    static STRAY: Bucket<u64, u64> = Bucket::new("stray", vpack::fuint, vpack::uint);
+    static STRAY: Bucket<u64, u64> = Bucket::new("stray", vpack::key::fuint(), vpack::uint);
     db.update(|tx| {
         write(tx, &STRAY, 1, &mut 1);
         Ok::<_, Error>(())
@@ -896,9 +897,9 @@ fn check_lists_tables_that_no_declaration_names() {
 fn declaration_lists_recorded_one_after_another_add_up() {
     // As chat-web's open does: two lists, one after the other, each
     // declaring part of the tables; then the first again.
-    static A: Bucket<u64, u64> = Bucket::new("a", vpack::fuint, vpack::uint);
-    static B: Bucket<u64, u64> = Bucket::new("b", vpack::fuint, vpack::uint);
-    static B_BY: Index<u64, u64> = Index::new("b_by", vpack::fuint, vpack::fuint);
+    static A: Bucket<u64, u64> = Bucket::new("a", vpack::key::fuint(), vpack::uint);
+    static B: Bucket<u64, u64> = Bucket::new("b", vpack::key::fuint(), vpack::uint);
+    static B_BY: Index<u64, u64> = Index::new("b_by", vpack::key::fuint(), vpack::key::fuint());
     static FIRST: Info = Info::new(&[&A]);
     static SECOND: Info = Info::new(&[&B, &B_BY]);
     let db = Db::in_memory().unwrap();

@@ -11,20 +11,23 @@ use vbolt::*;
 
 /// Log lines by the time they were written.
 static LOG: Bucket<SystemTime, String> =
-    Bucket::new("log", vpack::unix_time_milli_ord, vpack::string);
+    Bucket::new("log", vpack::key::unix_time_milli_ord(), vpack::string);
 /// Term: a day. Target: a log line's time. Priority: when it was seen.
 static BY_DAY: Index<SystemTime, SystemTime, SystemTime> = Index::with_priority(
     "by_day",
-    vpack::unix_time_ord,
-    vpack::unix_time_milli_ord,
-    vpack::unix_time_milli_ord,
+    vpack::key::unix_time_ord(),
+    vpack::key::unix_time_milli_ord(),
+    vpack::key::unix_time_milli_ord(),
 );
 /// Term: a user. Target: a log line. Priority: an optional deadline.
 static DEADLINES: Index<u64, SystemTime, Option<SystemTime>> = Index::with_priority(
     "deadlines",
-    vpack::fuint,
-    vpack::unix_time_milli_ord,
-    |p, buf| vpack::option_from(p, buf, vpack::unix_time_milli_ord, || UNIX_EPOCH),
+    vpack::key::fuint(),
+    vpack::key::unix_time_milli_ord(),
+    // No deadline packs as the epoch: not `Option`'s order, said so.
+    vpack::KeyFn::order_unchecked(|p, buf| {
+        vpack::option_from(p, buf, vpack::unix_time_milli_ord, || UNIX_EPOCH)
+    }),
 );
 
 /// `secs` seconds from the epoch (before it when negative).

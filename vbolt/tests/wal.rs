@@ -191,7 +191,7 @@ fn a_held_log_keeps_every_other_open_out() {
 
 #[test]
 fn checkpoints_keep_every_commit_through_reopens_with_and_without_the_log() {
-    static BLOBS: Bucket<u64, Vec<u8>> = Bucket::new("blobs", vpack::fuint, vpack::bytes);
+    static BLOBS: Bucket<u64, Vec<u8>> = Bucket::new("blobs", vpack::key::fuint(), vpack::bytes);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("small.vbolt");
     let small = || Options::new().write_ahead_log_size(16 << 10);
@@ -209,7 +209,8 @@ fn checkpoints_keep_every_commit_through_reopens_with_and_without_the_log() {
         // A large commit: one write larger than the whole log.
         db.update(|tx| {
             write(tx, &NOTES, 1, &mut note(1));
-            static BLOBS: Bucket<u64, Vec<u8>> = Bucket::new("blobs", vpack::fuint, vpack::bytes);
+            static BLOBS: Bucket<u64, Vec<u8>> =
+                Bucket::new("blobs", vpack::key::fuint(), vpack::bytes);
             write(tx, &BLOBS, round + 1, &mut vec![round as u8; 100_000]);
             Ok::<_, Error>(())
         })

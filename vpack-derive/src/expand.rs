@@ -1,5 +1,6 @@
-//! Writing the impls: `vpack::Pack` (the pack function and the blank
-//! value) and, unless the type has its own, `Default`.
+//! Writing the impls: `vpack::Pack` (the pack function, the blank value
+//! and the description of the bytes) and, unless the type has its own,
+//! `Default`.
 //!
 //! The pack function is the one a person would write: the version first (if
 //! the type has one), then each field's pack call in declaration order, the
@@ -166,6 +167,105 @@ fn uses_version(parts: &[Field]) -> bool {
         .any(|f| f.attrs.skip.is_none() && (f.attrs.since.is_some() || f.attrs.until.is_some()))
 }
 
+/// The expression describing one stored field (`vpack::describe::Field`),
+/// or `None` for a skipped one.
+fn describe_field(field: &Field) -> Option<TokenStream> {
+    if field.attrs.skip.is_some() {
+        return None;
+    }
+    let ty = &field.ty;
+    let shape = match &field.attrs.with {
+        // `with = vpack::fuint` and the like are known by name; anything
+        // else (a function of the program's, a closure) is not described.
+        Some(syn::Expr::Path(p))
+            if p.path.segments.len() == 2
+                && p.path.segments[0].ident == "vpack"
+                && p.path.segments[1].arguments.is_empty() =>
+        {
+            let function = p.path.segments[1].ident.to_string();
+            quote! { ::vpack::describe::shape_of_with(#function, ::core::mem::size_of::<#ty>()) }
+        }
+        Some(_) => quote! { ::vpack::Shape::Unknown },
+        None => quote_spanned! { ty.span()=> <#ty as ::vpack::Pack>::describe() },
+    };
+    let name = match &field.member {
+        syn::Member::Named(id) => id.to_string(),
+        syn::Member::Unnamed(i) => i.index.to_string(),
+    };
+    let opt = |n: Option<Number>| match n {
+        Some(n) => {
+            let v = n.value;
+            quote! { ::core::option::Option::Some(#v) }
+        }
+        None => quote! { ::core::option::Option::None },
+    };
+    let (since, until) = (opt(field.attrs.since), opt(field.attrs.until));
+    Some(quote! {
+        ::vpack::describe::Field {
+            name: ::std::string::String::from(#name),
+            shape: #shape,
+            since: #since,
+            until: #until,
+        }
+    })
+}
+
+/// `Some(N)` or `None` for the type's version.
+fn version_expr(attrs: &TypeAttrs) -> TokenStream {
+    match attrs.version {
+        Some(n) => {
+            let v = n.value;
+            quote! { ::core::option::Option::Some(#v) }
+        }
+        None => quote! { ::core::option::Option::None },
+    }
+}
+
+/// The body of `describe` for a struct.
+fn struct_describe(fields: &Fields, attrs: &TypeAttrs, name: &Ident) -> Result<TokenStream> {
+    let parts = fields_of(fields, attrs.version)?;
+    let described = parts.iter().filter_map(describe_field);
+    let version = version_expr(attrs);
+    let name = name.to_string();
+    Ok(quote! {
+        ::vpack::Shape::Struct {
+            name: ::std::string::String::from(#name),
+            version: #version,
+            fields: ::std::vec![#(#described),*],
+        }
+    })
+}
+
+/// The body of `describe` for an enum.
+fn enum_describe(
+    data: &syn::DataEnum,
+    attrs: &TypeAttrs,
+    type_name: &Ident,
+) -> Result<TokenStream> {
+    let (variants, _) = variants_of(data, attrs, type_name)?;
+    let each = variants.iter().map(|v| {
+        let tag = u64::from(v.tag);
+        let name = v.ident.to_string();
+        let fields = v.parts.iter().filter_map(describe_field);
+        quote! {
+            ::vpack::describe::Variant {
+                tag: #tag,
+                name: ::std::string::String::from(#name),
+                fields: ::std::vec![#(#fields),*],
+            }
+        }
+    });
+    let version = version_expr(attrs);
+    let name = type_name.to_string();
+    Ok(quote! {
+        ::vpack::Shape::Enum {
+            name: ::std::string::String::from(#name),
+            version: #version,
+            variants: ::std::vec![#(#each),*],
+        }
+    })
+}
+
 /// The body of `pack` and of `blank` for a struct.
 fn struct_bodies(
     fields: &Fields,
@@ -312,9 +412,19 @@ fn enum_bodies(
 pub fn derive(input: &DeriveInput) -> Result<TokenStream> {
     let attrs = TypeAttrs::parse(&input.attrs)?;
     let names = Names::new();
-    let (pack_body, blank_body) = match &input.data {
-        Data::Struct(s) => struct_bodies(&s.fields, &attrs, &names)?,
-        Data::Enum(e) => enum_bodies(e, &attrs, &input.ident, &names)?,
+    let (pack_body, blank_body, describe_body) = match &input.data {
+        Data::Struct(s) => {
+            let (pack, blank) = struct_bodies(&s.fields, &attrs, &names)?;
+            (
+                pack,
+                blank,
+                struct_describe(&s.fields, &attrs, &input.ident)?,
+            )
+        }
+        Data::Enum(e) => {
+            let (pack, blank) = enum_bodies(e, &attrs, &input.ident, &names)?;
+            (pack, blank, enum_describe(e, &attrs, &input.ident)?)
+        }
         Data::Union(u) => {
             return Err(syn::Error::new(
                 u.union_token.span,
@@ -324,6 +434,7 @@ pub fn derive(input: &DeriveInput) -> Result<TokenStream> {
     };
 
     let name = &input.ident;
+    let type_name = name.to_string();
     let mut generics = input.generics.clone();
     for param in generics.type_params_mut() {
         param.bounds.push(syn::parse_quote!(::vpack::Pack));
@@ -358,6 +469,13 @@ pub fn derive(input: &DeriveInput) -> Result<TokenStream> {
             #[allow(clippy::redundant_closure_call)]
             fn pack(&mut self, #buf: &mut ::vpack::Buffer) {
                 #pack_body
+            }
+            fn describe() -> ::vpack::Shape {
+                ::vpack::describe::describing(
+                    ::core::any::type_name::<Self>(),
+                    #type_name,
+                    || #describe_body,
+                )
             }
         }
         #default_impl

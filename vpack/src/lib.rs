@@ -188,17 +188,19 @@
 //! outside its versions, a variant without a tag or with another's, a field
 //! type with no encoding and no `with`.
 //!
-//! A newtype makes a key type with an order-preserving encoding:
+//! `#[derive(PackKey)]` gives a struct a *key* encoding, whose bytes sort
+//! like the struct's derived `Ord` (see [`key`]); a type can derive both,
+//! one encoding for where order matters and one for values:
 //!
 //! ```
 //! use std::time::{Duration, SystemTime, UNIX_EPOCH};
-//! use vpack::Pack;
+//! use vpack::{Pack, PackKey, key};
 //!
-//! #[derive(Pack, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
-//! struct OrderedTime(#[pack(with = vpack::unix_time_ord)] SystemTime);
+//! #[derive(Pack, PackKey, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+//! struct OrderedTime(#[pack_key(with = key::unix_time_ord())] SystemTime);
 //!
-//! let early = OrderedTime(UNIX_EPOCH - Duration::from_secs(60)).to_bytes()?;
-//! let late = OrderedTime(UNIX_EPOCH + Duration::from_secs(60)).to_bytes()?;
+//! let early = key::ordered().to_bytes(&mut OrderedTime(UNIX_EPOCH - Duration::from_secs(60)))?;
+//! let late = key::ordered().to_bytes(&mut OrderedTime(UNIX_EPOCH + Duration::from_secs(60)))?;
 //! assert!(early < late);
 //! # Ok::<(), vpack::Error>(())
 //! ```
@@ -206,8 +208,11 @@
 //! ## Keys and order
 //!
 //! A database keeps keys sorted by their bytes, so a key encoding decides
-//! the iteration order. Each function documents whether its bytes sort in
-//! the value's order:
+//! the iteration order. The [`key`] module holds the encodings whose bytes
+//! sort like their type's `Ord`, as [`KeyFn`] values that a database's
+//! declarations require where order matters, and [`PackKey`], a type's own
+//! key encoding. Each function documents whether its bytes sort in the
+//! value's order:
 //!
 //! | for keys (sort correctly) | for values (compact, do not sort) |
 //! |---|---|
@@ -269,16 +274,23 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+// The derive writes `::vpack::...` paths; this lets vpack derive its own
+// types (the shapes in `describe`).
+extern crate self as vpack;
+
 mod blank;
 mod buffer;
 mod checksum;
 mod collections;
+pub mod describe;
 mod error;
 mod fixed;
+pub mod key;
 mod pack;
 mod private;
 mod text;
 mod time;
+mod value;
 mod varint;
 mod version;
 
@@ -289,11 +301,18 @@ pub use buffer::{
 };
 pub use checksum::checked;
 pub use collections::{btree_map, hash_map, option, option_from, uuid, vec};
+pub use describe::Shape;
 pub use error::{Error, ErrorKind};
+pub use key::{KeyFn, PackKey};
 pub use pack::Pack;
+pub use value::{Value, format_millis};
 /// `#[derive(Pack)]`: see [Derive](crate#derive).
 #[cfg(feature = "derive")]
 pub use vpack_derive::Pack;
+/// `#[derive(PackKey)]`: a struct's key encoding from its fields' (see
+/// [`key`]).
+#[cfg(feature = "derive")]
+pub use vpack_derive::PackKey;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::private::*;

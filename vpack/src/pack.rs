@@ -11,6 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::buffer::{Buffer, from_bytes_start, to_bytes};
 use crate::collections::{btree_map_of, hash_map_of, option_from, uuid, vec_of};
+use crate::describe::{Leaf, Shape};
 use crate::error::Error;
 use crate::fixed::{bool, byte, byte_slice, f32, f64};
 use crate::text::{bytes, rune, string};
@@ -39,9 +40,9 @@ use crate::varint::{int, uint};
 /// | [`SystemTime`] | [`unix_time_milli`] (whole milliseconds) |
 ///
 /// None of these sort correctly as keys except `u8`, `bool`, `Uuid` and
-/// arrays of bytes: key encodings such as [`fuint`](crate::fuint) and
-/// [`string_z`](crate::string_z) are chosen per field with
-/// `#[pack(with = ...)]`, or for a bucket's key directly.
+/// arrays of bytes. Where order matters, a type's key encoding is a
+/// separate one: [`PackKey`](crate::PackKey) and the [`key`](crate::key)
+/// module.
 ///
 /// Derive it (`#[derive(vpack::Pack)]`, see the [crate docs](crate#derive))
 /// or write it: an impl is the hand-written pack function under a fixed
@@ -88,6 +89,13 @@ pub trait Pack: Sized {
     /// it reads (the type's pack function).
     fn pack(&mut self, buf: &mut Buffer);
 
+    /// What [`Pack::pack`]'s bytes hold, as data (see [`describe`](crate::describe)):
+    /// derived for derived types, given by vpack's own impls, and
+    /// [`Shape::Unknown`] for a hand-written impl that does not say.
+    fn describe() -> Shape {
+        Shape::Unknown
+    }
+
     /// How a `Vec<Self>` packs: [`vec`](fn@crate::vec) of [`Pack::pack`], unless a
     /// type has a faster form for the same bytes (`u8`'s is [`bytes`]).
     #[doc(hidden)]
@@ -123,7 +131,7 @@ pub trait Pack: Sized {
 /// Implements [`Pack`] for types whose blank is their `Default`, with the
 /// pack function given.
 macro_rules! pack_with {
-    ($($t:ty => $f:expr),* $(,)?) => {$(
+    ($($t:ty => $f:expr, $leaf:expr);* $(;)?) => {$(
         impl Pack for $t {
             #[inline]
             fn blank() -> Self {
@@ -133,15 +141,20 @@ macro_rules! pack_with {
             fn pack(&mut self, buf: &mut Buffer) {
                 $f(self, buf)
             }
+            fn describe() -> Shape {
+                Shape::Leaf($leaf)
+            }
         }
     )*};
 }
 
 pack_with! {
-    u16 => uint, u32 => uint, u64 => uint, u128 => uint, usize => uint,
-    i8 => int, i16 => int, i32 => int, i64 => int, i128 => int, isize => int,
-    bool => bool, char => rune, f32 => f32, f64 => f64,
-    String => string, uuid::Uuid => uuid,
+    u16 => uint, Leaf::Uint; u32 => uint, Leaf::Uint; u64 => uint, Leaf::Uint;
+    u128 => uint, Leaf::Uint; usize => uint, Leaf::Uint;
+    i8 => int, Leaf::Int; i16 => int, Leaf::Int; i32 => int, Leaf::Int; i64 => int, Leaf::Int;
+    i128 => int, Leaf::Int; isize => int, Leaf::Int;
+    bool => bool, Leaf::Bool; char => rune, Leaf::Rune; f32 => f32, Leaf::F32; f64 => f64, Leaf::F64;
+    String => string, Leaf::String; uuid::Uuid => uuid, Leaf::Uuid;
 }
 
 impl Pack for u8 {
@@ -152,6 +165,9 @@ impl Pack for u8 {
     #[inline]
     fn pack(&mut self, buf: &mut Buffer) {
         byte(self, buf)
+    }
+    fn describe() -> Shape {
+        Shape::Leaf(Leaf::Byte)
     }
     /// The same bytes as [`vec`](fn@crate::vec) of [`byte`], copied at once.
     #[inline]
@@ -175,6 +191,9 @@ impl Pack for SystemTime {
     fn pack(&mut self, buf: &mut Buffer) {
         unix_time_milli(self, buf)
     }
+    fn describe() -> Shape {
+        Shape::Leaf(Leaf::UnixTimeMilli)
+    }
 }
 
 impl<T: Pack> Pack for Vec<T> {
@@ -186,6 +205,9 @@ impl<T: Pack> Pack for Vec<T> {
     fn pack(&mut self, buf: &mut Buffer) {
         T::pack_vec(self, buf)
     }
+    fn describe() -> Shape {
+        Shape::Vec(Box::new(T::describe()))
+    }
 }
 
 impl<T: Pack> Pack for Option<T> {
@@ -196,6 +218,9 @@ impl<T: Pack> Pack for Option<T> {
     #[inline]
     fn pack(&mut self, buf: &mut Buffer) {
         option_from(self, buf, T::pack, T::blank)
+    }
+    fn describe() -> Shape {
+        Shape::Option(Box::new(T::describe()))
     }
 }
 
@@ -213,6 +238,9 @@ impl<T: Pack> Pack for Box<T> {
             buf.leave();
         }
     }
+    fn describe() -> Shape {
+        T::describe()
+    }
 }
 
 impl<K: Pack + Ord + Clone, V: Pack> Pack for BTreeMap<K, V> {
@@ -222,6 +250,9 @@ impl<K: Pack + Ord + Clone, V: Pack> Pack for BTreeMap<K, V> {
     }
     fn pack(&mut self, buf: &mut Buffer) {
         btree_map_of(self, buf, K::pack, V::pack, || (K::blank(), V::blank()))
+    }
+    fn describe() -> Shape {
+        Shape::Map(Box::new(K::describe()), Box::new(V::describe()))
     }
 }
 
@@ -233,6 +264,9 @@ impl<K: Pack + Ord + Hash + Clone, V: Pack> Pack for HashMap<K, V> {
     fn pack(&mut self, buf: &mut Buffer) {
         hash_map_of(self, buf, K::pack, V::pack, || (K::blank(), V::blank()))
     }
+    fn describe() -> Shape {
+        Shape::Map(Box::new(K::describe()), Box::new(V::describe()))
+    }
 }
 
 impl<T: Pack, const N: usize> Pack for [T; N] {
@@ -243,6 +277,9 @@ impl<T: Pack, const N: usize> Pack for [T; N] {
     #[inline]
     fn pack(&mut self, buf: &mut Buffer) {
         T::pack_each(self, buf)
+    }
+    fn describe() -> Shape {
+        Shape::Seq(vec![T::describe(); N])
     }
 }
 
@@ -257,6 +294,9 @@ macro_rules! pack_tuple {
             #[inline]
             fn pack(&mut self, buf: &mut Buffer) {
                 $(self.$i.pack(buf);)+
+            }
+            fn describe() -> Shape {
+                Shape::Seq(vec![$($name::describe()),+])
             }
         }
     };

@@ -7,10 +7,14 @@ use vbolt::{Bucket, Db, Index, Options, Subscription, Topic, Window};
 use super::{Reader, System, Writer, article_sum};
 use crate::workload::{Article, CATEGORIES, pack_article};
 
-static ARTICLES: Bucket<i64, Article> = Bucket::new("articles", vpack::fint, pack_article);
+static ARTICLES: Bucket<i64, Article> =
+    Bucket::new("articles", vpack::key::fint_non_negative(), pack_article);
 /// The same articles with a CRC-32 after each value (`vpack::checked`).
-static ARTICLES_CHECKED: Bucket<i64, Article> =
-    Bucket::new("articles", vpack::fint, pack_article_checked);
+static ARTICLES_CHECKED: Bucket<i64, Article> = Bucket::new(
+    "articles",
+    vpack::key::fint_non_negative(),
+    pack_article_checked,
+);
 
 fn pack_article_checked(a: &mut Article, buf: &mut vpack::Buffer) {
     vpack::checked(a, buf, pack_article);
@@ -25,8 +29,12 @@ const fn bucket<const CHECKED: bool>() -> &'static Bucket<i64, Article> {
         &ARTICLES
     }
 }
-static CAT_ART: Index<i64, i64, i64> =
-    Index::with_priority("cat_art", vpack::fint, vpack::fint, vpack::fint_ord);
+static CAT_ART: Index<i64, i64, i64> = Index::with_priority(
+    "cat_art",
+    vpack::key::fint_non_negative(),
+    vpack::key::fint_non_negative(),
+    vpack::key::fint_ord(),
+);
 
 /// vbolt; `CHECKED`: every article stored with a checksum.
 pub struct Vbolt<const CHECKED: bool = false> {

@@ -8,6 +8,7 @@ use serde_json::json;
 use vbolt::Db;
 
 use super::{Output, Target, print_json};
+use crate::decoded::Described;
 use crate::exit::{Exit, Failure, fail, operation};
 use crate::show::{self, parse_key, show, show_key};
 use crate::target::{open, table_name};
@@ -15,7 +16,8 @@ use crate::target::{open, table_name};
 /// How `get` and `dump` show stored bytes.
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// Text when the bytes are printable, else hex (`0x...`).
+    /// The value as the file's catalog describes it, if it does; else
+    /// text when the bytes are printable, else hex (`0x...`).
     Auto,
     /// Always as text (not valid UTF-8: replacement characters).
     Text,
@@ -128,8 +130,12 @@ pub fn keys(args: KeysArgs) -> Result<(), Failure> {
     )
     .map_err(operation)?;
     if json {
+        let described = Described::of(&tx, &table);
         print_json(&json!({
-            "keys": keys.iter().map(|k| show::json(k)).collect::<Vec<_>>(),
+            "keys": keys
+                .iter()
+                .map(|k| Described::json(described.key(k), show::json(k)))
+                .collect::<Vec<_>>(),
             "more": more.is_some(),
         }));
     } else {
@@ -167,8 +173,14 @@ pub fn get(args: GetArgs) -> Result<(), Failure> {
             format!("no key {} in {table}", show_key(&key)),
         ));
     };
+    let described = Described::of(&tx, &table);
     if shown.as_json() {
-        print_json(&json!({ "key": show::json(&key), "value": show::json(&value) }));
+        print_json(&json!({
+            "key": Described::json(described.key(&key), show::json(&key)),
+            "value": Described::json(described.value(&value), show::json(&value)),
+        }));
+    } else if shown.format == Format::Auto {
+        println!("{}", described.value_text(&value, show));
     } else {
         println!("{}", shown.format.show(&value));
     }
@@ -184,6 +196,7 @@ pub fn dump(args: DumpArgs) -> Result<(), Failure> {
     let json = shown.as_json();
     let (db, table) = open_table(&file, &bucket)?;
     let tx = db.read_tx().map_err(operation)?;
+    let described = Described::of(&tx, &table);
     let mut out = std::io::stdout().lock();
     let mut first = true;
     if json {
@@ -192,8 +205,13 @@ pub fn dump(args: DumpArgs) -> Result<(), Failure> {
     vbolt::raw_entries(&tx, &table, None, b"", None, |k, v| {
         if json {
             let sep = if first { "" } else { "," };
-            let entry = json!({ "key": show::json(k), "value": show::json(v) });
+            let entry = json!({
+                "key": Described::json(described.key(k), show::json(k)),
+                "value": Described::json(described.value(v), show::json(v)),
+            });
             let _ = writeln!(out, "{sep}{entry}");
+        } else if shown.format == Format::Auto {
+            let _ = writeln!(out, "{}\t{}", show_key(k), described.value_text(v, show));
         } else {
             let _ = writeln!(out, "{}\t{}", show_key(k), shown.format.show(v));
         }

@@ -11,7 +11,7 @@ use crate::engine::{Store, WriteTxn};
 use crate::error::Error;
 use crate::gate::Gate;
 use crate::hub::Hub;
-use crate::tx::WriteTx;
+use crate::tx::{Shared, WriteTx};
 
 /// The group-commit machinery of one database.
 pub(crate) struct Groups {
@@ -27,6 +27,7 @@ pub(crate) struct Groups {
 pub(crate) struct Ctx<'a> {
     pub store: &'a Store,
     pub hub: &'a Arc<Hub>,
+    pub shared: Shared<'a>,
 }
 
 impl Groups {
@@ -120,7 +121,7 @@ impl Groups {
         let mut retry = Retry::new();
         loop {
             let turn = self.gate.enter(None)?;
-            let mut tx = WriteTx::new(cx.store.begin_write_retry(retry.lost())?, turn, cx.hub);
+            let mut tx = WriteTx::new(cx.store.begin_write_retry(retry.lost())?, turn, cx.shared);
             let value = f(&mut tx)?;
             match tx.commit() {
                 Ok(()) => {
@@ -159,7 +160,7 @@ impl Groups {
                 }
             };
             // The leader's own closure first.
-            let mut tx = WriteTx::grouped(txn, cx.hub);
+            let mut tx = WriteTx::grouped(txn, cx.shared);
             let result = f(&mut tx);
             let (kv, recorded, changes) = tx.into_parts();
             let (value, txn) = match (result, recorded, kv) {
@@ -226,7 +227,7 @@ impl Groups {
                 return None;
             };
             // A job runs here, on the leader's thread.
-            let mut tx = WriteTx::grouped(txn, cx.hub);
+            let mut tx = WriteTx::grouped(txn, cx.shared);
             let ok = job.run(&mut tx);
             let (kv, recorded, changes) = tx.into_parts();
             match (ok, recorded, kv) {
@@ -273,7 +274,7 @@ impl Groups {
             gate: &self.gate,
             armed: true,
         };
-        let mut tx = WriteTx::grouped(txn, cx.hub);
+        let mut tx = WriteTx::grouped(txn, cx.shared);
         let result = f(&mut tx);
         let (kv, recorded, changes) = tx.into_parts();
         guard.armed = false;

@@ -12,7 +12,7 @@
 //! // category id (term) -> article ids (targets), ordered by publication
 //! // time (the priority, an i64 of seconds).
 //! static CATEGORY_ARTICLES: Index<u32, u64, i64> =
-//!     Index::with_priority("category_articles", vpack::fuint, vpack::fuint, vpack::fint_ord);
+//!     Index::with_priority("category_articles", vpack::key::fuint(), vpack::key::fuint(), vpack::key::fint_ord());
 //!
 //! let db = Db::in_memory()?;
 //! let mut tx = db.write_tx()?;
@@ -39,16 +39,17 @@
 //!
 //! ```
 //! use vbolt::*;
-//! use vpack::Pack;
+//! use vpack::{Pack, PackKey, key};
 //!
-//! // Each packs as its id, fixed-width so that ids sort.
-//! #[derive(Pack, Clone, Copy, PartialEq, Debug)]
-//! struct UserId(#[pack(with = vpack::fuint)] u64);
-//! #[derive(Pack, Clone, Copy, PartialEq, Debug)]
-//! struct GroupId(#[pack(with = vpack::fuint)] u64);
+//! // As keys, each is its id's key encoding (fixed-width, so that ids
+//! // sort); `Pack` gives the zero key and a compact encoding for values.
+//! #[derive(PackKey, Pack, Clone, Copy, PartialEq, Debug)]
+//! struct UserId(u64);
+//! #[derive(PackKey, Pack, Clone, Copy, PartialEq, Debug)]
+//! struct GroupId(u64);
 //!
 //! // group (term) -> members (targets)
-//! static GROUP_MEMBERS: Index<GroupId, UserId> = Index::new("group_members", GroupId::pack, UserId::pack);
+//! static GROUP_MEMBERS: Index<GroupId, UserId> = Index::new("group_members", key::ordered(), key::ordered());
 //!
 //! let db = Db::in_memory()?;
 //! db.update(|tx| {
@@ -97,8 +98,9 @@
 //! - `layout.rs`: the byte layout of entries and cursors, shared by the
 //!   reads here, the iterators and the checker.
 
-use vpack::PackFn;
+use vpack::{KeyFn, PackFn, PackKey};
 
+use crate::bucket::Bucket;
 use crate::engine::{TableId, TableKind};
 use crate::error::Error;
 
@@ -127,7 +129,7 @@ const COUNTS: usize = 2;
 /// ```
 /// // keyword (term) -> page number (target)
 /// static KEYWORDS: vbolt::Index<String, u32> =
-///     vbolt::Index::new("keywords", vpack::string_z, vpack::fuint);
+///     vbolt::Index::new("keywords", vpack::key::string_z(), vpack::key::fuint());
 /// ```
 pub struct Index<T, K, P = u16> {
     /// Term entries, target entries and counts, in that order.
@@ -135,26 +137,52 @@ pub struct Index<T, K, P = u16> {
     pub(crate) term: PackFn<T>,
     pub(crate) target: PackFn<K>,
     pub(crate) priority: PackFn<P>,
+    /// The buckets its targets and its terms are keys of, when declared
+    /// ([`Index::targets_in`], [`Index::terms_in`]).
+    pub(crate) targets_in: Option<&'static TableId>,
+    pub(crate) terms_in: Option<&'static TableId>,
+    /// What the term's, target's and priority's bytes hold, for the
+    /// file's catalog.
+    pub(crate) shapes: [fn() -> vpack::Shape; 3],
 }
 
 impl<T, K> Index<T, K, u16> {
     /// Declares an index with the default priority: a `u16` packed
     /// fixed-width, lower values first.
-    pub const fn new(name: &'static str, term: PackFn<T>, target: PackFn<K>) -> Index<T, K, u16> {
-        Index::with_priority(name, term, target, vpack::fuint::<u16>)
+    pub const fn new(name: &'static str, term: KeyFn<T>, target: KeyFn<K>) -> Index<T, K, u16> {
+        Index::with_priority(name, term, target, vpack::key::fuint())
     }
 }
 
 impl<T, K, P> Index<T, K, P> {
     /// Declares an index whose priorities are `P` packed with `priority`.
-    /// Its bytes decide the order of a term's targets: use an
-    /// order-preserving encoding (`fuint`, `fint_ord`, `unix_time_ord`).
+    /// Its bytes decide the order of a term's targets, so, like the term
+    /// and the target, it is a [`vpack::KeyFn`]: an encoding whose bytes
+    /// sort like `P`'s `Ord` (`vpack::key::ordered()`,
+    /// `vpack::key::unix_time_milli_ord()`, ...). A value encoding does not
+    /// compile here:
+    ///
+    /// ```compile_fail
+    /// use std::time::SystemTime;
+    /// // unix_time_milli is a zig-zag varint: newest-first would come out
+    /// // shuffled.
+    /// static POSTS_BY_TAG: vbolt::Index<String, u64, SystemTime> = vbolt::Index::with_priority(
+    ///     "posts_by_tag", vpack::key::ordered(), vpack::key::ordered(), vpack::unix_time_milli,
+    /// );
+    /// ```
+    ///
+    /// ```
+    /// use std::time::SystemTime;
+    /// static POSTS_BY_TAG: vbolt::Index<String, u64, SystemTime> = vbolt::Index::with_priority(
+    ///     "posts_by_tag", vpack::key::ordered(), vpack::key::ordered(), vpack::key::unix_time_milli_ord(),
+    /// );
+    /// ```
     #[doc(alias = "IndexExt")]
     pub const fn with_priority(
         name: &'static str,
-        term: PackFn<T>,
-        target: PackFn<K>,
-        priority: PackFn<P>,
+        term: KeyFn<T>,
+        target: KeyFn<K>,
+        priority: KeyFn<P>,
     ) -> Index<T, K, P> {
         Index {
             tables: [
@@ -162,10 +190,85 @@ impl<T, K, P> Index<T, K, P> {
                 TableId::new(TableKind::IndexTargets, name),
                 TableId::new(TableKind::IndexCounts, name),
             ],
-            term,
-            target,
-            priority,
+            term: term.pack(),
+            target: target.pack(),
+            priority: priority.pack(),
+            targets_in: None,
+            terms_in: None,
+            shapes: [term.shape_fn(), target.shape_fn(), priority.shape_fn()],
         }
+    }
+
+    /// Declares an index whose term, target and priority each use their
+    /// type's own key encoding ([`vpack::PackKey`]): `Index::of("name")`
+    /// is `Index::with_priority("name", key::ordered(), key::ordered(),
+    /// key::ordered())`.
+    ///
+    /// ```
+    /// // tag (term) -> bookmark id (target), newest first by a u64 time.
+    /// static BY_TAG: vbolt::Index<String, u64, u64> = vbolt::Index::of("bookmarks_by_tag");
+    /// ```
+    pub const fn of(name: &'static str) -> Index<T, K, P>
+    where
+        T: PackKey,
+        K: PackKey,
+        P: PackKey,
+    {
+        Index::with_priority(name, T::KEY, K::KEY, P::KEY)
+    }
+
+    /// Declares that every target of this index is a key of `bucket`, so
+    /// an entry whose target is not there is a mistake (usually a record
+    /// deleted without its index entries). [`init_buckets`](crate::init_buckets)
+    /// records the link in the file, where [`check`](crate::check) and
+    /// `vbolt check` verify every entry against it, and
+    /// [`Db::strict_indexes`](crate::Db::strict_indexes) makes each commit
+    /// verify what it touched. Nothing is written for you: indexing stays
+    /// explicit.
+    ///
+    /// The target's key encoding must be the bucket key's (the bytes are
+    /// compared), which the shared type `K` makes the natural choice.
+    ///
+    /// ```
+    /// use vbolt::*;
+    /// static BOOKMARKS: Bucket<u64, String> = Bucket::new("bookmarks", vpack::key::ordered(), vpack::string);
+    /// static BY_TAG: Index<String, u64> =
+    ///     Index::new("bookmarks_by_tag", vpack::key::ordered(), vpack::key::ordered()).targets_in(&BOOKMARKS);
+    /// static INFO: Info = Info::new(&[&BOOKMARKS, &BY_TAG]);
+    ///
+    /// let db = Db::in_memory()?;
+    /// ensure_buckets(&db, &INFO)?;
+    /// db.strict_indexes(true);
+    /// db.update(|tx| {
+    ///     write(tx, &BOOKMARKS, 1, &mut "https://example.com".to_string());
+    ///     set_target_terms_plain(tx, &BY_TAG, 1, ["rust"]);
+    ///     Ok::<_, Error>(())
+    /// })?;
+    /// // Deleting the record but not its index entries does not commit.
+    /// let forgot = db.update(|tx| {
+    ///     delete(tx, &BOOKMARKS, 1);
+    ///     Ok::<_, Error>(())
+    /// });
+    /// assert!(matches!(forgot, Err(Error::Dangling { index: "bookmarks_by_tag", .. })));
+    /// db.update(|tx| {
+    ///     delete(tx, &BOOKMARKS, 1);
+    ///     delete_target_terms(tx, &BY_TAG, 1);
+    ///     Ok::<_, Error>(())
+    /// })?;
+    /// assert!(check(&db)?.is_ok());
+    /// # Ok::<(), vbolt::Error>(())
+    /// ```
+    pub const fn targets_in<V>(mut self, bucket: &'static Bucket<K, V>) -> Index<T, K, P> {
+        self.targets_in = Some(&bucket.table);
+        self
+    }
+
+    /// Declares that every term of this index is a key of `bucket` (an
+    /// index from a record to others, such as a user to their groups): as
+    /// [`Index::targets_in`], for the terms.
+    pub const fn terms_in<V>(mut self, bucket: &'static Bucket<T, V>) -> Index<T, K, P> {
+        self.terms_in = Some(&bucket.table);
+        self
     }
 
     /// The index's name.

@@ -107,7 +107,7 @@ fn walk_term<T, K, P>(
 ///
 /// ```
 /// # use vbolt::*;
-/// static TAGGED: Index<u8, u32> = Index::new("tagged", vpack::byte, vpack::fuint);
+/// static TAGGED: Index<u8, u32> = Index::new("tagged", vpack::key::byte(), vpack::key::fuint());
 /// let db = Db::in_memory()?;
 /// let mut tx = db.write_tx()?;
 /// for post in 1..=5u32 {

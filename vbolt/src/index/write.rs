@@ -35,7 +35,7 @@ use crate::tx::{WriteTx, batches_reads, get, scan, try_prefetch, try_prefetch_ra
 /// ```
 /// # use vbolt::*;
 /// # use std::collections::BTreeMap;
-/// static WORDS: Index<String, u32> = Index::new("words", vpack::string_z, vpack::fuint);
+/// static WORDS: Index<String, u32> = Index::new("words", vpack::key::string_z(), vpack::key::fuint());
 /// let db = Db::in_memory()?;
 /// let mut tx = db.write_tx()?;
 /// let terms = BTreeMap::from([("rust".to_string(), 1u16), ("db".to_string(), 5)]);
@@ -293,7 +293,7 @@ fn adjust_count<K, T, P>(
 ///
 /// ```
 /// # use vbolt::*;
-/// static TAGS: Index<String, u64> = Index::new("tags", vpack::string_z, vpack::fuint);
+/// static TAGS: Index<String, u64> = Index::new("tags", vpack::key::string_z(), vpack::key::fuint());
 /// let db = Db::in_memory()?;
 /// let posts = [(1u64, ["rust", "db"]), (2, ["db", "etcd"])];
 /// db.update(|tx| {
@@ -338,7 +338,7 @@ pub fn prefetch_targets<T, K, P>(
 ///
 /// ```
 /// # use vbolt::*;
-/// static TAGS: Index<String, u64> = Index::new("tags", vpack::string_z, vpack::fuint);
+/// static TAGS: Index<String, u64> = Index::new("tags", vpack::key::string_z(), vpack::key::fuint());
 /// let db = Db::in_memory()?;
 /// let posts = [(1u64, ["rust", "db"]), (2, ["db", "etcd"])];
 /// db.update(|tx| {

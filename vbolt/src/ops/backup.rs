@@ -141,7 +141,7 @@ impl<W: Write> ChunkWriter<W> {
 ///
 /// ```
 /// use vbolt::*;
-/// static NOTES: Bucket<u64, String> = Bucket::new("notes", vpack::fuint, vpack::string);
+/// static NOTES: Bucket<u64, String> = Bucket::new("notes", vpack::key::fuint(), vpack::string);
 ///
 /// let db = Db::in_memory()?;
 /// db.update(|tx| { write(tx, &NOTES, 1, &mut "hello".into()); Ok::<_, Error>(()) })?;
@@ -354,7 +354,7 @@ pub fn restore(
 ///
 /// ```
 /// use vbolt::*;
-/// static NOTES: Bucket<u64, String> = Bucket::new("notes", vpack::fuint, vpack::string);
+/// static NOTES: Bucket<u64, String> = Bucket::new("notes", vpack::key::fuint(), vpack::string);
 /// let dir = tempfile::tempdir()?;
 /// let db = Db::open(dir.path().join("app.vbolt"))?;
 /// db.update(|tx| { write(tx, &NOTES, 1, &mut "hello".into()); Ok::<_, Error>(()) })?;
@@ -400,7 +400,7 @@ pub fn backup_to_path(
 ///
 /// ```
 /// use vbolt::*;
-/// static NOTES: Bucket<u64, String> = Bucket::new("notes", vpack::fuint, vpack::string);
+/// static NOTES: Bucket<u64, String> = Bucket::new("notes", vpack::key::fuint(), vpack::string);
 /// let db = Db::in_memory()?;
 /// db.update(|tx| { write(tx, &NOTES, 1, &mut "hello".into()); Ok::<_, Error>(()) })?;
 /// let mut stream = Vec::new();

@@ -6,8 +6,12 @@
 //! stores; its target entry exists and holds the same priority; there are
 //! as many target entries as term entries (with the previous rule, a
 //! one-to-one match); and each term's count equals its number of term
-//! entries, with no count left for a term that has none. The check needs
-//! no application types, so tools can run it on any vbolt file.
+//! entries, with no count left for a term that has none. Where the file
+//! records that an index points into a bucket
+//! ([`Index::targets_in`](crate::Index::targets_in),
+//! [`Index::terms_in`](crate::Index::terms_in)), each target (or term) must
+//! be a key of that bucket. The check needs no application types, so tools
+//! can run it on any vbolt file.
 
 use std::ops::Bound;
 
@@ -15,8 +19,9 @@ use super::{Progress, Reporter};
 use crate::db::Db;
 use crate::engine::{RawTable, ReadTxn};
 use crate::error::Error;
+use crate::links::LINKS;
 use crate::ops::inspect::Role;
-use crate::schema::DECLARED;
+use crate::schema::{CATALOG, DECLARED};
 
 /// Problems kept in a report (the rest are only counted).
 const MAX_KEPT: usize = 100;
@@ -83,7 +88,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 ///
 /// ```
 /// use vbolt::*;
-/// static TAGS: Index<u8, u32> = Index::new("tags", vpack::byte, vpack::fuint);
+/// static TAGS: Index<u8, u32> = Index::new("tags", vpack::key::byte(), vpack::key::fuint());
 /// let db = Db::in_memory()?;
 /// db.update(|tx| { set_target_single_term(tx, &TAGS, 1, 7); Ok::<_, Error>(()) })?;
 /// let report = check(&db)?;
@@ -124,9 +129,22 @@ pub fn check_with_progress(db: &Db, progress: impl FnMut(Progress)) -> Result<Ch
         let mut n = 0u64;
         if let Some(index) = name.strip_prefix("index:") {
             report.indexes += 1;
-            n = check_index(snap, name, index, &table, &mut report, &mut reporter)?;
+            let buckets = linked_buckets(snap, index)?;
+            n = check_index(
+                snap,
+                name,
+                index,
+                &table,
+                &buckets,
+                &mut report,
+                &mut reporter,
+            )?;
         } else {
-            let fixed_u64 = name.starts_with("vbolt:");
+            // vbolt's own tables hold 8-byte numbers (sequences, times),
+            // but for the links (bucket names) and the catalog (shapes).
+            let fixed_u64 = name.starts_with("vbolt:")
+                && name != LINKS.full_name()
+                && name != CATALOG.full_name();
             table.scan(Bound::Unbounded, Bound::Unbounded, false, |k, v| {
                 n += 1;
                 reporter.add(1);
@@ -171,12 +189,56 @@ fn find_undeclared(
     Ok(())
 }
 
+/// The buckets an index's targets and terms are recorded to be keys of:
+/// (name, table) for each, `None` where no link is recorded. A link to a
+/// bucket the file does not have is a link to an empty bucket.
+struct Linked {
+    targets: Option<(String, Option<RawTable>)>,
+    terms: Option<(String, Option<RawTable>)>,
+}
+
+fn linked_buckets(snap: &ReadTxn, index: &str) -> Result<Linked, Error> {
+    let Some(links) = snap.open_named(LINKS.full_name())? else {
+        return Ok(Linked {
+            targets: None,
+            terms: None,
+        });
+    };
+    let bucket = |role: &str| -> Result<Option<(String, Option<RawTable>)>, Error> {
+        let key = format!("{role}:{index}");
+        let Some(name) = links.get(key.as_bytes(), |v| String::from_utf8_lossy(v).into_owned())?
+        else {
+            return Ok(None);
+        };
+        let table = snap.open_named(&format!("bucket:{name}"))?;
+        Ok(Some((name, table)))
+    };
+    Ok(Linked {
+        targets: bucket("targets")?,
+        terms: bucket("terms")?,
+    })
+}
+
+/// Whether `key` is in a linked bucket (`Ok(true)` when there is no link).
+fn in_bucket(linked: &Option<(String, Option<RawTable>)>, key: &[u8]) -> Result<bool, Error> {
+    match linked {
+        None => Ok(true),
+        Some((_, None)) => Ok(false),
+        Some((_, Some(table))) => Ok(table.get(key, |_| ())?.is_some()),
+    }
+}
+
+fn bucket_name(linked: &Option<(String, Option<RawTable>)>) -> &str {
+    linked.as_ref().map_or("", |(name, _)| name)
+}
+
 /// Checks one index through its term table; returns the term entries read.
 fn check_index(
     snap: &ReadTxn,
     terms_name: &str,
     index: &str,
     terms: &RawTable,
+    linked: &Linked,
     report: &mut CheckReport,
     reporter: &mut Reporter<impl FnMut(Progress)>,
 ) -> Result<u64, Error> {
@@ -193,6 +255,17 @@ fn check_index(
     let mut failure = None;
     // Compares a finished term's entry count with its stored count.
     let close_term = |term: &[u8], n: u64, report: &mut CheckReport| -> Result<(), Error> {
+        if !in_bucket(&linked.terms, term)? {
+            report.report(
+                terms_name,
+                format!(
+                    "term {} ({n} entries) is not a key of bucket {}, which the index's terms \
+                     are declared to be in",
+                    hex(term),
+                    bucket_name(&linked.terms)
+                ),
+            );
+        }
         let stored = match &counts {
             Some(c) => c.get(term, |v| <[u8; 8]>::try_from(v).map(u64::from_be_bytes))?,
             None => None,
@@ -237,6 +310,23 @@ fn check_index(
             distinct_terms += 1;
         }
         current_n += 1;
+        match in_bucket(&linked.targets, target) {
+            Ok(true) => {}
+            Ok(false) => report.report(
+                terms_name,
+                format!(
+                    "term {}: target {} is not a key of bucket {} (a record deleted without \
+                     its index entries?)",
+                    hex(term),
+                    hex(target),
+                    bucket_name(&linked.targets)
+                ),
+            ),
+            Err(e) => {
+                failure = Some(e);
+                return false;
+            }
+        }
         key.clear();
         key.extend_from_slice(target);
         key.extend_from_slice(term);

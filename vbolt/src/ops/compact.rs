@@ -33,7 +33,7 @@ fn file_len(path: &Path) -> Result<u64, Error> {
 ///
 /// ```
 /// use vbolt::*;
-/// static BLOBS: Bucket<u32, Vec<u8>> = Bucket::new("blobs", vpack::fuint, vpack::bytes);
+/// static BLOBS: Bucket<u32, Vec<u8>> = Bucket::new("blobs", vpack::key::fuint(), vpack::bytes);
 /// let dir = tempfile::tempdir()?;
 /// let mut db = Db::open(dir.path().join("app.vbolt"))?;
 /// db.update(|tx| {

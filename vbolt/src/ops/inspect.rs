@@ -66,7 +66,7 @@ pub struct TableInfo {
 ///
 /// ```
 /// use vbolt::*;
-/// static USERS: Bucket<u64, String> = Bucket::new("users", vpack::fuint, vpack::string);
+/// static USERS: Bucket<u64, String> = Bucket::new("users", vpack::key::fuint(), vpack::string);
 /// let db = Db::in_memory()?;
 /// db.update(|tx| { write(tx, &USERS, 1, &mut "ann".into()); Ok::<_, Error>(()) })?;
 /// let t = &tables(&db)?[0];
@@ -101,7 +101,7 @@ pub fn tables(db: &Db) -> Result<Vec<TableInfo>, Error> {
 ///
 /// ```
 /// use vbolt::*;
-/// static N: Bucket<u8, u8> = Bucket::new("n", vpack::byte, vpack::byte);
+/// static N: Bucket<u8, u8> = Bucket::new("n", vpack::key::byte(), vpack::byte);
 /// let db = Db::in_memory()?;
 /// db.update(|tx| { for i in 1..=5u8 { write(tx, &N, i, &mut 0); } Ok::<_, Error>(()) })?;
 /// let tx = db.read_tx()?;
@@ -150,7 +150,7 @@ pub fn raw_entries(
 ///
 /// ```
 /// use vbolt::*;
-/// static NAMES: Bucket<u64, String> = Bucket::new("names", vpack::fuint, vpack::string);
+/// static NAMES: Bucket<u64, String> = Bucket::new("names", vpack::key::fuint(), vpack::string);
 /// let db = Db::in_memory()?;
 /// db.update(|tx| { write(tx, &NAMES, 7, &mut "ann".into()); Ok::<_, Error>(()) })?;
 /// let mut lines = Vec::new();

@@ -50,7 +50,7 @@ pub fn process_applied(db: &Db, name: &str) -> Result<Option<SystemTime>, Error>
 ///
 /// ```
 /// use vbolt::*;
-/// static USERS: Bucket<u64, String> = Bucket::new("users", vpack::fuint, vpack::string);
+/// static USERS: Bucket<u64, String> = Bucket::new("users", vpack::key::fuint(), vpack::string);
 ///
 /// let db = Db::in_memory()?;
 /// let seed = |tx: &mut WriteTx| {
@@ -101,7 +101,7 @@ pub fn apply_db_process<E: From<Error>>(
 ///
 /// ```
 /// use vbolt::*;
-/// static SCORES: Bucket<u64, u64> = Bucket::new("scores", vpack::fuint, vpack::uint);
+/// static SCORES: Bucket<u64, u64> = Bucket::new("scores", vpack::key::fuint(), vpack::uint);
 ///
 /// let db = Db::in_memory()?;
 /// db.update(|tx| {

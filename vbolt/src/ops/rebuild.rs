@@ -27,8 +27,8 @@ use crate::scan::tx_write_batches;
 ///     vpack::version(1, buf);
 ///     vpack::vec(&mut p.tags, buf, vpack::string);
 /// }
-/// static POSTS: Bucket<u32, Post> = Bucket::new("posts", vpack::fuint, pack_post);
-/// static BY_TAG: Index<String, u32> = Index::new("posts_by_tag", vpack::string_z, vpack::fuint);
+/// static POSTS: Bucket<u32, Post> = Bucket::new("posts", vpack::key::fuint(), pack_post);
+/// static BY_TAG: Index<String, u32> = Index::new("posts_by_tag", vpack::key::string_z(), vpack::key::fuint());
 ///
 /// let db = Db::in_memory()?;
 /// db.update(|tx| {

@@ -8,8 +8,8 @@ use std::str::FromStr;
 
 use vbolt::*;
 
-static ITEMS: Bucket<u16, Vec<u8>> = Bucket::new("items", vpack::fuint, vpack::bytes);
-static TAGS: Index<u8, u16, u16> = Index::new("item_tags", vpack::byte, vpack::fuint);
+static ITEMS: Bucket<u16, Vec<u8>> = Bucket::new("items", vpack::key::fuint(), vpack::bytes);
+static TAGS: Index<u8, u16, u16> = Index::new("item_tags", vpack::key::byte(), vpack::key::fuint());
 
 /// The model: items, and each item's tags with priorities.
 #[derive(Default, Clone)]

@@ -8,8 +8,12 @@ use std::path::{Path, PathBuf};
 
 use vbolt::*;
 
-pub static NOTES: Bucket<u64, String> = Bucket::new("notes", vpack::fuint, vpack::string);
-pub static WORDS: Index<String, u64> = Index::new("note_words", vpack::string, vpack::fuint);
+pub static NOTES: Bucket<u64, String> = Bucket::new("notes", vpack::key::fuint(), vpack::string);
+pub static WORDS: Index<String, u64> = Index::new(
+    "note_words",
+    vpack::KeyFn::order_unchecked(vpack::string),
+    vpack::key::fuint(),
+);
 
 pub fn note(n: u64) -> String {
     format!("note {n} ").repeat(1 + (n % 13) as usize)

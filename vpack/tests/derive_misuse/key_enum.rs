@@ -1,0 +1,9 @@
+use vpack::PackKey;
+
+#[derive(PackKey)]
+enum Color {
+    Red,
+    Blue,
+}
+
+fn main() {}
