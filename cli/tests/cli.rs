@@ -305,7 +305,9 @@ fn check_names_an_index_entry_whose_record_was_deleted() {
     let target: String = gone.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
     assert!(
         stdout.contains("index:thread_messages")
-            && stdout.contains(&format!("target {target} is not a key of bucket messages")),
+            && stdout.contains(&format!(
+                "target {target} (0x{target}) is not a key of bucket messages"
+            )),
         "{stdout}"
     );
     assert!(stdout.contains("; 1 problem;"), "{stdout}");

@@ -21,7 +21,9 @@ use crate::engine::{RawTable, ReadTxn};
 use crate::error::Error;
 use crate::links::LINKS;
 use crate::ops::inspect::Role;
-use crate::schema::{CATALOG, DECLARED};
+use crate::schema::{CATALOG, DECLARED, recorded_shapes};
+use crate::tx::ReadTx;
+use vpack::Shape;
 
 /// Problems kept in a report (the rest are only counted).
 const MAX_KEPT: usize = 100;
@@ -129,7 +131,7 @@ pub fn check_with_progress(db: &Db, progress: impl FnMut(Progress)) -> Result<Ch
         let mut n = 0u64;
         if let Some(index) = name.strip_prefix("index:") {
             report.indexes += 1;
-            let buckets = linked_buckets(snap, index)?;
+            let buckets = linked_buckets(&tx, index)?;
             n = check_index(
                 snap,
                 name,
@@ -190,18 +192,52 @@ fn find_undeclared(
 }
 
 /// The buckets an index's targets and terms are recorded to be keys of:
-/// (name, table) for each, `None` where no link is recorded. A link to a
-/// bucket the file does not have is a link to an empty bucket.
+/// (name, table) for each, `None` where no link is recorded (a link to a
+/// bucket the file does not have is a link to an empty bucket); and the
+/// shapes the catalog records for its terms and targets, to show them.
 struct Linked {
     targets: Option<(String, Option<RawTable>)>,
     terms: Option<(String, Option<RawTable>)>,
+    term_shape: Option<Shape>,
+    target_shape: Option<Shape>,
 }
 
-fn linked_buckets(snap: &ReadTxn, index: &str) -> Result<Linked, Error> {
+impl Linked {
+    fn term(&self, bytes: &[u8]) -> String {
+        shown(self.term_shape.as_ref(), bytes)
+    }
+
+    fn target(&self, bytes: &[u8]) -> String {
+        shown(self.target_shape.as_ref(), bytes)
+    }
+}
+
+/// Bytes in hex, followed by their reading where a shape describes them:
+/// `7275737400 ("rust")`.
+fn shown(shape: Option<&Shape>, bytes: &[u8]) -> String {
+    match shape.map(|s| s.read(bytes)) {
+        Some(Ok(v)) => format!("{} ({v})", hex(bytes)),
+        _ => hex(bytes),
+    }
+}
+
+fn linked_buckets(tx: &ReadTx, index: &str) -> Result<Linked, Error> {
+    let snap = tx.raw();
+    let (mut term_shape, mut target_shape) = (None, None);
+    // A catalog that cannot be read only costs the readings.
+    for (part, shape) in recorded_shapes(tx, &format!("index:{index}")).unwrap_or_default() {
+        match part.as_str() {
+            "term" => term_shape = Some(shape),
+            "target" => target_shape = Some(shape),
+            _ => {}
+        }
+    }
     let Some(links) = snap.open_named(LINKS.full_name())? else {
         return Ok(Linked {
             targets: None,
             terms: None,
+            term_shape,
+            target_shape,
         });
     };
     let bucket = |role: &str| -> Result<Option<(String, Option<RawTable>)>, Error> {
@@ -216,6 +252,8 @@ fn linked_buckets(snap: &ReadTxn, index: &str) -> Result<Linked, Error> {
     Ok(Linked {
         targets: bucket("targets")?,
         terms: bucket("terms")?,
+        term_shape,
+        target_shape,
     })
 }
 
@@ -261,7 +299,7 @@ fn check_index(
                 format!(
                     "term {} ({n} entries) is not a key of bucket {}, which the index's terms \
                      are declared to be in",
-                    hex(term),
+                    linked.term(term),
                     bucket_name(&linked.terms)
                 ),
             );
@@ -317,8 +355,8 @@ fn check_index(
                 format!(
                     "term {}: target {} is not a key of bucket {} (a record deleted without \
                      its index entries?)",
-                    hex(term),
-                    hex(target),
+                    linked.term(term),
+                    linked.target(target),
                     bucket_name(&linked.targets)
                 ),
             ),
