@@ -24,7 +24,7 @@ use clap::{Parser, Subcommand};
 
 use cmd::check::CheckArgs;
 use cmd::entries::{DumpArgs, GetArgs, KeysArgs};
-use cmd::ops::{BackupArgs, CompactArgs, RecoverArgs, RestoreArgs};
+use cmd::ops::{BackupArgs, CompactArgs, LoadArgs, RecoverArgs, RestoreArgs};
 use cmd::tables::{BucketsArgs, InfoArgs};
 use exit::{Exit, Failure};
 use show::KEY_HELP;
@@ -40,6 +40,7 @@ use show::KEY_HELP;
   vbolt get app.vbolt users u64:42 --json
   vbolt check app.vbolt
   vbolt backup app.vbolt app.backup && vbolt restore app.backup copy.vbolt
+  vbolt dump app.vbolt > app.jsonl && vbolt load app.jsonl copy.vbolt
   vbolt info etcd://10.0.0.1:2379,10.0.0.2:2379/app/   (built with --features etcd)
 
 In place of a file, the read commands and `backup` take a database kept on
@@ -70,7 +71,9 @@ enum Command {
     /// The value stored under one key.
     #[command(after_help = KEY_HELP)]
     Get(GetArgs),
-    /// Every entry of a bucket (or engine table).
+    /// Every entry of a bucket (or engine table); without BUCKET, the whole
+    /// database as JSON lines (a table line, then its entries in hex, with
+    /// decoded forms where the file describes them), for `load`.
     Dump(DumpArgs),
     /// Reads every entry and checks every index's consistency (read-only).
     Check(CheckArgs),
@@ -81,6 +84,10 @@ enum Command {
     /// database on an etcd cluster (in batches: not atomic; start over
     /// under a new prefix if it fails).
     Restore(RestoreArgs),
+    /// Builds the new database file FILE (never overwrites one) from a
+    /// whole-database dump DUMP (`-`: stdin); a damaged dump is refused
+    /// with its line number.
+    Load(LoadArgs),
     /// Compacts FILE in place (writes FILE), or into the new file OUT.
     Compact(CompactArgs),
     /// Runs crash recovery on FILE, whose last writer did not close it
@@ -99,6 +106,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Check(args) => cmd::check::check(args),
         Command::Backup(args) => cmd::ops::backup(args),
         Command::Restore(args) => cmd::ops::restore(args),
+        Command::Load(args) => cmd::ops::load(args),
         Command::Compact(args) => cmd::ops::compact(args),
         Command::Recover(args) => cmd::ops::recover(args),
     }

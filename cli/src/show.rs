@@ -95,7 +95,7 @@ pub fn parse_key(arg: &str) -> Result<Vec<u8>, String> {
     })
 }
 
-fn parse_hex(s: &str) -> Option<Vec<u8>> {
+pub fn parse_hex(s: &str) -> Option<Vec<u8>> {
     let s = s.strip_prefix("0x").unwrap_or(s);
     if !s.len().is_multiple_of(2) {
         return None;

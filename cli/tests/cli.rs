@@ -284,6 +284,80 @@ fn get_and_dump_show_described_values_as_text_and_json() {
 }
 
 #[test]
+fn a_whole_database_dump_loads_into_an_equal_file_and_a_damaged_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = chat_db(dir.path(), 3, 12);
+    let dump = ok(&["dump", s(&path)]);
+    let lines: Vec<&str> = dump.lines().collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("\"table\":\"bucket:messages\"")),
+        "{dump}"
+    );
+    // Values the catalog describes carry their decoded form, for people.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("\"value_decoded\":{\"content\":")),
+        "{dump}"
+    );
+    let dump_file = dir.path().join("chat.jsonl");
+    std::fs::write(&dump_file, &dump).unwrap();
+
+    let copy = dir.path().join("copy.vbolt");
+    let (status, err) = code(&["load", s(&dump_file), s(&copy)]);
+    assert_eq!(status, 0, "{err}");
+    // The copy dumps to the same lines, checks clean, and the program reads it.
+    assert_eq!(ok(&["dump", s(&copy)]), dump);
+    ok(&["check", s(&copy)]);
+    let db = chat::open(&copy).unwrap();
+    let n = db
+        .view(|tx| Ok::<_, vbolt::Error>(vbolt::entries(tx, &chat::MESSAGES).count()))
+        .unwrap();
+    assert_eq!(n, 12);
+    drop(db);
+    // Loading never overwrites.
+    let (status, err) = code(&["load", s(&dump_file), s(&copy)]);
+    assert_ne!(status, 0);
+    assert!(err.contains("exists"), "{err}");
+
+    // Damage: bad hex on line 3, a cut line, keys out of order.
+    let entry_line = lines
+        .iter()
+        .position(|l| l.starts_with("{\"key\""))
+        .unwrap();
+    let cases: Vec<(String, usize)> = vec![
+        {
+            let mut l = lines.clone();
+            let broken = l[entry_line].replacen("\"key\":\"", "\"key\":\"zz", 1);
+            l[entry_line] = &broken;
+            (l.join("\n"), entry_line + 1)
+        },
+        {
+            let cut = &lines[entry_line][..lines[entry_line].len() / 2];
+            let mut l = lines.clone();
+            l[entry_line] = cut;
+            (l.join("\n"), entry_line + 1)
+        },
+        {
+            let mut l = lines.clone();
+            l.swap(entry_line, entry_line + 1);
+            (l.join("\n"), entry_line + 2)
+        },
+    ];
+    for (i, (text, line)) in cases.iter().enumerate() {
+        let damaged = dir.path().join(format!("damaged-{i}.jsonl"));
+        std::fs::write(&damaged, text).unwrap();
+        let target = dir.path().join(format!("damaged-{i}.vbolt"));
+        let (status, err) = code(&["load", s(&damaged), s(&target)]);
+        assert_eq!(status, 4, "{err}");
+        assert!(err.contains(&format!("line {line}:")), "case {i}: {err}");
+        assert!(!target.exists(), "case {i}: a refused load left a file");
+    }
+}
+
+#[test]
 fn check_names_an_index_entry_whose_record_was_deleted() {
     let dir = tempfile::tempdir().unwrap();
     let path = chat_db(dir.path(), 2, 5);

@@ -90,8 +90,9 @@ pub struct DumpArgs {
     #[command(flatten)]
     pub db: Target,
     /// A bucket or an index, as `vbolt buckets` lists them, or an engine
-    /// table's full name.
-    pub bucket: String,
+    /// table's full name. Without it, the whole database as JSON lines,
+    /// which `vbolt load` reads back.
+    pub bucket: Option<String>,
     #[command(flatten)]
     pub shown: Shown,
 }
@@ -193,6 +194,9 @@ pub fn dump(args: DumpArgs) -> Result<(), Failure> {
         bucket,
         shown,
     } = args;
+    let Some(bucket) = bucket else {
+        return dump_all(&file);
+    };
     let json = shown.as_json();
     let (db, table) = open_table(&file, &bucket)?;
     let tx = db.read_tx().map_err(operation)?;
@@ -222,4 +226,44 @@ pub fn dump(args: DumpArgs) -> Result<(), Failure> {
         let _ = writeln!(out, "]");
     }
     Ok(())
+}
+
+/// The whole database as JSON lines, one snapshot: a line
+/// `{"table": NAME}` for each table (empty ones too), then one line per
+/// entry, `{"key": HEX, "value": HEX}`, in key order, with `"key_decoded"`
+/// and `"value_decoded"` where the file's catalog describes them. `vbolt
+/// load` reads it back; the decoded forms are for people and are ignored.
+fn dump_all(file: &Path) -> Result<(), Failure> {
+    let db = open(file, false)?;
+    let names: Vec<String> = vbolt::tables(&db)
+        .map_err(operation)?
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    let tx = db.read_tx().map_err(operation)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut written = Ok(());
+    for table in &names {
+        let described = Described::of(&tx, table);
+        if written.is_ok() {
+            written = writeln!(out, "{}", json!({ "table": table }));
+        }
+        vbolt::raw_entries(&tx, table, None, b"", None, |k, v| {
+            if written.is_err() {
+                return;
+            }
+            let mut line = json!({ "key": show::hex(k), "value": show::hex(v) });
+            if let Some(Ok(d)) = described.key(k) {
+                line["key_decoded"] = crate::decoded::to_json(&d);
+            }
+            if let Some(Ok(d)) = described.value(v) {
+                line["value_decoded"] = crate::decoded::to_json(&d);
+            }
+            written = writeln!(out, "{line}");
+        })
+        .map_err(operation)?;
+    }
+    written
+        .and_then(|()| out.flush())
+        .map_err(|e| fail(Exit::Failed, format!("writing the dump: {e}")))
 }

@@ -28,6 +28,14 @@ pub struct RestoreArgs {
 }
 
 #[derive(Args)]
+pub struct LoadArgs {
+    /// The dump to read (`-`: stdin), as `vbolt dump FILE` writes it.
+    pub dump: PathBuf,
+    #[command(flatten)]
+    pub db: Target,
+}
+
+#[derive(Args)]
 pub struct CompactArgs {
     #[command(flatten)]
     pub db: Target,
@@ -143,4 +151,70 @@ pub fn recover(args: RecoverArgs) -> Result<(), Failure> {
     drop(open(&file, true)?);
     println!("{}: recovered; it opens read-only now", file.display());
     Ok(())
+}
+
+/// Builds the new database file FILE from a dump (`vbolt dump FILE`, JSON
+/// lines): a line that does not parse, or that vbolt refuses, stops the
+/// load with its line number, and FILE does not appear.
+pub fn load(args: LoadArgs) -> Result<(), Failure> {
+    let LoadArgs {
+        dump,
+        db: Target { file },
+    } = args;
+    file_only(&file, "load")?;
+    use std::io::BufRead;
+    let input: Box<dyn BufRead> = if dump.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let f = std::fs::File::open(&dump)
+            .map_err(|e| fail(Exit::Open, format!("{}: {e}", dump.display())))?;
+        Box::new(std::io::BufReader::new(f))
+    };
+    let items = BufRead::lines(input)
+        .enumerate()
+        .map(|(n, line)| parse_dump_line(n + 1, line));
+    let summary = vbolt::load(items, &file).map_err(|e| match e {
+        // vbolt counts items; a dump has one per line.
+        vbolt::Error::Backup(why) => fail(
+            Exit::Failed,
+            format!("{}: {}", dump.display(), why.replacen("item ", "line ", 1)),
+        ),
+        other => operation(other),
+    })?;
+    eprintln!(
+        "loaded {} tables, {} entries into {}",
+        summary.tables,
+        summary.entries,
+        file.display()
+    );
+    Ok(())
+}
+
+/// One line of a dump: `{"table": NAME}` or `{"key": HEX, "value": HEX,
+/// ...}` (other fields, the decoded forms, are ignored).
+fn parse_dump_line(
+    n: usize,
+    line: std::io::Result<String>,
+) -> Result<vbolt::DumpItem, vbolt::Error> {
+    let bad = |why: String| vbolt::Error::Backup(format!("line {n}: {why}"));
+    let line = line.map_err(|e| bad(format!("cannot be read: {e}")))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&line).map_err(|e| bad(format!("not JSON: {e}")))?;
+    if let Some(table) = v.get("table") {
+        let name = table
+            .as_str()
+            .ok_or_else(|| bad("\"table\" is not text".into()))?;
+        return Ok(vbolt::DumpItem::Table(name.to_string()));
+    }
+    let hex = |field: &str| -> Result<Vec<u8>, vbolt::Error> {
+        let text = v
+            .get(field)
+            .and_then(|x| x.as_str())
+            .ok_or_else(|| bad(format!("no \"table\", and no \"{field}\" as hex text")))?;
+        crate::show::parse_hex(text).ok_or_else(|| bad(format!("\"{field}\" is not hex")))
+    };
+    Ok(vbolt::DumpItem::Entry {
+        key: hex("key")?,
+        value: hex("value")?,
+    })
 }

@@ -44,8 +44,8 @@ const CHUNK_TARGET: usize = 64 * 1024;
 const MAX_CHUNK: u32 = 1 << 30;
 /// Entries loaded per restore transaction, and the bytes that end a batch
 /// early (restore memory stays bounded whatever the backup's size).
-const BATCH_ENTRIES: usize = 20_000;
-const BATCH_BYTES: usize = 16 << 20;
+pub(super) const BATCH_ENTRIES: usize = 20_000;
+pub(super) const BATCH_BYTES: usize = 16 << 20;
 
 /// Which tables a [`backup`] copies.
 #[derive(Debug, Clone, Default)]

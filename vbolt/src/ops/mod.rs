@@ -7,6 +7,8 @@
 //!   stream, and an atomic restore of it into a new file;
 //!   [`restore_into`] loads one into an open, empty database instead (an
 //!   etcd cluster's), in batches.
+//! - [`load`]: a new file from a plain list of tables and entries (the way
+//!   back from a text dump).
 //! - [`check`]: the engine's structure plus vbolt's own invariants (every
 //!   index's term entries, target entries and counts agree).
 //! - [`rebuild_index`]: an index is derived data; rebuild it from its bucket.
@@ -21,6 +23,7 @@ mod backup;
 mod check;
 mod compact;
 mod inspect;
+mod load;
 mod process;
 mod rebuild;
 
@@ -28,6 +31,7 @@ pub use backup::{BackupOptions, BackupSummary, backup, backup_to_path, restore, 
 pub use check::{CheckReport, Problem, check, check_with_progress};
 pub use compact::{Compacted, compact, compact_into};
 pub use inspect::{Role, TableInfo, debug_entries, raw_entries, tables};
+pub use load::{DumpItem, load};
 pub use process::{apply_db_process, apply_db_process_batched, process_applied};
 pub use rebuild::rebuild_index;
 
