@@ -41,9 +41,10 @@ pub enum DumpItem {
 /// use vbolt::*;
 /// let dir = tempfile::tempdir()?;
 /// let path = dir.path().join("loaded.vbolt");
+/// let value = vpack::to_bytes(&mut "hello".to_string(), vpack::string)?;
 /// let items = [
 ///     DumpItem::Table("bucket:notes".into()),
-///     DumpItem::Entry { key: 1u64.to_be_bytes().to_vec(), value: b"\x05hello".to_vec() },
+///     DumpItem::Entry { key: 1u64.to_be_bytes().to_vec(), value },
 /// ];
 /// load(items.into_iter().map(Ok), &path)?;
 /// static NOTES: Bucket<u64, String> = Bucket::of("notes");
