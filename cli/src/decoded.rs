@@ -7,11 +7,14 @@ use serde_json::{Map, Value as Json, json};
 use vbolt::ReadTx;
 use vpack::{Shape, Value};
 
-/// The recorded shapes of one table's keys and values.
+/// The recorded shapes of one table's keys and values; for an index's
+/// term table, of its entries' term, priority and target.
 #[derive(Default)]
 pub struct Described {
     key: Option<Shape>,
     value: Option<Shape>,
+    /// Term, priority, target.
+    entry: Option<[Shape; 3]>,
 }
 
 impl Described {
@@ -19,16 +22,52 @@ impl Described {
     /// nothing, or cannot be read: the bytes are then shown as they are).
     pub fn of(tx: &ReadTx, table: &str) -> Described {
         let mut d = Described::default();
+        let mut entry = [Shape::Unknown, Shape::Unknown, Shape::Unknown];
         if let Ok(parts) = vbolt::recorded_shapes(tx, table) {
             for (part, shape) in parts {
                 match part.as_str() {
                     "key" => d.key = Some(shape),
                     "value" => d.value = Some(shape),
+                    "term" => entry[0] = shape,
+                    "priority" => entry[1] = shape,
+                    "target" => entry[2] = shape,
                     _ => {}
                 }
             }
         }
+        if table.starts_with("index:") && entry.iter().any(|s| *s != Shape::Unknown) {
+            d.entry = Some(entry);
+        }
         d
+    }
+
+    /// An entry's key as a value: a bucket's key, or an index entry's
+    /// term, priority and target (split by the lengths its value records).
+    pub fn entry_key(&self, key: &[u8], value: &[u8]) -> Option<Result<Value, String>> {
+        let Some(shapes) = &self.entry else {
+            return self.key(key);
+        };
+        let Some(parts) = vbolt::index_entry_parts(key, value) else {
+            return Some(Err("its recorded lengths do not fit the key".into()));
+        };
+        let mut fields = Vec::new();
+        for ((name, shape), bytes) in ["term", "priority", "target"]
+            .into_iter()
+            .zip(shapes)
+            .zip(parts)
+        {
+            let v = match read(shape, bytes) {
+                Some(Ok(v)) => v,
+                Some(Err(e)) => return Some(Err(format!("{name}: {e}"))),
+                None => Value::Bytes(bytes.to_vec()),
+            };
+            fields.push((name.to_string(), v));
+        }
+        Some(Ok(Value::Struct {
+            name: "entry".into(),
+            version: None,
+            fields,
+        }))
     }
 
     pub fn key(&self, bytes: &[u8]) -> Option<Result<Value, String>> {
@@ -40,9 +79,19 @@ impl Described {
     }
 
     /// The value as text: its reading, or the bytes and why they do not
-    /// read.
-    pub fn value_text(&self, bytes: &[u8], raw: impl FnOnce(&[u8]) -> String) -> String {
-        match self.value(bytes) {
+    /// read. For an index entry, whose value only records lengths, the
+    /// entry's term, priority and target.
+    pub fn value_text(
+        &self,
+        key: &[u8],
+        bytes: &[u8],
+        raw: impl FnOnce(&[u8]) -> String,
+    ) -> String {
+        let reading = match self.entry {
+            Some(_) => self.entry_key(key, bytes),
+            None => self.value(bytes),
+        };
+        match reading {
             Some(Ok(v)) => v.to_string(),
             Some(Err(e)) => format!("{} (does not read as described: {e})", raw(bytes)),
             None => raw(bytes),

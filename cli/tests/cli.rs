@@ -281,6 +281,28 @@ fn get_and_dump_show_described_values_as_text_and_json() {
             .iter()
             .all(|e| e["value"]["decoded"]["content"].is_string())
     );
+    // An index's entries show as term, priority and target.
+    let entries: serde_json::Value =
+        serde_json::from_str(&ok(&["dump", s(&path), "thread_messages", "--json"])).unwrap();
+    let entries = entries.as_array().unwrap();
+    assert_eq!(entries.len(), 3);
+    for e in entries {
+        let d = &e["key"]["decoded"];
+        assert!(
+            d["term"].is_string() && d["priority"].is_i64() && d["target"].is_string(),
+            "{e}"
+        );
+    }
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["key"]["decoded"]["target"] == format!("0x{}", id.simple()))
+    );
+    let text = ok(&["dump", s(&path), "thread_messages"]);
+    assert!(
+        text.lines().all(|l| l.contains("\tentry { term: 0x")),
+        "{text}"
+    );
 }
 
 #[test]

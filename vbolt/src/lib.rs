@@ -330,8 +330,8 @@ pub use notify::{Changes, Closed, Subscription, Topic};
 pub use ops::{
     BackupOptions, BackupSummary, CheckReport, Compacted, DumpItem, Problem, Progress, Role,
     TableInfo, apply_db_process, apply_db_process_batched, backup, backup_to_path, check,
-    check_with_progress, compact, compact_into, debug_entries, load, process_applied, raw_entries,
-    rebuild_index, restore, restore_into, tables,
+    check_with_progress, compact, compact_into, debug_entries, index_entry_parts, load,
+    process_applied, raw_entries, rebuild_index, restore, restore_into, tables,
 };
 #[cfg(feature = "etcd")]
 pub use options::EtcdOptions;

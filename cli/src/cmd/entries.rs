@@ -177,11 +177,11 @@ pub fn get(args: GetArgs) -> Result<(), Failure> {
     let described = Described::of(&tx, &table);
     if shown.as_json() {
         print_json(&json!({
-            "key": Described::json(described.key(&key), show::json(&key)),
+            "key": Described::json(described.entry_key(&key, &value), show::json(&key)),
             "value": Described::json(described.value(&value), show::json(&value)),
         }));
     } else if shown.format == Format::Auto {
-        println!("{}", described.value_text(&value, show));
+        println!("{}", described.value_text(&key, &value, show));
     } else {
         println!("{}", shown.format.show(&value));
     }
@@ -210,12 +210,12 @@ pub fn dump(args: DumpArgs) -> Result<(), Failure> {
         if json {
             let sep = if first { "" } else { "," };
             let entry = json!({
-                "key": Described::json(described.key(k), show::json(k)),
+                "key": Described::json(described.entry_key(k, v), show::json(k)),
                 "value": Described::json(described.value(v), show::json(v)),
             });
             let _ = writeln!(out, "{sep}{entry}");
         } else if shown.format == Format::Auto {
-            let _ = writeln!(out, "{}\t{}", show_key(k), described.value_text(v, show));
+            let _ = writeln!(out, "{}\t{}", show_key(k), described.value_text(k, v, show));
         } else {
             let _ = writeln!(out, "{}\t{}", show_key(k), shown.format.show(v));
         }
@@ -253,7 +253,7 @@ fn dump_all(file: &Path) -> Result<(), Failure> {
                 return;
             }
             let mut line = json!({ "key": show::hex(k), "value": show::hex(v) });
-            if let Some(Ok(d)) = described.key(k) {
+            if let Some(Ok(d)) = described.entry_key(k, v) {
                 line["key_decoded"] = crate::decoded::to_json(&d);
             }
             if let Some(Ok(d)) = described.value(v) {

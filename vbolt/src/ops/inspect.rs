@@ -180,3 +180,26 @@ where
     })?;
     Ok(n)
 }
+
+/// Splits a raw entry of an index's term table (`index:NAME`, as
+/// [`raw_entries`] yields them) into its (term, priority, target) bytes,
+/// using the lengths its value records; `None` if they do not fit the key
+/// (damage). With [`recorded_shapes`](crate::recorded_shapes) for the
+/// index, a tool shows each part as a value.
+///
+/// ```
+/// use vbolt::*;
+/// static TAGS: Index<String, u64> = Index::of("tags");
+/// let db = Db::in_memory()?;
+/// db.update(|tx| { set_target_single_term(tx, &TAGS, 7, "rust"); Ok::<_, Error>(()) })?;
+/// let tx = db.read_tx()?;
+/// let mut parts = Vec::new();
+/// raw_entries(&tx, "index:tags", None, b"", None, |k, v| {
+///     parts.push(index_entry_parts(k, v).map(|p| p.map(<[u8]>::to_vec)));
+/// })?;
+/// assert_eq!(parts, [Some([b"rust\0".to_vec(), vec![0, 0], 7u64.to_be_bytes().to_vec()])]);
+/// # Ok::<(), vbolt::Error>(())
+/// ```
+pub fn index_entry_parts<'k>(key: &'k [u8], value: &[u8]) -> Option<[&'k [u8]; 3]> {
+    crate::index::split_term_entry(key, value)
+}

@@ -30,7 +30,7 @@ mod rebuild;
 pub use backup::{BackupOptions, BackupSummary, backup, backup_to_path, restore, restore_into};
 pub use check::{CheckReport, Problem, check, check_with_progress};
 pub use compact::{Compacted, compact, compact_into};
-pub use inspect::{Role, TableInfo, debug_entries, raw_entries, tables};
+pub use inspect::{Role, TableInfo, debug_entries, index_entry_parts, raw_entries, tables};
 pub use load::{DumpItem, load};
 pub use process::{apply_db_process, apply_db_process_batched, process_applied};
 pub use rebuild::rebuild_index;
