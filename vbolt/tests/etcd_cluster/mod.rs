@@ -61,7 +61,42 @@ impl Cluster {
 
     /// [`Cluster::start`] with members that take at most `max_txn_ops`
     /// operations per transaction (etcd's default is 128).
+    ///
+    /// A port found free may be taken before etcd binds it (another test's
+    /// client connection gets it as its local port), and a member that
+    /// cannot bind never comes up. So a cluster that does not come up is
+    /// started again on fresh ports, up to three times, each failure
+    /// printing its members' last log lines.
     pub fn start_with(n: usize, max_txn_ops: usize) -> Cluster {
+        for attempt in 1..=3 {
+            let cluster = Cluster::launch_all(n, max_txn_ops);
+            if cluster.ready_within(Duration::from_secs(60)) {
+                return cluster;
+            }
+            eprintln!(
+                "etcd cluster, attempt {attempt} of 3, did not come up:\n{}",
+                cluster.log_tails()
+            );
+        }
+        panic!("the etcd cluster did not come up in three attempts (logs above)");
+    }
+
+    /// The last lines of every member's log.
+    fn log_tails(&self) -> String {
+        let mut out = String::new();
+        for m in &self.members {
+            let log = std::fs::read_to_string(m.data_dir.with_extension("log")).unwrap_or_default();
+            let lines: Vec<&str> = log.lines().collect();
+            out.push_str(&format!("-- {}:\n", m.name));
+            for l in &lines[lines.len().saturating_sub(5)..] {
+                out.push_str(l);
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    fn launch_all(n: usize, max_txn_ops: usize) -> Cluster {
         let dir = tempfile::tempdir().unwrap();
         let members: Vec<Member> = (0..n)
             .map(|i| Member {
@@ -88,7 +123,6 @@ impl Cluster {
         for i in 0..n {
             cluster.launch(i, "new");
         }
-        cluster.wait_ready();
         cluster
     }
 
@@ -172,7 +206,17 @@ impl Cluster {
 
     /// Waits until every running member answers and one of them leads.
     pub fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
+        assert!(
+            self.ready_within(Duration::from_secs(60)),
+            "the etcd cluster did not come up:\n{}",
+            self.log_tails()
+        );
+    }
+
+    /// Whether every running member answers and one of them leads within
+    /// `limit`.
+    fn ready_within(&self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
         loop {
             let healthy = self
                 .members
@@ -181,13 +225,11 @@ impl Cluster {
                 .filter(|(_, m)| m.running)
                 .all(|(i, _)| self.etcdctl(i, &["endpoint", "health"]).is_some());
             if healthy && self.leader().is_some() {
-                return;
+                return true;
             }
-            assert!(
-                Instant::now() < deadline,
-                "the etcd cluster did not come up (logs in {})",
-                self._dir.path().display()
-            );
+            if Instant::now() >= deadline {
+                return false;
+            }
             std::thread::sleep(Duration::from_millis(100));
         }
     }
